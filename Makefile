@@ -1,0 +1,37 @@
+# One entry point for users and CI. Every target sets itself up first (reusing what is installed).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: install demo test lint bench catalog sim clean
+
+$(STAMP): pyproject.toml meltano.yml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	$(BIN)/meltano install
+	touch $(STAMP)
+
+install: $(STAMP)  ## virtual environment, the project, and the Meltano plugins
+
+demo: install  ## simulator -> meltano run tap-oracle-wms target-duckdb -> row counts
+	$(BIN)/python scripts/demo.py
+
+test: install  ## the whole test suite (what .ci/run calls)
+	$(BIN)/python -m pytest
+
+lint: install  ## ruff, ruff format --check, mypy --strict
+	$(BIN)/ruff check oracle_wms tap_oracle_wms oracle_wms_sim tests scripts
+	$(BIN)/ruff format --check oracle_wms tap_oracle_wms oracle_wms_sim tests scripts
+	$(BIN)/mypy --strict oracle_wms tap_oracle_wms oracle_wms_sim
+
+catalog: install  ## rediscover catalogs/tap-oracle-wms.catalog.json from the simulator
+	$(BIN)/python scripts/discover_catalog.py
+
+sim: install  ## run the simulator in the foreground on port 8765
+	$(BIN)/oracle-wms-sim serve --port 8765
+
+clean:
+	rm -rf $(VENV) .meltano output

@@ -1,0 +1,167 @@
+"""A small lgfapi v10 client: entity index, describe, lists in both paging modes, one record.
+
+The tap streams records through the Singer SDK's request loop but shares this module's session,
+auth and error mapping; discovery, connection checks and the target use this client directly.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import requests
+
+from oracle_wms.errors import WmsConnectionError, WmsNotFoundError, WmsServerError
+from oracle_wms.schema import EntityDescription
+from oracle_wms.session import build_session, json_body, raise_for_response, request_timeout
+from oracle_wms.settings import WmsSettings
+
+logger = logging.getLogger(__name__)
+
+PageMode = Literal["paged", "sequenced"]
+
+
+class WmsClient:
+    """Reads lgfapi v10 for one WMS environment with one pooled session."""
+
+    def __init__(self, settings: WmsSettings, session: requests.Session | None = None) -> None:
+        self.settings = settings
+        self.session = session or build_session(settings)
+        self.timeout = request_timeout(settings)
+
+    def get(
+        self, path_or_url: str, params: Mapping[str, Any] | None = None, entity: str | None = None
+    ) -> requests.Response:
+        """GET a path under the API root (or a `next_page` URL); raise on error statuses."""
+        url = self.url(path_or_url)
+        try:
+            response = self.session.get(url, params=params, timeout=self.timeout)
+        except requests.exceptions.SSLError as exc:
+            raise WmsConnectionError(
+                f"TLS verification failed for {self.settings.base_url}: {_reason(exc)} "
+                "(set verify_ssl to false only if you trust this host)"
+            ) from exc
+        except requests.exceptions.Timeout as exc:
+            raise WmsConnectionError(
+                f"The WMS at {self.settings.base_url} did not answer within "
+                f"{self.settings.request_timeout:g} s ({urlsplit(url).path})"
+            ) from exc
+        except requests.exceptions.ConnectionError as exc:
+            raise WmsConnectionError(
+                f"Cannot connect to the WMS at {self.settings.base_url}: {_reason(exc)}"
+            ) from exc
+        raise_for_response(response, entity)
+        return response
+
+    def url(self, path_or_url: str) -> str:
+        """An absolute URL; absolute ones must point at the configured WMS (never leak auth)."""
+        if "://" not in path_or_url:
+            return self.settings.api_url + path_or_url.lstrip("/")
+        ensure_same_origin(path_or_url, self.settings.base_url)
+        return path_or_url
+
+    def entity_names(self) -> list[str]:
+        """The names in `GET entity/`, sorted."""
+        body = json_body(self.get("entity/"))
+        if not isinstance(body, Mapping):
+            raise WmsServerError(
+                "The entity index (GET entity/) is not a JSON object of names to URLs",
+                status=200,
+                path="entity/",
+            )
+        return sorted(str(name) for name in body)
+
+    def describe(self, entity: str) -> EntityDescription:
+        """`GET entity/{name}/describe/` read into an `EntityDescription`."""
+        body = json_body(self.get(f"entity/{entity}/describe/", entity=entity))
+        try:
+            return EntityDescription.from_describe(
+                entity, body if isinstance(body, Mapping) else {}
+            )
+        except ValueError as exc:
+            raise WmsServerError(str(exc), status=200, path=f"entity/{entity}/describe/") from exc
+
+    def get_record(self, entity: str, record_id: int) -> dict[str, Any]:
+        """One record by id."""
+        body = json_body(self.get(f"entity/{entity}/{record_id}/", entity=entity))
+        if not isinstance(body, dict):
+            raise WmsServerError(
+                f"entity '{entity}' record {record_id} is not a JSON object",
+                status=200,
+                path=f"entity/{entity}/{record_id}/",
+            )
+        return body
+
+    def iter_pages(
+        self,
+        entity: str,
+        params: Mapping[str, Any] | None = None,
+        page_mode: PageMode = "sequenced",
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Every page of a list, following `next_page`; a 404 (no match) ends the list."""
+        query = {"page_size": self.settings.page_size, **(params or {}), "page_mode": page_mode}
+        url: str | None = f"entity/{entity}/"
+        first = True
+        while url:
+            try:
+                response = self.get(url, params=query if first else None, entity=entity)
+            except WmsNotFoundError:
+                return
+            first = False
+            body = json_body(response)
+            results = body.get("results") if isinstance(body, dict) else None
+            if not isinstance(results, list):
+                raise WmsServerError(
+                    f"entity '{entity}': list page has no 'results' array",
+                    status=response.status_code,
+                    path=urlsplit(response.url).path,
+                )
+            yield results
+            url = body.get("next_page") or None
+
+    def iter_records(
+        self,
+        entity: str,
+        params: Mapping[str, Any] | None = None,
+        page_mode: PageMode = "sequenced",
+    ) -> Iterator[dict[str, Any]]:
+        """Every record of a list, page after page."""
+        for page in self.iter_pages(entity, params, page_mode):
+            yield from page
+
+    def result_count(self, entity: str, params: Mapping[str, Any] | None = None) -> int:
+        """`result_count` of a paged list (0 when nothing matches)."""
+        query = {**(params or {}), "page_mode": "paged", "page_size": 1, "fields": "id"}
+        try:
+            body = json_body(self.get(f"entity/{entity}/", params=query, entity=entity))
+        except WmsNotFoundError:
+            return 0
+        return int(body["result_count"])
+
+
+def ensure_same_origin(url: str, base_url: str) -> None:
+    """Refuse to follow a link to another scheme/host/port than the configured WMS.
+
+    `next_page` links come from the server; following one elsewhere would send credentials there.
+    """
+    link, base = urlsplit(url), urlsplit(base_url)
+    if (link.scheme, link.netloc) != (base.scheme, base.netloc):
+        raise WmsServerError(
+            f"The WMS returned a link to {link.scheme}://{link.hostname}, which is not the "
+            f"configured base_url host; refusing to follow it",
+            status=200,
+            path=link.path,
+        )
+
+
+def _reason(exc: Exception) -> str:
+    """The innermost cause of a requests error, short and without URLs' query strings."""
+    inner: BaseException = exc
+    while inner.__cause__ is not None or inner.__context__ is not None:
+        nxt = inner.__cause__ or inner.__context__
+        assert nxt is not None
+        inner = nxt
+    text = str(inner) or type(inner).__name__
+    return text.split("?")[0][:300]

@@ -1,0 +1,119 @@
+"""The one HTTP session both connectors use, and how lgfapi answers are read.
+
+A pooled `requests.Session` with TLS verification on (unless the user turns it off), a connect
+timeout that makes an unreachable host fail fast, and one mapping from lgfapi's status codes and
+standard error body (`{"reference", "code", "message", "details"}`) to `oracle_wms.errors`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from oracle_wms.auth import build_auth
+from oracle_wms.errors import (
+    WmsAuthenticationError,
+    WmsNotFoundError,
+    WmsPermissionError,
+    WmsResponseError,
+    WmsServerError,
+    WmsValidationError,
+)
+from oracle_wms.settings import CONNECT_TIMEOUT, WmsSettings
+
+_BODY_ATTR = "_oracle_wms_body"
+
+
+def build_session(settings: WmsSettings) -> requests.Session:
+    """A session with connection pooling, auth, TLS verification and JSON headers."""
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=8)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.verify = settings.verify_ssl
+    session.auth = build_auth(settings)
+    session.headers.update({"Accept": "application/json", "User-Agent": settings.user_agent})
+    return session
+
+
+def request_timeout(settings: WmsSettings) -> tuple[float, float]:
+    """(connect, read) timeouts for `requests`."""
+    return (min(CONNECT_TIMEOUT, settings.request_timeout), settings.request_timeout)
+
+
+def json_body(response: requests.Response) -> Any:
+    """The decoded JSON body, decoded once per response (pagination and parsing share it).
+
+    Raises:
+        WmsServerError: the body is not JSON (a truncated or non-API answer).
+    """
+    cached = response.__dict__.get(_BODY_ATTR)
+    if cached is not None:
+        return cached
+    try:
+        body = json.loads(response.content)
+    except ValueError as exc:
+        raise WmsServerError(
+            f"The WMS sent a body that is not valid JSON ({len(response.content)} bytes) "
+            f"for {_path(response)}: {exc}",
+            status=response.status_code,
+            path=_path(response),
+        ) from exc
+    response.__dict__[_BODY_ATTR] = body
+    return body
+
+
+def raise_for_response(response: requests.Response, entity: str | None = None) -> None:
+    """Raise the `oracle_wms.errors` class that matches an error status; do nothing on 2xx/3xx."""
+    status = response.status_code
+    if status < 400:
+        return
+    path = _path(response)
+    error = _error_body(response)
+    code = error.get("code") if isinstance(error.get("code"), str) else None
+    server_message = error.get("message") if isinstance(error.get("message"), str) else None
+    subject = f"entity '{entity}'" if entity else path
+    what = f"{status} {code or response.reason}"
+    said = f": {server_message}" if server_message else ""
+    kwargs: dict[str, Any] = {
+        "status": status,
+        "path": path,
+        "code": code,
+        "details": error.get("details"),
+        "reference": error.get("reference"),
+    }
+    cls: type[WmsResponseError]
+    if status == 401:
+        cls = WmsAuthenticationError
+        hint = " (check the username and password settings)"
+    elif status == 403:
+        cls = WmsPermissionError
+        hint = " (the user needs lgfapi access and eligibility for the facility and company)"
+    elif status == 404:
+        cls = WmsNotFoundError
+        hint = ""
+    elif status == 429 or status >= 500:
+        cls = WmsServerError
+        hint = ""
+    else:
+        cls = WmsValidationError
+        details = error.get("details")
+        hint = f"; details: {json.dumps(details, default=str)}" if details else ""
+    raise cls(f"WMS answered {what} for {subject} at {path}{said}{hint}", **kwargs)
+
+
+def _error_body(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _path(response: requests.Response) -> str:
+    """The request's URL path: no host credentials, no query string."""
+    return urlsplit(response.url).path if response.url else "?"

@@ -1,0 +1,80 @@
+"""`oracle-wms-sim serve ...`: run the simulator until SIGTERM/SIGINT.
+
+The first stdout line is the base URL (flushed at once) so scripts can start the server with
+`--port 0` and read where it listens; request logs go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from types import FrameType
+
+from .server import Simulator
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="oracle-wms-sim", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="generate (or reuse) data and serve the API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    serve.add_argument("--db", default=None, help="SQLite file, reused if it holds data")
+    serve.add_argument("--seed", type=int, default=42)
+    serve.add_argument("--scale", type=int, default=1, help="multiplies the big-entity counts")
+    serve.add_argument("--environment", default="demo")
+    serve.add_argument("--username", default="demo")
+    serve.add_argument("--password", default="demo")
+    serve.add_argument("--quiet", action="store_true", help="do not log requests")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.scale < 1:
+        print("--scale must be at least 1", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    sim = Simulator(
+        seed=args.seed,
+        scale=args.scale,
+        db_path=args.db,
+        host=args.host,
+        port=args.port,
+        environment=args.environment,
+        username=args.username,
+        password=args.password,
+        log_requests=not args.quiet,
+    )
+    try:
+        sim.start()
+    except (OSError, RuntimeError) as exc:
+        sim.stop()
+        print(f"oracle-wms-sim: {exc}", file=sys.stderr)
+        return 1
+    try:
+        print(sim.base_url, flush=True)
+        meta = sim.meta
+        print(
+            f"serving seed={meta.get('seed')} scale={meta.get('scale')} "
+            f"db={args.db or '(temporary)'}",
+            file=sys.stderr,
+            flush=True,
+        )
+        while not stop.wait(0.5):
+            pass
+    finally:
+        sim.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,319 @@
+"""The SQLite store: opening/generating the DB, reads for the API, and WMS-like data changes.
+
+Readers get one connection per thread (WAL mode, so reads never block on the writer). Writes go
+through one lock-protected connection. Counts for paged mode are cached per entity *version*
+(bumped after every committed change), so paging a large table does not count it once per page.
+"""
+
+# SQL text here is assembled only from catalogue identifiers; request values are always bound.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from random import Random
+from typing import Any
+
+from .builders import BUILDERS, PARENTS
+from .entities import BOOLEAN, DATE, DECIMAL, ENTITIES, INTEGER, STRING, Entity, Field
+from .errors import ApiError
+from .generator import generate, zone_columns
+from .schema import columns
+from .timefmt import from_store, to_store
+
+_COUNT_CACHE_SIZE = 512
+
+
+def connect(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(
+        path, isolation_level=None, check_same_thread=False, cached_statements=512
+    )
+    conn.execute("PRAGMA busy_timeout = 10000")
+    return conn
+
+
+def _meta(conn: sqlite3.Connection) -> dict[str, str] | None:
+    try:
+        rows = conn.execute("SELECT key, value FROM _sim_meta").fetchall()
+    except sqlite3.OperationalError:
+        return None
+    return dict(rows)
+
+
+def prepare(path: str, seed: int, scale: int) -> dict[str, str]:
+    """Reuse the DB at `path` if it holds complete generated data, else generate into it.
+
+    Refuses (RuntimeError) to touch a file that is some other SQLite database.
+    """
+    if os.path.exists(path) and os.path.getsize(path) > 0:
+        conn = connect(path)
+        try:
+            meta = _meta(conn)
+            if meta is not None and meta.get("complete") == "1":
+                conn.execute("PRAGMA journal_mode = WAL")
+                return meta
+            tables = conn.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type='table'"
+            ).fetchone()[0]
+        finally:
+            conn.close()
+        if meta is None and tables:
+            raise RuntimeError(f"{path} is a database that the simulator did not create")
+        for suffix in ("", "-wal", "-shm"):
+            Path(path + suffix).unlink(missing_ok=True)
+    conn = connect(path)
+    try:
+        conn.execute("PRAGMA journal_mode = OFF")
+        conn.execute("PRAGMA synchronous = OFF")
+        generate(conn, seed, scale)
+        conn.execute("PRAGMA journal_mode = WAL")
+        meta = _meta(conn) or {}
+    finally:
+        conn.close()
+    return meta
+
+
+class SqlPicker:
+    """The `Picker` for live inserts: random but reproducible picks straight from SQL."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def pick(
+        self, entity: str, rng: Random, *, fac: int | None = None, co: int | None = None
+    ) -> int | None:
+        top = self._conn.execute(f"SELECT max(id) FROM {entity}").fetchone()[0]
+        if top is None:
+            return None
+        start = rng.randint(1, int(top))
+        cond, args = "", [start]
+        if fac is not None:
+            cond, args = " AND _fac = ?", [start, fac]
+        elif co is not None:
+            cond, args = " AND _co = ?", [start, co]
+        for op, direction in ((">=", ""), ("<", " DESC")):
+            row = self._conn.execute(
+                f"SELECT id FROM {entity} WHERE id {op} ?{cond} ORDER BY id{direction} LIMIT 1",
+                args,
+            ).fetchone()
+            if row is not None:
+                return int(row[0])
+        return None
+
+    def attr(self, entity: str, ident: int, name: str) -> Any:
+        return self._conn.execute(f"SELECT {name} FROM {entity} WHERE id = ?", (ident,)).fetchone()[
+            0
+        ]
+
+    def next_seq(self, entity: str, parent: int) -> int:
+        fk = PARENTS[entity][1]
+        row = self._conn.execute(
+            f"SELECT coalesce(max(seq_nbr), 0) + 1 FROM {entity} WHERE {fk} = ?", (parent,)
+        ).fetchone()
+        return int(row[0])
+
+
+def _new_value(f: Field, rng: Random, old: Any) -> Any:
+    """A different ordinary value for the field `update_records` changes."""
+    if f.type == DECIMAL:
+        return float(rng.randint(0, 1000)) if old is None else float(old) + rng.randint(1, 25)
+    if f.type in (INTEGER,):
+        return rng.randint(1, 10**6)
+    if f.type == BOOLEAN:
+        return 0 if old else 1
+    if f.type == DATE:
+        return (datetime(2026, 1, 5) + timedelta(days=rng.randint(0, 400))).date().isoformat()
+    if f.type == STRING:
+        return f"UPD-{rng.randint(0, 10**6):06d}"[: f.max_length or 50]
+    raise ValueError(f"cannot change field {f.name} of type {f.type}")
+
+
+@dataclass
+class Store:
+    """Owns the DB path, the per-thread read connections and the writer."""
+
+    path: str
+    seed: int
+    _local: threading.local = field(default_factory=threading.local, repr=False)
+    _write_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _version: int = 0
+    _counts: OrderedDict[tuple[Any, ...], int] = field(default_factory=OrderedDict, repr=False)
+    _counts_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _mutations: int = 0
+    _all_conns: list[sqlite3.Connection] = field(default_factory=list, repr=False)
+
+    # ---- connections -------------------------------------------------------------------
+    def reader(self) -> sqlite3.Connection:
+        """This thread's connection (created on first use)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self.path)
+            self._local.conn = conn
+            with self._counts_lock:
+                self._all_conns.append(conn)
+        return conn
+
+    def release_reader(self) -> None:
+        """Close this thread's connection (a server thread calls it when its socket closes)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            self._local.conn = None
+            with self._counts_lock:
+                if conn in self._all_conns:
+                    self._all_conns.remove(conn)
+            conn.close()
+
+    def close(self) -> None:
+        with self._counts_lock:
+            conns, self._all_conns = self._all_conns, []
+        for conn in conns:
+            with contextlib.suppress(sqlite3.ProgrammingError):
+                conn.close()
+
+    # ---- reads -------------------------------------------------------------------------
+    @property
+    def version(self) -> int:
+        """Bumped after every committed change (any entity: relation filters span tables)."""
+        return self._version
+
+    def cached_count(self, key: tuple[Any, ...]) -> int | None:
+        with self._counts_lock:
+            value = self._counts.get(key)
+            if value is not None:
+                self._counts.move_to_end(key)
+            return value
+
+    def remember_count(self, key: tuple[Any, ...], value: int) -> None:
+        with self._counts_lock:
+            self._counts[key] = value
+            while len(self._counts) > _COUNT_CACHE_SIZE:
+                self._counts.popitem(last=False)
+
+    def count(self, entity: str, where_sql: str = "1", params: dict[str, Any] | None = None) -> int:
+        sql = f"SELECT count(*) FROM {entity} t WHERE {where_sql}"
+        return int(self.reader().execute(sql, params or {}).fetchone()[0])
+
+    # ---- changes -----------------------------------------------------------------------
+    def _rng(self, entity: str, action: str) -> Random:
+        self._mutations += 1
+        return Random(f"{self.seed}:{action}:{entity}:{self._mutations}")  # noqa: S311
+
+    def _stamps(
+        self, conn: sqlite3.Connection, entity: Entity, count: int, same: bool
+    ) -> list[str]:
+        """New mod_ts values: wall clock, but strictly after the entity's current maximum."""
+        now = datetime.now(UTC)
+        top = conn.execute(f"SELECT max(mod_ts) FROM {entity.name}").fetchone()[0]
+        if top is not None:
+            now = max(now, from_store(top) + timedelta(microseconds=1))
+        if same:
+            return [to_store(now)] * count
+        return [to_store(now + timedelta(microseconds=i)) for i in range(count)]
+
+    def _entity(self, name: str) -> Entity:
+        entity = ENTITIES.get(name)
+        if entity is None:
+            raise ApiError(404, f"Entity '{name}' does not exist.")
+        return entity
+
+    def update_records(self, entity_name: str, count: int, same_mod_ts: bool = True) -> list[int]:
+        """Touch `count` existing records like a WMS job: new mod_ts, one ordinary field changed."""
+        entity = self._entity(entity_name)
+        target = entity.by_name[entity.mutable]
+        with self._write_lock:
+            conn = connect(self.path)
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                lo, hi, total = conn.execute(
+                    f"SELECT min(id), max(id), count(*) FROM {entity.name}"
+                ).fetchone()
+                if lo is None or count <= 0:
+                    conn.execute("COMMIT")
+                    return []
+                rng = self._rng(entity.name, "update")
+                if hi - lo + 1 == total:  # contiguous ids (no deletes): sample without a scan
+                    population: range | list[int] = range(lo, hi + 1)
+                else:
+                    population = [r[0] for r in conn.execute(f"SELECT id FROM {entity.name}")]
+                ids = sorted(rng.sample(population, min(count, total)))
+                stamps = (
+                    self._stamps(conn, entity, len(ids), same_mod_ts)
+                    if entity.tracks_changes
+                    else []
+                )
+                for i, ident in enumerate(ids):
+                    row = conn.execute(
+                        f"SELECT {target.name} FROM {entity.name} WHERE id = ?", (ident,)
+                    ).fetchone()
+                    if row is None:
+                        continue
+                    value = _new_value(target, rng, row[0])
+                    if entity.tracks_changes:
+                        conn.execute(
+                            f"UPDATE {entity.name} SET {target.name} = ?, mod_ts = ?, "
+                            "mod_user = 'SIM_UPDATE' WHERE id = ?",
+                            (value, stamps[i], ident),
+                        )
+                    else:
+                        conn.execute(
+                            f"UPDATE {entity.name} SET {target.name} = ? WHERE id = ?",
+                            (value, ident),
+                        )
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+            self._bump(entity.name)
+        return ids
+
+    def insert_records(self, entity_name: str, count: int, same_mod_ts: bool = True) -> list[int]:
+        """Create `count` coherent records (valid foreign keys) stamped now."""
+        entity = self._entity(entity_name)
+        cols = columns(entity)
+        sql = f"INSERT INTO {entity.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        with self._write_lock:
+            conn = connect(self.path)
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                top = conn.execute(f"SELECT coalesce(max(id), 0) FROM {entity.name}").fetchone()[0]
+                ids = list(range(int(top) + 1, int(top) + 1 + max(count, 0)))
+                rng = self._rng(entity.name, "insert")
+                if entity.is_code_table:
+                    rows: list[tuple[Any, ...]] = [(i, f"X{i}", f"Added code {i}") for i in ids]
+                else:
+                    picker = SqlPicker(conn)
+                    stamps = self._stamps(conn, entity, len(ids), same_mod_ts)
+                    rows = []
+                    for ident, stamp in zip(ids, stamps, strict=True):
+                        row = BUILDERS[entity.name](picker, rng, ident, None, stamp)
+                        row.update(
+                            id=ident,
+                            create_ts=stamp,
+                            create_user="SIM_INSERT",
+                            mod_ts=stamp,
+                            mod_user="SIM_INSERT",
+                        )
+                        zone_columns(row, picker)
+                        rows.append(tuple(row[c] for c in cols))
+                        conn.execute(sql, rows[-1])  # visible to later picks in this batch
+                    rows = []
+                conn.executemany(sql, rows)
+                conn.execute("COMMIT")
+            except LookupError as exc:
+                conn.execute("ROLLBACK")
+                raise ApiError(400, f"Cannot insert {entity.name}: {exc}") from exc
+            finally:
+                conn.close()
+            self._bump(entity.name)
+        return ids
+
+    def _bump(self, entity: str) -> None:
+        with self._counts_lock:
+            self._version += 1
+            self._counts.clear()

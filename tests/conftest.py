@@ -1,0 +1,207 @@
+"""Shared fixtures: the real simulator on loopback, the tap as a subprocess, PostgreSQL, Meltano."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from oracle_wms_sim.server import Simulator
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture(scope="session")
+def sim() -> Iterator[Simulator]:
+    """One simulator for tests that only read."""
+    with Simulator(seed=42, scale=1) as server:
+        yield server
+
+
+@pytest.fixture
+def fresh_sim() -> Iterator[Simulator]:
+    """A simulator of its own, for tests that change the warehouse."""
+    with Simulator(seed=7, scale=1) as server:
+        yield server
+
+
+def tap_config(server: Simulator, **overrides: Any) -> dict[str, Any]:
+    return {
+        "base_url": server.base_url,
+        "username": server.username,
+        "password": server.password,
+        **overrides,
+    }
+
+
+def api_get(server: Simulator, path: str, **params: Any) -> requests.Response:
+    """A plain request to the simulator, independent of the client under test."""
+    return requests.get(
+        f"{server.base_url}/wms/lgfapi/v10/{path}",
+        params=params,
+        auth=(server.username, server.password),
+        timeout=30,
+    )
+
+
+def result_count(server: Simulator, entity: str, **filters: Any) -> int:
+    response = api_get(server, f"entity/{entity}/", page_size=1, **filters)
+    if response.status_code == 404:
+        return 0
+    response.raise_for_status()
+    return int(response.json()["result_count"])
+
+
+def all_records(server: Simulator, entity: str, **filters: Any) -> list[dict[str, Any]]:
+    """Every record of an entity straight from the simulator (paged mode, by page number)."""
+    records: list[dict[str, Any]] = []
+    page = 1
+    while True:
+        response = api_get(
+            server, f"entity/{entity}/", page_size=1250, page=page, ordering="id", **filters
+        )
+        if response.status_code == 404:
+            return records
+        response.raise_for_status()
+        body = response.json()
+        records.extend(body["results"])
+        if page >= body["page_count"]:
+            return records
+        page += 1
+
+
+@dataclass
+class TapRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
+    states: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def last_state(self) -> dict[str, Any]:
+        assert self.states, "the tap emitted no STATE message"
+        return self.states[-1]
+
+
+def run_tap(
+    tmp_path: Path,
+    config: dict[str, Any],
+    *args: str,
+    catalog: dict[str, Any] | None = None,
+    state: dict[str, Any] | None = None,
+    timeout: float = 300,
+) -> TapRun:
+    """Run `tap-oracle-wms` as a user would and parse the Singer messages it prints."""
+    run_dir = tmp_path / f"tap-{uuid.uuid4().hex[:8]}"
+    run_dir.mkdir()
+    cmd = [str(BIN / "tap-oracle-wms"), "--config", str(_write(run_dir / "config.json", config))]
+    if catalog is not None:
+        cmd += ["--catalog", str(_write(run_dir / "catalog.json", catalog))]
+    if state is not None:
+        cmd += ["--state", str(_write(run_dir / "state.json", state))]
+    proc = subprocess.run(
+        [*cmd, *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+    run = TapRun(proc.returncode, proc.stdout, proc.stderr)
+    if "--discover" in args or "--about" in args:
+        return run
+    for line in proc.stdout.splitlines():
+        message = json.loads(line)
+        if message["type"] == "RECORD":
+            run.records.setdefault(message["stream"], []).append(message["record"])
+        elif message["type"] == "SCHEMA":
+            run.schemas[message["stream"]] = message["schema"]
+        elif message["type"] == "STATE":
+            run.states.append(message["value"])
+    return run
+
+
+def discover_catalog(tmp_path: Path, config: dict[str, Any]) -> dict[str, Any]:
+    run = run_tap(tmp_path, config, "--discover")
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)  # type: ignore[no-any-return]
+
+
+def select_streams(catalog: dict[str, Any], names: set[str]) -> dict[str, Any]:
+    """The catalog with exactly `names` selected."""
+    for entry in catalog["streams"]:
+        for item in entry["metadata"]:
+            if item["breadcrumb"] == []:
+                item["metadata"]["selected"] = entry["tap_stream_id"] in names
+    return catalog
+
+
+def _write(path: Path, content: dict[str, Any]) -> Path:
+    path.write_text(json.dumps(content))
+    return path
+
+
+# PostgreSQL ---------------------------------------------------------------------------------
+
+PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[str]:
+    """A fresh schema in the local PostgreSQL, dropped afterwards.
+
+    Skips only when no server answers, and never in CI, where PostgreSQL is part of the machine.
+    """
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        conn = psycopg.connect(**PG, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is required in CI: {exc}")
+        pytest.skip(f"no PostgreSQL at 127.0.0.1:5432: {exc}")
+    schema = f"wms_test_{uuid.uuid4().hex[:10]}"
+    try:
+        yield schema
+    finally:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        conn.close()
+
+
+def pg_rows(schema: str, sql: str) -> list[tuple[Any, ...]]:
+    psycopg = pytest.importorskip("psycopg")
+    with psycopg.connect(**PG) as conn:
+        conn.execute(f'SET search_path TO "{schema}"')
+        return conn.execute(sql).fetchall()
+
+
+# Meltano ------------------------------------------------------------------------------------
+
+
+def meltano(tmp_path: Path, *args: str, env: dict[str, str], timeout: float = 600) -> str:
+    """Run `meltano` in the project with its own system database (state) under tmp_path."""
+    full_env = {
+        **os.environ,
+        "PATH": f"{BIN}:{os.environ['PATH']}",
+        "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        **env,
+    }
+    proc = subprocess.run(
+        [str(BIN / "meltano"), *args],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, f"meltano {' '.join(args)} failed:\n{output[-6000:]}"
+    return output

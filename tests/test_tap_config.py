@@ -1,0 +1,84 @@
+"""Bad configuration fails fast, names the setting or the cause, and never shows a secret."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+from oracle_wms_sim.server import Simulator
+
+from tests.conftest import discover_catalog, run_tap, select_streams, tap_config
+
+SECRET = "Sup3r-S3cret-Passw0rd!"
+
+
+def _output(run_stdout: str, run_stderr: str) -> str:
+    return run_stdout + run_stderr
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("change", "setting"),
+    [
+        ({"base_url": None}, "base_url"),
+        ({"base_url": "ftp://wms.example.com/env"}, "base_url"),
+        ({"base_url": "https://wms.example.com/env/wms/lgfapi/v10/"}, "base_url"),
+        ({"base_url": "https://user:pw@wms.example.com/env"}, "base_url"),
+        ({"username": None}, "username"),
+        ({"page_size": 5000}, "page_size"),
+        ({"entities": ["no_such_entity*"]}, "entities"),
+    ],
+)
+def test_invalid_setting_is_named(
+    sim: Simulator, tmp_path: Path, change: dict[str, object], setting: str
+) -> None:
+    config = {k: v for k, v in {**tap_config(sim, password=SECRET), **change}.items() if v}
+
+    run = run_tap(tmp_path, config, "--discover", timeout=60)
+
+    output = _output(run.stdout, run.stderr)
+    assert run.returncode != 0
+    assert setting in output
+    assert SECRET not in output
+
+
+def test_wrong_password_is_an_authentication_error(sim: Simulator, tmp_path: Path) -> None:
+    config = tap_config(sim, password=SECRET)
+
+    run = run_tap(tmp_path, config, "--discover", timeout=60)
+
+    output = _output(run.stdout, run.stderr)
+    assert run.returncode != 0
+    assert "401" in output and "username and password" in output
+    assert SECRET not in output
+
+
+def test_wrong_password_during_sync_stops_the_run(sim: Simulator, tmp_path: Path) -> None:
+    """With a catalog the tap makes no discovery call: the first list request must fail clearly."""
+    catalog = select_streams(discover_catalog(tmp_path, tap_config(sim)), {"item"})
+
+    run = run_tap(tmp_path, tap_config(sim, password=SECRET), catalog=catalog, timeout=120)
+
+    output = _output(run.stdout, run.stderr)
+    assert run.returncode != 0
+    assert "401" in output and "item" in output
+    assert SECRET not in output
+    assert not run.records
+
+
+def test_unreachable_host_fails_fast_and_names_it(tmp_path: Path) -> None:
+    base_url = f"http://127.0.0.1:{_closed_port()}/demo"
+    config = {"base_url": base_url, "username": "demo", "password": SECRET}
+
+    run = run_tap(tmp_path, config, "--discover", timeout=60)
+
+    output = _output(run.stdout, run.stderr)
+    assert run.returncode != 0
+    assert f"Cannot connect to the WMS at {base_url}" in output
+    assert SECRET not in output
