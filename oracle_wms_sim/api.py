@@ -4,9 +4,6 @@ Implements docs/api-behaviour.md: entity index, describe, paged and sequenced li
 records, the standard error body, plus the `/_sim/` admin endpoints that change data.
 """
 
-# SQL text here is assembled only from catalogue identifiers; request values are always bound.
-# ruff: noqa: S608
-
 from __future__ import annotations
 
 import base64

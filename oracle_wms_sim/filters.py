@@ -5,9 +5,6 @@ Supports what docs/api-behaviour.md lists: `field`, `field__lookup`, `fk_id__fie
 by the field's type, so a date-time compares on the instant whatever offset it carries.
 """
 
-# SQL text here is assembled only from catalogue identifiers; request values are always bound.
-# ruff: noqa: S608
-
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -10,9 +10,6 @@ Audit stamps imitate WMS batch jobs: rows are created in batches of 50-500 shari
 stamp ~250 rows each with the same `mod_ts`.
 """
 
-# SQL text here is assembled only from catalogue identifiers; request values are always bound.
-# ruff: noqa: S608
-
 from __future__ import annotations
 
 import sqlite3

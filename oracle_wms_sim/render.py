@@ -6,9 +6,6 @@ indexed primary-key lookups on the related table, so they are always current. Th
 travels as the bound parameter `:api` because it depends on the request's `Host` header.
 """
 
-# SQL text here is assembled only from catalogue identifiers; request values are always bound.
-# ruff: noqa: S608
-
 from __future__ import annotations
 
 from functools import lru_cache

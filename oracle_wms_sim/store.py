@@ -5,9 +5,6 @@ through one lock-protected connection. Counts for paged mode are cached per enti
 (bumped after every committed change), so paging a large table does not count it once per page.
 """
 
-# SQL text here is assembled only from catalogue identifiers; request values are always bound.
-# ruff: noqa: S608
-
 from __future__ import annotations
 
 import contextlib

@@ -63,14 +63,14 @@ def main() -> int:
     with duckdb.connect(str(db_path), read_only=True) as db:
         tables = db.execute(
             "select table_schema, table_name from information_schema.tables "
-            "where table_schema = 'wms' order by table_name"
+            "where table_schema = 'oracle_wms' order by table_name"
         ).fetchall()
         counts: list[tuple[str, int]] = []
         for schema, name in tables:
             row = db.execute(f'select count(*) from "{schema}"."{name}"').fetchone()
             counts.append((name, int(row[0]) if row else 0))
     width = max(len(name) for name, _ in counts)
-    print(f"\nLoaded into {db_path.relative_to(ROOT)} (schema wms):")
+    print(f"\nLoaded into {db_path.relative_to(ROOT)} (schema oracle_wms):")
     print(f"{'table'.ljust(width)}  rows")
     for name, count in counts:
         print(f"{name.ljust(width)}  {count:>6}")

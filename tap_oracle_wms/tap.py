@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
@@ -63,9 +62,10 @@ class TapOracleWMS(Tap):
         ),
     ).to_dict()
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.settings = WmsSettings.from_config(self.config)
+    @cached_property
+    def settings(self) -> WmsSettings:
+        """The validated connection settings; a bad one raises naming the setting."""
+        return WmsSettings.from_config(self.config)
 
     @cached_property
     def wms(self) -> WmsClient:

@@ -48,11 +48,11 @@ def test_meltano_run_to_duckdb(sim: Simulator, tmp_path: Path) -> None:
     assert len(SELECTED) >= 15
     with duckdb.connect(str(db_path), read_only=True) as db:
         for entity in SELECTED:
-            row = db.execute(f"select count(*), count(distinct id) from wms.{entity}").fetchone()
+            row = db.execute(f"select count(*), count(distinct id) from oracle_wms.{entity}").fetchone()
             assert row is not None
             assert row == (result_count(sim, entity),) * 2, entity
         joined = db.execute(
-            "select count(*) from wms.order_dtl d join wms.order_hdr h "
+            "select count(*) from oracle_wms.order_dtl d join oracle_wms.order_hdr h "
             "on d.order_id = h.id and d.order_id_key = h.order_nbr"
         ).fetchone()
     assert joined == (result_count(sim, "order_dtl"),)
