@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import requests
+
 from oracle_wms_sim.server import Simulator
 
 ROOT = Path(__file__).resolve().parent.parent

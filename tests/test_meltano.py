@@ -6,8 +6,8 @@ from pathlib import Path
 
 import duckdb
 import yaml
-from oracle_wms_sim.server import Simulator
 
+from oracle_wms_sim.server import Simulator
 from tests.conftest import ROOT, meltano, pg_rows, result_count
 
 SELECTED = [
@@ -48,7 +48,8 @@ def test_meltano_run_to_duckdb(sim: Simulator, tmp_path: Path) -> None:
     assert len(SELECTED) >= 15
     with duckdb.connect(str(db_path), read_only=True) as db:
         for entity in SELECTED:
-            row = db.execute(f"select count(*), count(distinct id) from oracle_wms.{entity}").fetchone()
+            sql = f"select count(*), count(distinct id) from oracle_wms.{entity}"
+            row = db.execute(sql).fetchone()
             assert row is not None
             assert row == (result_count(sim, entity),) * 2, entity
         joined = db.execute(

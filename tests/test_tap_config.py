@@ -6,8 +6,8 @@ import socket
 from pathlib import Path
 
 import pytest
-from oracle_wms_sim.server import Simulator
 
+from oracle_wms_sim.server import Simulator
 from tests.conftest import discover_catalog, run_tap, select_streams, tap_config
 
 SECRET = "Sup3r-S3cret-Passw0rd!"

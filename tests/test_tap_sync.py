@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from oracle_wms_sim.server import Simulator
 
+from oracle_wms_sim.server import Simulator
 from tests.conftest import (
     ROOT,
     all_records,
