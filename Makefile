@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install demo test lint bench catalog sim clean
+.PHONY: install demo test lint bench catalog sim clean check-connection
 
 $(STAMP): pyproject.toml meltano.yml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,3 +35,6 @@ sim: install  ## run the simulator in the foreground on port 8765
 
 clean:
 	rm -rf $(VENV) .meltano output
+
+check-connection: install  ## settings valid, credentials accepted, entity count (uses meltano config)
+	$(BIN)/meltano invoke tap-oracle-wms --check-connection

@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from oracle_wms.errors import WmsConnectionError, WmsNotFoundError, WmsServerError
+from oracle_wms.errors import WmsConnectionError, WmsNotFoundError, WmsServerError, WmsTlsError
+from oracle_wms.retry import is_retriable, with_retries
 from oracle_wms.schema import EntityDescription
 from oracle_wms.session import build_session, json_body, raise_for_response, request_timeout
 from oracle_wms.settings import WmsSettings
@@ -32,14 +33,37 @@ class WmsClient:
         self.timeout = request_timeout(settings)
 
     def get(
-        self, path_or_url: str, params: Mapping[str, Any] | None = None, entity: str | None = None
+        self,
+        path_or_url: str,
+        params: Mapping[str, Any] | None = None,
+        entity: str | None = None,
+        *,
+        fail_fast: bool = False,
     ) -> requests.Response:
-        """GET a path under the API root (or a `next_page` URL); raise on error statuses."""
+        """GET a path under the API root (or a `next_page` URL), retrying transient failures.
+
+        `fail_fast` does not retry a connection that cannot be established: the first contact
+        of discovery or a connection check should report a wrong base_url at once.
+        """
         url = self.url(path_or_url)
+        path = urlsplit(url).path
+        what = f"entity '{entity}' (GET {path})" if entity else f"GET {path}"
+        retriable = _not_connection_errors if fail_fast else is_retriable
+        return with_retries(
+            lambda: self._get_once(url, params, entity),
+            self.settings.retry,
+            what,
+            logger,
+            retriable,
+        )
+
+    def _get_once(
+        self, url: str, params: Mapping[str, Any] | None, entity: str | None
+    ) -> requests.Response:
         try:
             response = self.session.get(url, params=params, timeout=self.timeout)
         except requests.exceptions.SSLError as exc:
-            raise WmsConnectionError(
+            raise WmsTlsError(
                 f"TLS verification failed for {self.settings.base_url}: {_reason(exc)} "
                 "(set verify_ssl to false only if you trust this host)"
             ) from exc
@@ -48,11 +72,17 @@ class WmsClient:
                 f"The WMS at {self.settings.base_url} did not answer within "
                 f"{self.settings.request_timeout:g} s ({urlsplit(url).path})"
             ) from exc
-        except requests.exceptions.ConnectionError as exc:
+        except (
+            requests.exceptions.ConnectionError,
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError,
+        ) as exc:
             raise WmsConnectionError(
                 f"Cannot connect to the WMS at {self.settings.base_url}: {_reason(exc)}"
             ) from exc
         raise_for_response(response, entity)
+        if response.status_code == 200:
+            json_body(response)  # a truncated body is retried like a failed request
         return response
 
     def url(self, path_or_url: str) -> str:
@@ -64,7 +94,7 @@ class WmsClient:
 
     def entity_names(self) -> list[str]:
         """The names in `GET entity/`, sorted."""
-        body = json_body(self.get("entity/"))
+        body = json_body(self.get("entity/", fail_fast=True))
         if not isinstance(body, Mapping):
             raise WmsServerError(
                 "The entity index (GET entity/) is not a JSON object of names to URLs",
@@ -75,7 +105,13 @@ class WmsClient:
 
     def describe(self, entity: str) -> EntityDescription:
         """`GET entity/{name}/describe/` read into an `EntityDescription`."""
-        body = json_body(self.get(f"entity/{entity}/describe/", entity=entity))
+        return self.describe_from(
+            entity, json_body(self.get(f"entity/{entity}/describe/", entity=entity))
+        )
+
+    @staticmethod
+    def describe_from(entity: str, body: Any) -> EntityDescription:
+        """A `describe` answer (fresh or cached) read into an `EntityDescription`."""
         try:
             return EntityDescription.from_describe(
                 entity, body if isinstance(body, Mapping) else {}
@@ -139,6 +175,10 @@ class WmsClient:
         except WmsNotFoundError:
             return 0
         return int(body["result_count"])
+
+
+def _not_connection_errors(exc: BaseException) -> bool:
+    return is_retriable(exc) and not isinstance(exc, WmsConnectionError)
 
 
 def ensure_same_origin(url: str, base_url: str) -> None:

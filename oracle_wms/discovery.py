@@ -2,20 +2,31 @@
 
 `GET entity/` lists every entity the WMS exposes; `entities` patterns (names or shell globs such
 as `order_*`) narrow it; `describe` of each gives the fields from which `schema.json_schema` builds
-the JSON Schema.
+the JSON Schema. A real WMS has about 180 entities: the answers are cached on disk for a while
+(`DiscoveryCache`) so a scheduled run does not describe them all every time.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import hashlib
+import json
 import logging
+import os
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from oracle_wms.client import WmsClient
 from oracle_wms.errors import WmsConfigError
 from oracle_wms.schema import EntityDescription
+from oracle_wms.session import json_body
 
 logger = logging.getLogger(__name__)
+
+CACHE_FORMAT = 1
 
 
 def select_entities(available: Sequence[str], patterns: Sequence[str] | None) -> list[str]:
@@ -38,8 +49,62 @@ def select_entities(available: Sequence[str], patterns: Sequence[str] | None) ->
     return sorted(chosen)
 
 
-def discover(client: WmsClient, patterns: Sequence[str] | None = None) -> list[EntityDescription]:
-    """Describe every selected entity."""
-    names = select_entities(client.entity_names(), patterns)
-    logger.info("Describing %d WMS entities", len(names))
-    return [client.describe(name) for name in names]
+@dataclass(frozen=True)
+class DiscoveryCache:
+    """Entity index and `describe` answers of one WMS and user, kept `ttl` seconds on disk."""
+
+    directory: Path
+    ttl: float
+
+    @classmethod
+    def default_directory(cls) -> Path:
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        return Path(base) / "oracle-wms-singer"
+
+    def path_for(self, client: WmsClient) -> Path:
+        settings = client.settings
+        identity = settings.oauth2.client_id if settings.oauth2 else settings.username
+        key = hashlib.sha256(f"{settings.base_url}\n{identity}".encode()).hexdigest()[:16]
+        return self.directory / f"discovery-{key}.json"
+
+    def load(self, client: WmsClient) -> dict[str, Any] | None:
+        path = self.path_for(client)
+        try:
+            cached = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+        age = time.time() - float(cached.get("saved_at", 0))
+        if cached.get("format") != CACHE_FORMAT or age > self.ttl:
+            return None
+        logger.info("Using the discovery cache %s (%.0f s old, ttl %.0f s)", path, age, self.ttl)
+        return cached  # type: ignore[no-any-return]
+
+    def save(self, client: WmsClient, content: dict[str, Any]) -> None:
+        path = self.path_for(client)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps({**content, "format": CACHE_FORMAT, "saved_at": time.time()}))
+            tmp.replace(path)
+        except OSError as exc:
+            logger.warning("Could not write the discovery cache %s: %s", path, exc)
+
+
+def discover(
+    client: WmsClient,
+    patterns: Sequence[str] | None = None,
+    cache: DiscoveryCache | None = None,
+) -> list[EntityDescription]:
+    """Describe every selected entity, from the cache when it is fresh."""
+    cached = cache.load(client) if cache and cache.ttl > 0 else None
+    names: list[str] = cached["index"] if cached else client.entity_names()
+    describes: dict[str, Any] = dict(cached["describe"]) if cached else {}
+    selected = select_entities(names, patterns)
+    missing = [name for name in selected if name not in describes]
+    if missing:
+        logger.info("Describing %d WMS entities", len(missing))
+    for name in missing:
+        describes[name] = json_body(client.get(f"entity/{name}/describe/", entity=name))
+    if cache and cache.ttl > 0 and (missing or not cached):
+        cache.save(client, {"index": names, "describe": describes})
+    return [client.describe_from(name, describes[name]) for name in selected]

@@ -24,7 +24,11 @@ class WmsConfigError(WmsError):
 
 
 class WmsConnectionError(WmsError):
-    """The WMS could not be reached (DNS, refused connection, TLS, timeout)."""
+    """The WMS could not be reached (DNS, refused connection, timeout, reset)."""
+
+
+class WmsTlsError(WmsConnectionError):
+    """The WMS's TLS certificate did not verify: a configuration problem, never retried."""
 
 
 class WmsResponseError(WmsError):
@@ -44,8 +48,10 @@ class WmsResponseError(WmsError):
         code: str | None = None,
         details: Any = None,
         reference: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         self.status = status
+        self.retry_after = retry_after
         self.path = path
         self.code = code
         self.details = details

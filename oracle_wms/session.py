@@ -8,6 +8,8 @@ standard error body (`{"reference", "code", "message", "details"}`) to `oracle_w
 from __future__ import annotations
 
 import json
+import time
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -99,11 +101,27 @@ def raise_for_response(response: requests.Response, entity: str | None = None) -
     elif status == 429 or status >= 500:
         cls = WmsServerError
         hint = ""
+        kwargs["retry_after"] = retry_after_seconds(response)
     else:
         cls = WmsValidationError
         details = error.get("details")
         hint = f"; details: {json.dumps(details, default=str)}" if details else ""
     raise cls(f"WMS answered {what} for {subject} at {path}{said}{hint}", **kwargs)
+
+
+def retry_after_seconds(response: requests.Response) -> float | None:
+    """`Retry-After` as seconds (delta-seconds or an HTTP date), or None."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
 
 
 def _error_body(response: requests.Response) -> dict[str, Any]:

@@ -7,9 +7,10 @@ every error names the setting a user has to fix.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from oracle_wms.errors import WmsConfigError
@@ -24,6 +25,30 @@ DEFAULT_REQUEST_TIMEOUT = 300.0
 CONNECT_TIMEOUT = 15.0
 """Seconds to wait for a TCP/TLS connection: an unreachable host fails fast."""
 
+WMS_SCOPE = "urn:resource:fusion:scm:logistics:wms:lgfapi/"
+"""The OAuth 2.0 scope Oracle documents for lgfapi."""
+
+AuthMethod = Literal["basic", "oauth2"]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try before giving up on a request (429, 5xx, connection errors, timeouts)."""
+
+    max_retries: int = 6
+    initial_wait: float = 1.0
+    max_wait: float = 120.0
+
+
+@dataclass(frozen=True)
+class OAuth2Settings:
+    """OAuth 2.0 client credentials against the tenant's identity domain (IDCS)."""
+
+    token_url: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    scope: str = WMS_SCOPE
+
 
 @dataclass(frozen=True)
 class WmsSettings:
@@ -31,11 +56,14 @@ class WmsSettings:
 
     base_url: str
     """Up to and including the environment: `https://ta3.wms.ocs.oraclecloud.com/acme_test`."""
-    username: str
-    password: str = field(repr=False)
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    auth_method: AuthMethod = "basic"
+    oauth2: OAuth2Settings | None = None
     page_size: int = MAX_PAGE_SIZE
     verify_ssl: bool = True
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
     user_agent: str = "oracle-wms-singer"
 
     @property
@@ -46,7 +74,8 @@ class WmsSettings:
     @property
     def secrets(self) -> tuple[str, ...]:
         """Values that must never appear in logs, errors or output."""
-        return tuple(s for s in (self.password,) if s)
+        client_secret = self.oauth2.client_secret if self.oauth2 else None
+        return tuple(s for s in (self.password, client_secret) if s)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> WmsSettings:
@@ -55,13 +84,38 @@ class WmsSettings:
         Raises:
             WmsConfigError: naming the first setting that is missing or invalid.
         """
-        base_url = _base_url(config.get("base_url"))
-        username = _required_text(config, "username")
-        password = _required_text(config, "password")
+        allow_http = config.get("allow_http") is True
+        base_url = _base_url(config.get("base_url"), allow_http=allow_http)
+        auth_method: AuthMethod
+        match config.get("auth_method") or "basic":
+            case "basic":
+                auth_method = "basic"
+            case "oauth2":
+                auth_method = "oauth2"
+            case other:
+                raise WmsConfigError("auth_method", f"must be 'basic' or 'oauth2', not {other!r}")
+        oauth2 = None
+        if auth_method == "oauth2":
+            username = config.get("username") or None
+            password = config.get("password") or None
+            oauth2 = OAuth2Settings(
+                token_url=_token_url(
+                    config.get("oauth2_token_url"), config.get("allow_http") is True
+                ),
+                client_id=_required_text(config, "oauth2_client_id"),
+                client_secret=_required_text(config, "oauth2_client_secret"),
+                scope=str(config.get("oauth2_scope") or WMS_SCOPE),
+            )
+        else:
+            username = _required_text(config, "username")
+            password = _required_text(config, "password")
+        retry = RetryPolicy(
+            max_retries=_int_in_range(config, "max_retries", RetryPolicy.max_retries, 0, 100),
+            initial_wait=_positive(config, "retry_initial_wait", RetryPolicy.initial_wait),
+            max_wait=_positive(config, "retry_max_wait", RetryPolicy.max_wait),
+        )
         page_size = _int_in_range(config, "page_size", MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE)
-        timeout = config.get("request_timeout", DEFAULT_REQUEST_TIMEOUT)
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-            raise WmsConfigError("request_timeout", "must be a positive number of seconds")
+        timeout = _positive(config, "request_timeout", DEFAULT_REQUEST_TIMEOUT)
         verify_ssl = config.get("verify_ssl", True)
         if not isinstance(verify_ssl, bool):
             raise WmsConfigError("verify_ssl", "must be true or false")
@@ -69,14 +123,29 @@ class WmsSettings:
             base_url=base_url,
             username=username,
             password=password,
+            auth_method=auth_method,
+            oauth2=oauth2,
             page_size=page_size,
             verify_ssl=verify_ssl,
-            request_timeout=float(timeout),
+            request_timeout=timeout,
+            retry=retry,
             user_agent=str(config.get("user_agent") or cls.user_agent),
         )
 
 
-def _base_url(value: object) -> str:
+def is_loopback(host: str | None) -> bool:
+    """True for localhost and 127.0.0.0/8 or ::1: the only hosts plain http may reach by default."""
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _base_url(value: object, *, allow_http: bool) -> str:
     if not isinstance(value, str) or not value.strip():
         raise WmsConfigError(
             "base_url",
@@ -93,6 +162,7 @@ def _base_url(value: object) -> str:
         )
     if parts.query or parts.fragment:
         raise WmsConfigError("base_url", "must not contain a query string or fragment")
+    _refuse_plain_http("base_url", parts.scheme, parts.hostname, allow_http)
     if "/wms/" in f"{parts.path}/" or not parts.path.strip("/"):
         raise WmsConfigError(
             "base_url",
@@ -100,6 +170,37 @@ def _base_url(value: object) -> str:
             "e.g. https://ta3.wms.ocs.oraclecloud.com/acme_test (the client adds /wms/lgfapi/v10)",
         )
     return url
+
+
+def _token_url(value: object, allow_http: bool) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise WmsConfigError(
+            "oauth2_token_url",
+            "is required with auth_method oauth2, "
+            "e.g. https://idcs-<tenant>.identity.oraclecloud.com/oauth2/v1/token",
+        )
+    parts = urlsplit(value.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise WmsConfigError("oauth2_token_url", f"'{value}' is not an http(s) URL")
+    _refuse_plain_http("oauth2_token_url", parts.scheme, parts.hostname, allow_http)
+    return value.strip()
+
+
+def _refuse_plain_http(setting: str, scheme: str, host: str | None, allow_http: bool) -> None:
+    """Credentials over plain http are readable on the network: loopback or explicit opt-in only."""
+    if scheme == "http" and not allow_http and not is_loopback(host):
+        raise WmsConfigError(
+            setting,
+            f"plain http to {host} would send credentials unencrypted; use https "
+            "(or set allow_http to true for a host you trust)",
+        )
+
+
+def _positive(config: Mapping[str, Any], name: str, default: float) -> float:
+    value = config.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise WmsConfigError(name, "must be a positive number of seconds")
+    return float(value)
 
 
 def _required_text(config: Mapping[str, Any], name: str) -> str:

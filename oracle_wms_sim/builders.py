@@ -111,7 +111,33 @@ CODE_ROWS: dict[str, tuple[tuple[int, str, str], ...]] = {
         (91, "PACKED", "Packed"),
         (99, "CANCELLED", "Cancelled"),
     ),
+    "history_activity": (
+        (1, "RECEIPT", "Container received"),
+        (2, "PUTAWAY", "Container located"),
+        (3, "ADJUST_PLUS", "Inventory adjustment plus"),
+        (4, "ADJUST_MINUS", "Inventory adjustment minus"),
+        (5, "CYCLE_COUNT", "Cycle count adjustment"),
+        (6, "PICK", "Inventory picked"),
+        (7, "PACK", "Inventory packed"),
+        (8, "SHIP", "Container shipped"),
+        (9, "LOCK", "Inventory locked"),
+        (10, "UNLOCK", "Inventory unlocked"),
+    ),
 }
+
+HISTORY_STATUS: dict[int, int] = {1: 10, 2: 20, 3: 20, 4: 20, 5: 20, 6: 50, 7: 60, 8: 80, 9: 20, 10: 20}
+"""history_activity id -> the container_status id a history row of that activity carries."""
+
+HISTORY_REASONS = ("DMG", "FOUND", "LOST", "CC", "QC", "EXP")
+
+
+def code_rows(name: str) -> tuple[tuple[int, str, str], ...]:
+    """The fixed rows of a code table: hand-written above, else five generic ones."""
+    rows = CODE_ROWS.get(name)
+    if rows is not None:
+        return rows
+    label = name.replace("_", " ").capitalize()
+    return tuple((n, f"{name.upper()[:22]}_{n}", f"{label} {n}") for n in range(1, 6))
 
 _WORDS = ("North", "Blue", "Summit", "Harbor", "Pine", "Delta", "Silver", "Prairie", "Atlas")
 _NOUNS = ("Supply", "Foods", "Textiles", "Components", "Tools", "Goods", "Paper", "Labs")
@@ -472,7 +498,61 @@ def allocation(p: Picker, rng: Random, ident: int, parent: int | None, mod_ts: s
     }
 
 
+def inventory_history(p: Picker, rng: Random, ident: int, parent: int | None, mod_ts: str) -> Row:
+    """Rows come in transaction groups of eight consecutive ids sharing facility, activity and
+    `group_nbr`, like the several history rows one WMS transaction writes."""
+    group = (ident - 1) // 8 + 1
+    fac = (group * 7 + group // 3) % len(FACILITIES) + 1
+    co = FACILITIES[fac - 1].company
+    activity = (group * 13 + group // 7) % len(CODE_ROWS["history_activity"]) + 1
+    orig = _qty(rng, 1, 500)
+    adjust = activity in (3, 4, 5)
+    delta = float(rng.randint(1, 40)) * (-1 if activity in (4, 6, 8) else 1)
+    if activity in (7, 8):
+        container = p.pick("oblpn", rng, fac=fac)
+        cnbr = f"OB{container:08d}" if container is not None else None
+    else:
+        container = p.pick("iblpn", rng, fac=fac)
+        cnbr = f"IB{container:08d}" if container is not None else None
+    item_id = p.pick("item", rng, co=co)
+    return {
+        "company_id": co,
+        "facility_id": fac,
+        "history_activity_id": activity,
+        "status_id": HISTORY_STATUS[activity],
+        "item_code": f"ITM{item_id:06d}" if item_id is not None else None,
+        "container_nbr": cnbr,
+        "group_nbr": f"G{group:09d}",
+        "adj_qty": delta,
+        "orig_qty": orig,
+        "reason_code": rng.choice(HISTORY_REASONS) if adjust else None,
+        "transaction_ref_nbr": f"TXN-{group:09d}-{rng.randint(1, 999):03d}",
+        "_fac": fac,
+        "_co": co,
+    }
+
+
 Builder = Callable[[Picker, Random, int, "int | None", str], Row]
+
+
+def config_builder(name: str) -> Builder:
+    """Rows of a generic configuration entity: four per facility, round robin."""
+    prefix = "".join(part[0] for part in name.split("_")).upper()
+    label = name.replace("_", " ").capitalize()
+
+    def build(p: Picker, rng: Random, ident: int, parent: int | None, mod_ts: str) -> Row:
+        fac = (ident - 1) % len(FACILITIES) + 1
+        return {
+            "company_id": FACILITIES[fac - 1].company,
+            "facility_id": fac,
+            "code": f"{prefix}{ident:05d}",
+            "description": f"{label} {ident}",
+            "cust_field_1": _maybe(rng, 0.3, f"CF{rng.randint(1, 99):02d}"),
+            "_fac": fac,
+            "_co": FACILITIES[fac - 1].company,
+        }
+
+    return build
 
 BUILDERS: dict[str, Builder] = {
     "company": company,
@@ -490,7 +570,16 @@ BUILDERS: dict[str, Builder] = {
     "order_dtl": order_dtl,
     "oblpn": oblpn,
     "allocation": allocation,
+    "inventory_history": inventory_history,
 }
+
+
+def builder_for(name: str) -> Builder:
+    """The entity's own factory, or the generic configuration one."""
+    builder = BUILDERS.get(name)
+    if builder is None:
+        builder = BUILDERS[name] = config_builder(name)
+    return builder
 
 PARENTS: dict[str, tuple[str, str]] = {
     "purchase_order_dtl": ("purchase_order_hdr", "po_id"),

@@ -71,6 +71,8 @@ class Entity:
     key_sql: str | None = None
     mutable: str = "cust_field_1"  # the ordinary field that `update_records` changes
     base_count: int = 0  # rows at scale 1 (0: fixed rows, see generator)
+    scales: bool = True  # False: `base_count` rows whatever the scale (configuration entities)
+    indexes: tuple[str, ...] = ()  # extra single-column indexes for documented filters
     by_name: dict[str, Field] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -78,11 +80,22 @@ class Entity:
 
     @property
     def tracks_changes(self) -> bool:
+        """Has `mod_ts`: updates stamp it, single records send `Last-Modified`."""
         return "mod_ts" in self.by_name
 
     @property
+    def audited(self) -> bool:
+        """Has `create_ts`: owned by a facility/company (hidden columns), built by a builder."""
+        return "create_ts" in self.by_name
+
+    @property
     def is_code_table(self) -> bool:
-        return not self.tracks_changes
+        return not self.audited
+
+    @property
+    def stamp_column(self) -> str:
+        """The newest-change column: `mod_ts`, or `create_ts` for append-only history."""
+        return "mod_ts" if self.tracks_changes else "create_ts"
 
     @property
     def stored_fields(self) -> tuple[Field, ...]:
@@ -127,7 +140,7 @@ def _audit() -> tuple[Field, ...]:
     )
 
 
-def _code_table(name: str) -> Entity:
+def code_table(name: str) -> Entity:
     return Entity(
         name,
         (_i("id", required=True), _s("code", 25, required=True), _s("description", 100)),
@@ -135,16 +148,36 @@ def _code_table(name: str) -> Entity:
     )
 
 
+def config_entity(name: str) -> Entity:
+    """A configuration entity of entities.tsv that the simulator does not model in depth:
+    a few coded rows per facility, audited like every WMS record."""
+    return Entity(
+        name,
+        (
+            _ID,
+            _fk("company_id", "company"),
+            _fk("facility_id", "facility"),
+            _s("code", 25, required=True),
+            _s("description", 100),
+            _s("cust_field_1", 50),
+            *_audit(),
+        ),
+        base_count=12,
+        scales=False,
+    )
+
+
 _ID = _i("id", required=True)
 
 _ENTITY_LIST: Final = (
-    _code_table("order_status"),
-    _code_table("order_type"),
-    _code_table("ib_shipment_status"),
-    _code_table("purchase_order_status"),
-    _code_table("container_status"),
-    _code_table("location_type"),
-    _code_table("allocation_status"),
+    code_table("order_status"),
+    code_table("order_type"),
+    code_table("ib_shipment_status"),
+    code_table("purchase_order_status"),
+    code_table("container_status"),
+    code_table("location_type"),
+    code_table("allocation_status"),
+    code_table("history_activity"),
     Entity(
         "company",
         (
@@ -444,5 +477,38 @@ _ENTITY_LIST: Final = (
     ),
 )
 
-ENTITIES: Final[dict[str, Entity]] = {e.name: e for e in _ENTITY_LIST}
+INVENTORY_HISTORY: Final = Entity(
+    "inventory_history",
+    (
+        _ID,
+        _fk("company_id", "company"),
+        _fk("facility_id", "facility"),
+        _fk("history_activity_id", "history_activity"),
+        _i("status_id", required=True),  # a container_status id, bare as Oracle documents
+        _s("item_code", 25),
+        _s("container_nbr", 50),
+        _s("group_nbr", 50),
+        _d("adj_qty"),
+        _d("orig_qty"),
+        _s("reason_code", 25),
+        _s("transaction_ref_nbr", 250),
+        Field("create_ts", DATETIME, required=True),
+        _s("create_user", 30, required=True),
+    ),
+    key="id",
+    mutable="reason_code",
+    base_count=3000,
+    indexes=("group_nbr",),
+)
+"""Append-only: no `mod_ts`, so clients replicate it on `create_ts` (as Oracle advises)."""
+
+
+def _all_entities() -> tuple[Entity, ...]:
+    from .generic_entities import generic_entities  # noqa: PLC0415 - needs the helpers above
+
+    core = (*_ENTITY_LIST, INVENTORY_HISTORY)
+    return (*core, *generic_entities({e.name for e in core}))
+
+
+ENTITIES: Final[dict[str, Entity]] = {e.name: e for e in _all_entities()}
 """All entities in generation order (a referenced entity comes before its referrers)."""

@@ -1,8 +1,10 @@
 """Query-string filters -> an SQL WHERE clause with bound parameters.
 
-Supports what docs/api-behaviour.md lists: `field`, `field__lookup`, `fk_id__field[__lookup]`
-(one level), the Oracle lookups, and Oracle's negation `field__lookup!=value`. Values are parsed
-by the field's type, so a date-time compares on the instant whatever offset it carries.
+Supports what docs/api-behaviour.md lists: `field`, `field__lookup`, relation paths of any depth
+(`order_id__facility_id__code`, reverse `order_dtl__isnull`), the Oracle lookups, and Oracle's
+negation `field__lookup!=value`. Values are parsed by the field's type, so a date-time compares
+on the instant whatever offset it carries; a value without an offset is read in the zone of the
+requesting user's default facility.
 """
 
 from __future__ import annotations
@@ -13,26 +15,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from . import timefmt
-from .entities import (
-    BOOLEAN,
-    DATE,
-    DATETIME,
-    DECIMAL,
-    ENTITIES,
-    FOREIGN_KEY,
-    INTEGER,
-    STRING,
-    TIME,
-    Entity,
-    Field,
-)
+from .entities import BOOLEAN, DATE, DATETIME, DECIMAL, FOREIGN_KEY, INTEGER, STRING, TIME
+from .entities import Entity, Field
 from .errors import ApiError, bad_param
-
-TEXT_LOOKUPS = frozenset(
-    ("iexact", "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith")
-)
-ORDER_LOOKUPS = frozenset(("gt", "gte", "lt", "lte", "range"))
-LOOKUPS = TEXT_LOOKUPS | ORDER_LOOKUPS | {"exact", "in", "isnull"}
+from .paths import ORDER_LOOKUPS, TEXT_LOOKUPS, FieldPath, resolve
 
 
 @dataclass
@@ -41,11 +27,16 @@ class Where:
 
     clauses: list[str] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
+    aliases: int = 0
 
     def bind(self, value: Any) -> str:
         name = f"p{len(self.params)}"
         self.params[name] = value
         return f":{name}"
+
+    def alias(self) -> str:
+        self.aliases += 1
+        return f"j{self.aliases}"
 
     @property
     def sql(self) -> str:
@@ -77,21 +68,31 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     FOREIGN_KEY: _parse_int,
     DECIMAL: _parse_decimal,
     BOOLEAN: _parse_bool,
-    DATETIME: timefmt.parse_filter_datetime,
     DATE: timefmt.parse_filter_date,
     TIME: timefmt.parse_filter_time,
     STRING: str,
 }
 
 
-def parse_value(param: str, f: Field, value: str) -> Any:
+def parse_value(param: str, f: Field, value: str, naive_offset: int = 0) -> Any:
+    """`naive_offset`: minutes east of UTC applied to a date-time written without an offset."""
     try:
+        if f.type == DATETIME:
+            return timefmt.parse_filter_datetime(value, naive_offset)
         return PARSERS[f.type](value)
     except (ValueError, InvalidOperation, ArithmeticError) as exc:
         raise bad_param(param, f"'{value}' is not a valid {f.type} value for {f.name}") from exc
 
 
-def _condition(where: Where, param: str, col: str, f: Field, *, lookup: str, value: str) -> str:
+@dataclass(frozen=True)
+class _Filter:
+    param: str
+    value: str
+    naive_offset: int
+
+
+def _condition(where: Where, flt: _Filter, col: str, f: Field, lookup: str) -> str:
+    param, value = flt.param, flt.value
     if lookup == "isnull":
         flag = parse_value(param, Field("isnull", BOOLEAN), value)
         return f"{col} IS NULL" if flag else f"{col} IS NOT NULL"
@@ -99,18 +100,22 @@ def _condition(where: Where, param: str, col: str, f: Field, *, lookup: str, val
         raise bad_param(param, f"lookup '{lookup}' applies to string fields only")
     if lookup in ORDER_LOOKUPS and f.type == BOOLEAN:
         raise bad_param(param, f"lookup '{lookup}' does not apply to boolean fields")
+
+    def parse(text: str) -> Any:
+        return parse_value(param, f, text, flt.naive_offset)
+
     if lookup == "in":
-        items = [parse_value(param, f, v) for v in value.split(",")]
+        items = [parse(v) for v in value.split(",")]
         return f"{col} IN ({', '.join(where.bind(v) for v in items)})"
     if lookup == "range":
         bounds = value.split(",")
         if len(bounds) != 2:
             raise bad_param(param, "range needs two comma-separated values")
-        low, high = (where.bind(parse_value(param, f, v)) for v in bounds)
+        low, high = (where.bind(parse(v)) for v in bounds)
         return f"{col} BETWEEN {low} AND {high}"
     if lookup in ("exact", "gt", "gte", "lt", "lte"):
         op = {"exact": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[lookup]
-        return f"{col} {op} {where.bind(parse_value(param, f, value))}"
+        return f"{col} {op} {where.bind(parse(value))}"
     text = where.bind(value)
     if lookup == "iexact":
         return f"lower({col}) = lower({text})"
@@ -128,29 +133,27 @@ def _condition(where: Where, param: str, col: str, f: Field, *, lookup: str, val
     return f"({text} = '' OR lower(substr({col}, -length({text}))) = lower({text}))"
 
 
-def _resolve(entity: Entity, param: str) -> tuple[Field, Field | None, str]:
-    """`param` -> (own field, related field or None, lookup)."""
-    parts = param.split("__")
-    own = entity.by_name.get(parts[0])
-    if own is None or not own.filterable:
-        raise bad_param(param, f"unknown field '{parts[0]}' on {entity.name}")
-    rest = parts[1:]
-    related: Field | None = None
-    if rest and rest[0] not in LOOKUPS:
-        if own.type != FOREIGN_KEY or own.related is None:
-            raise bad_param(param, f"unknown lookup '{rest[0]}'")
-        target = ENTITIES[own.related]
-        related = target.by_name.get(rest[0])
-        if related is None or not related.filterable:
-            raise bad_param(param, f"unknown field '{rest[0]}' on {target.name}")
-        rest = rest[1:]
-    if len(rest) > 1 or (rest and rest[0] not in LOOKUPS):
-        bad = rest[-1] if rest and rest[-1] not in LOOKUPS else "__".join(rest)
-        raise bad_param(param, f"unknown lookup '{bad}'")
-    return own, related, rest[0] if rest else "exact"
+def _path_sql(where: Where, flt: _Filter, alias: str, path: FieldPath, depth: int = 0) -> str:
+    """The condition for `path` evaluated on the row `alias`, nesting one subquery per hop."""
+    if depth == len(path.hops):
+        assert path.field is not None
+        return _condition(where, flt, f"{alias}.{path.field.name}", path.field, path.lookup)
+    hop = path.hops[depth]
+    inner_alias = where.alias()
+    table = f"{hop.entity.name} {inner_alias}"
+    if hop.forward:
+        inner = _path_sql(where, flt, inner_alias, path, depth + 1)
+        return f"{alias}.{hop.column} IN (SELECT {inner_alias}.id FROM {table} WHERE {inner})"
+    link = f"{inner_alias}.{hop.column} = {alias}.id"
+    if path.field is None and depth == len(path.hops) - 1:  # reverse existence: `__isnull`
+        missing = parse_value(flt.param, Field("isnull", BOOLEAN), flt.value)
+        exists = f"EXISTS (SELECT 1 FROM {table} WHERE {link})"
+        return f"NOT {exists}" if missing else exists
+    inner = _path_sql(where, flt, inner_alias, path, depth + 1)
+    return f"EXISTS (SELECT 1 FROM {table} WHERE {link} AND {inner})"
 
 
-def build_where(entity: Entity, filters: dict[str, str]) -> Where:
+def build_where(entity: Entity, filters: dict[str, str], naive_offset: int = 0) -> Where:
     """All filters of a request, AND-ed. Raises ApiError(400) naming the bad parameter."""
     where = Where()
     for param, value in filters.items():
@@ -158,23 +161,10 @@ def build_where(entity: Entity, filters: dict[str, str]) -> Where:
         name = param[:-1] if negate else param
         if not name:
             raise bad_param(param, "empty parameter name")
-        own, related, lookup = _resolve(entity, name)
-        if related is None:
-            clause = _condition(where, param, f"t.{own.name}", own, lookup=lookup, value=value)
-        else:
-            target = ENTITIES[str(own.related)]
-            inner = _condition(
-                where, param, f"r.{related.name}", related, lookup=lookup, value=value
-            )
-            clause = f"t.{own.name} IN (SELECT r.id FROM {target.name} r WHERE {inner})"
+        path = resolve(entity, name)
+        clause = _path_sql(where, _Filter(param, value, naive_offset), "t", path)
         where.clauses.append(f"({clause}) IS NOT 1" if negate else f"({clause})")
     return where
 
 
-def ensure_known(entity: Entity, names: list[str], param: str) -> None:
-    for name in names:
-        if name not in entity.by_name:
-            raise bad_param(param, f"unknown field '{name}' on {entity.name}")
-
-
-__all__ = ["ApiError", "Where", "build_where", "ensure_known", "parse_value"]
+__all__ = ["ApiError", "Where", "build_where", "parse_value"]

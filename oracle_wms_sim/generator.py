@@ -19,7 +19,7 @@ from datetime import timedelta
 from random import Random
 from typing import Any
 
-from .builders import BUILDERS, CODE_ROWS, COMPANIES, FACILITIES, KEPT_ATTRS, PARENTS, Row
+from .builders import COMPANIES, FACILITIES, KEPT_ATTRS, PARENTS, Row, builder_for, code_rows
 from .entities import ENTITIES, FOREIGN_KEY, Entity
 from .schema import SCHEMA_VERSION, columns, create_indexes, create_tables
 from .timefmt import BASE_INSTANT, offset_modifier, offset_text, to_store
@@ -34,7 +34,7 @@ def row_count(entity: Entity, scale: int) -> int:
         return len(COMPANIES)
     if entity.name == "facility":
         return len(FACILITIES)
-    return entity.base_count * scale
+    return entity.base_count * scale if entity.scales else entity.base_count
 
 
 class MemoryPicker:
@@ -138,7 +138,7 @@ def _generate_entity(
 ) -> None:
     sql = _insert_sql(entity)
     if entity.is_code_table:
-        conn.executemany(sql, CODE_ROWS[entity.name])
+        conn.executemany(sql, code_rows(entity.name))
         return
     rng = Random(f"{seed}:{entity.name}")  # noqa: S311 - reproducible data, not secrets
     stamp_rng = Random(f"{seed}:{entity.name}:stamps")  # noqa: S311
@@ -146,7 +146,7 @@ def _generate_entity(
     count = row_count(entity, scale)
     parent = PARENTS.get(entity.name)
     parents = row_count(ENTITIES[parent[0]], scale) if parent else 0
-    build = BUILDERS[entity.name]
+    build = builder_for(entity.name)
     chunk: list[tuple[Any, ...]] = []
     for index, (created, cuser, modified, muser) in enumerate(audit_stamps(stamp_rng, count)):
         ident = index + 1

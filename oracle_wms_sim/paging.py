@@ -14,15 +14,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from .entities import CHILD_SET, Entity
-from .errors import bad_param
+from .errors import ApiError, bad_param
 from .filters import Where
+from .paths import raw_column, resolve, value_sql
 
 
 @dataclass(frozen=True)
 class SortKey:
-    column: str
+    column: str  # the name as requested (`mod_ts`, `order_id__order_nbr`)
     descending: bool
     nullable: bool
+    expr: str  # its SQL on row `t`: the column, or a subquery for a relation path
 
 
 def parse_ordering(entity: Entity, value: str | None) -> list[SortKey]:
@@ -39,20 +41,30 @@ def parse_ordering(entity: Entity, value: str | None) -> list[SortKey]:
         descending = name.startswith("-")
         name = name.lstrip("-")
         f = entity.by_name.get(name)
-        if f is None or f.type == CHILD_SET:
+        if f is not None and f.type != CHILD_SET:
+            key = SortKey(name, descending, f.nullable, f"t.{name}")
+        elif "__" in name:  # a relation path: `order_id__order_nbr`
+            try:
+                path = resolve(entity, name, allow_lookup=False)
+            except ApiError:
+                raise bad_param("ordering", f"unknown field '{name}' on {entity.name}") from None
+            if not path.forward_only:
+                raise bad_param("ordering", f"'{name}' crosses a reverse relation")
+            key = SortKey(name, descending, True, value_sql(entity, path, raw_column))
+        else:
             raise bad_param("ordering", f"unknown field '{name}' on {entity.name}")
         if any(k.column == name for k in keys):
             continue
-        keys.append(SortKey(name, descending, f.nullable))
+        keys.append(key)
         if name == "id":
             return keys
     all_desc = bool(keys) and all(k.descending for k in keys)
-    keys.append(SortKey("id", all_desc, False))
+    keys.append(SortKey("id", all_desc, False, "t.id"))
     return keys
 
 
 def order_by(keys: list[SortKey]) -> str:
-    return ", ".join(f"t.{k.column}{' DESC' if k.descending else ''}" for k in keys)
+    return ", ".join(f"{k.expr}{' DESC' if k.descending else ''}" for k in keys)
 
 
 def encode_cursor(values: tuple[Any, ...]) -> str:
@@ -89,17 +101,17 @@ def keyset_condition(where: Where, keys: list[SortKey], values: list[Any]) -> st
         and no_nulls
         and (not keys[0].descending or not any(k.nullable for k in keys))
     ):
-        cols = ", ".join(f"t.{k.column}" for k in keys)
+        cols = ", ".join(k.expr for k in keys)
         binds = ", ".join(where.bind(v) for v in values)
         op = "<" if keys[0].descending else ">"
         return f"({cols}) {op} ({binds})"
     branches = []
     for i, key in enumerate(keys):
         parts = [
-            f"t.{k.column} IS {where.bind(v)}" for k, v in zip(keys[:i], values[:i], strict=True)
+            f"{k.expr} IS {where.bind(v)}" for k, v in zip(keys[:i], values[:i], strict=True)
         ]
         value = values[i]
-        col = f"t.{key.column}"
+        col = key.expr
         if not key.descending:
             parts.append(f"{col} IS NOT NULL" if value is None else f"{col} > {where.bind(value)}")
         elif value is None:

@@ -14,13 +14,13 @@ from .entities import ENTITIES, SQL_TYPES, Entity
 
 HIDDEN = ("_fac", "_co", "_tzm", "_tzmod", "_tz")
 HIDDEN_TYPES = ("INTEGER", "INTEGER", "INTEGER", "TEXT", "TEXT")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def columns(entity: Entity) -> list[str]:
     """Stored column names in insert order."""
     names = [f.name for f in entity.stored_fields]
-    if entity.tracks_changes:
+    if entity.audited:
         names.extend(HIDDEN)
     return names
 
@@ -35,7 +35,7 @@ def create_tables(conn: sqlite3.Connection) -> None:
             else:
                 null = " NOT NULL" if f.required else ""
                 cols.append(f"{f.name} {SQL_TYPES[f.type]}{null}")
-        if entity.tracks_changes:
+        if entity.audited:
             cols.extend(f"{n} {t}" for n, t in zip(HIDDEN, HIDDEN_TYPES, strict=True))
         conn.execute(f"CREATE TABLE {entity.name} ({', '.join(cols)})")
 
@@ -46,7 +46,10 @@ def create_indexes(conn: sqlite3.Connection) -> None:
         name = entity.name
         if entity.tracks_changes:
             conn.execute(f"CREATE INDEX ix_{name}_mod_ts ON {name} (mod_ts, id)")
+        if entity.audited:
             conn.execute(f"CREATE INDEX ix_{name}_create_ts ON {name} (create_ts, id)")
+        for column in entity.indexes:
+            conn.execute(f"CREATE INDEX ix_{name}_{column} ON {name} ({column})")
         if entity.key != "id" and entity.key_sql is None:
             conn.execute(f"CREATE INDEX ix_{name}_key ON {name} ({entity.key})")
         for f in entity.fields:

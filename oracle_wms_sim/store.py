@@ -22,7 +22,7 @@ from .builders import BUILDERS, PARENTS
 from .entities import BOOLEAN, DATE, DECIMAL, ENTITIES, INTEGER, STRING, Entity, Field
 from .errors import ApiError
 from .generator import generate, zone_columns
-from .schema import columns
+from .schema import SCHEMA_VERSION, columns
 from .timefmt import from_store, to_store
 
 _COUNT_CACHE_SIZE = 512
@@ -45,7 +45,7 @@ def _meta(conn: sqlite3.Connection) -> dict[str, str] | None:
 
 
 def prepare(path: str, seed: int, scale: int) -> dict[str, str]:
-    """Reuse the DB at `path` if it holds complete generated data, else generate into it.
+    """Reuse the DB at `path` if it holds complete data of this schema, else generate into it.
 
     Refuses (RuntimeError) to touch a file that is some other SQLite database.
     """
@@ -53,7 +53,8 @@ def prepare(path: str, seed: int, scale: int) -> dict[str, str]:
         conn = connect(path)
         try:
             meta = _meta(conn)
-            if meta is not None and meta.get("complete") == "1":
+            current = meta is not None and meta.get("schema_version") == str(SCHEMA_VERSION)
+            if meta is not None and meta.get("complete") == "1" and current:
                 conn.execute("PRAGMA journal_mode = WAL")
                 return meta
             tables = conn.execute(

@@ -9,7 +9,7 @@ which SQLite applies when rendering.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from functools import cache
 
@@ -42,15 +42,16 @@ def offset_modifier(minutes: int) -> str:
     return f"{minutes:+d} minutes"
 
 
-def parse_filter_datetime(value: str) -> str:
-    """ISO 8601 filter value -> stored UTC text. A naive value is read as UTC (documented).
+def parse_filter_datetime(value: str, naive_offset: int = 0) -> str:
+    """ISO 8601 filter value -> stored UTC text. A value without an offset is read at
+    `naive_offset` minutes east of UTC (the user's default facility zone, as Oracle documents).
 
     A `+` that was not URL-encoded arrives as a space; it is restored rather than rejected.
     """
     value = _SPACE_OFFSET.sub(r"+\1", value.strip())
     parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
+        parsed = parsed.replace(tzinfo=timezone(timedelta(minutes=naive_offset)))
     return to_store(parsed)
 
 

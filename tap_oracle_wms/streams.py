@@ -1,28 +1,29 @@
-"""One Singer stream per WMS entity, over the shared `oracle_wms` session, auth and errors.
+"""One Singer stream per WMS entity, over the shared `oracle_wms` session, auth, retries, errors.
 
 Paging follows lgfapi's own `next_page` links in sequenced mode (Oracle's advice for
 system-to-system integration: a keyset cursor, so rows are neither skipped nor repeated while
-the WMS keeps changing). Incremental streams ask for `{key}__gte=<bookmark>` ordered by
+the WMS keeps changing). Incremental streams ask for `{key}__gte=<bookmark - lookback>` ordered by
 `{key},id`: the lower bound is inclusive, so rows sharing the bookmark's timestamp (WMS batch
 jobs stamp thousands at once) are read again rather than lost; targets merge them on `id`.
 """
 
 from __future__ import annotations
 
+import time
 import typing as t
-from datetime import UTC, datetime
-from urllib.parse import ParseResult
+from datetime import UTC, datetime, timedelta
+from urllib.parse import ParseResult, urlsplit
 
 import requests
 from requests.auth import AuthBase
 from singer_sdk import RESTStream
-from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseHATEOASPaginator
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from oracle_wms.client import WmsClient, ensure_same_origin
 from oracle_wms.errors import WmsServerError
+from oracle_wms.retry import with_retries
 from oracle_wms.schema import decimal_fields, flatten_record, utc_timestamp
 from oracle_wms.session import json_body, raise_for_response
 
@@ -31,6 +32,9 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 _PageToken = ParseResult | None
+
+PROGRESS_INTERVAL = 15.0
+"""Seconds between progress lines during a long extraction."""
 
 
 class NextPageLinkPaginator(BaseHATEOASPaginator):
@@ -57,12 +61,17 @@ class EntityStream(RESTStream[_PageToken]):
         entity: str,
         schema: dict[str, t.Any],
         replication_key: str | None,
+        *,
+        lookback: float = 0.0,
     ) -> None:
         self.wms = wms
+        self.lookback = lookback
         super().__init__(tap=tap, name=entity, schema=schema, path=f"entity/{entity}/")
         self._requests_session = wms.session
         self.replication_key = replication_key
         self._decimals = decimal_fields(schema)
+        self._known_fields = frozenset(schema.get("properties", {}))
+        self._unknown_fields: set[str] = set()
 
     @property
     def url_base(self) -> str:
@@ -83,8 +92,26 @@ class EntityStream(RESTStream[_PageToken]):
         """Incremental lists are ordered by `{replication_key},id`: bookmarks advance as we go."""
         return self.replication_key is not None
 
+    @property
+    def check_sorted(self) -> bool:
+        """A lookback window re-reads rows older than the bookmark on purpose."""
+        return self.lookback == 0
+
     def get_new_paginator(self) -> NextPageLinkPaginator:
         return NextPageLinkPaginator()
+
+    def request_decorator(
+        self, func: t.Callable[..., requests.Response]
+    ) -> t.Callable[..., requests.Response]:
+        """The shared retry policy (`oracle_wms.retry`) instead of the SDK's default backoff."""
+
+        def send(prepared: requests.PreparedRequest, context: Context | None) -> requests.Response:
+            what = f"entity '{self.name}' (GET {urlsplit(prepared.url or '').path})"
+            return with_retries(
+                lambda: func(prepared, context), self.wms.settings.retry, what, self.logger
+            )
+
+        return send
 
     def get_http_request(self, *, page: PageContext[_PageToken]) -> HTTPRequest:
         request = super().get_http_request(page=page)
@@ -109,7 +136,7 @@ class EntityStream(RESTStream[_PageToken]):
         params["ordering"] = f"{key},id"
         start = self.get_starting_replication_key_value(context)
         if start:
-            params[f"{key}__gte"] = _utc_bound(str(start))
+            params[f"{key}__gte"] = _utc_bound(str(start), self.lookback)
         return params
 
     def validate_response(self, response: requests.Response) -> None:
@@ -117,11 +144,8 @@ class EntityStream(RESTStream[_PageToken]):
         if response.status_code == 404:
             self.logger.info("Entity '%s': no records match (404 on the list).", self.name)
             return
-        try:
-            raise_for_response(response, self.name)
-            json_body(response)
-        except WmsServerError as exc:
-            raise RetriableAPIError(str(exc), response) from exc
+        raise_for_response(response, self.name)
+        json_body(response)
 
     def parse_response(self, response: requests.Response) -> t.Iterable[dict[str, t.Any]]:
         if response.status_code == 404:
@@ -132,22 +156,60 @@ class EntityStream(RESTStream[_PageToken]):
             raise WmsServerError(
                 f"entity '{self.name}': list page has no 'results' array",
                 status=response.status_code,
-                path=self.path or "",
+                path=urlsplit(response.url).path,
             )
         key = self.replication_key
-        for record in results:
+        for index, record in enumerate(results):
             row = flatten_record(record, self._decimals, self.name)
+            if index == 0:
+                self._warn_unknown_fields(row)
             if key and row.get(key):
                 row[key] = utc_timestamp(row[key])
             yield row
 
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        """The records, with progress in the log every `PROGRESS_INTERVAL` seconds."""
+        started = last_report = time.monotonic()
+        count = 0
+        for count, row in enumerate(super().get_records(context), start=1):
+            yield row
+            if count % 1000 == 0 and time.monotonic() - last_report >= PROGRESS_INTERVAL:
+                last_report = time.monotonic()
+                self._log_progress("progress", count, last_report - started)
+        self._log_progress("done", count, time.monotonic() - started)
 
-def _utc_bound(value: str) -> str:
-    """A bookmark or `start_date` as an lgfapi filter value: UTC with offset, microseconds.
+    def _log_progress(self, stage: str, count: int, elapsed: float) -> None:
+        rate = count / elapsed if elapsed > 0 else 0.0
+        self.logger.info(
+            "Entity '%s' %s: %d records in %.1f s (%.0f records/s)",
+            self.name,
+            stage,
+            count,
+            elapsed,
+            rate,
+        )
+
+    def _warn_unknown_fields(self, row: dict[str, t.Any]) -> None:
+        """Say so when the WMS sends fields the catalog lacks: they cannot be loaded silently."""
+        new = set(row) - self._known_fields - self._unknown_fields
+        if new:
+            self._unknown_fields |= new
+            self.logger.warning(
+                "Entity '%s' now has field(s) %s that the catalog schema lacks: they are not "
+                "loaded until the catalog is rediscovered (lower discovery_cache_ttl, or run "
+                "--discover / meltano's catalog refresh).",
+                self.name,
+                sorted(new),
+            )
+
+
+def _utc_bound(value: str, lookback: float = 0.0) -> str:
+    """A bookmark or `start_date`, minus the lookback, as an lgfapi filter value in UTC.
 
     `start_date` may be a bare date or a naive date-time: read as UTC.
     """
     parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
+    parsed -= timedelta(seconds=lookback)
     return parsed.astimezone(UTC).isoformat(timespec="microseconds")

@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 
+import click
 from singer_sdk import Tap
 from singer_sdk import typing as th
 
+from oracle_wms.check import check_connection
 from oracle_wms.client import WmsClient
-from oracle_wms.discovery import discover
+from oracle_wms.discovery import DiscoveryCache, discover
+from oracle_wms.errors import WmsConfigError
 from oracle_wms.schema import json_schema
-from oracle_wms.settings import DEFAULT_REQUEST_TIMEOUT, MAX_PAGE_SIZE, WmsSettings
+from oracle_wms.settings import (
+    DEFAULT_REQUEST_TIMEOUT,
+    MAX_PAGE_SIZE,
+    WMS_SCOPE,
+    RetryPolicy,
+    WmsSettings,
+)
 from tap_oracle_wms.streams import EntityStream
+
+DEFAULT_DISCOVERY_CACHE_TTL = 86400
 
 
 class TapOracleWMS(Tap):
@@ -28,9 +40,26 @@ class TapOracleWMS(Tap):
             description="WMS URL up to and including the environment, "
             "e.g. https://ta3.wms.ocs.oraclecloud.com/acme_test",
         ),
-        th.Property("username", th.StringType, required=True, description="lgfapi user"),
         th.Property(
-            "password", th.StringType, required=True, secret=True, description="lgfapi password"
+            "auth_method",
+            th.StringType,
+            default="basic",
+            allowed_values=["basic", "oauth2"],
+            description="basic (username/password) or oauth2 (client credentials)",
+        ),
+        th.Property("username", th.StringType, description="lgfapi user (basic auth)"),
+        th.Property("password", th.StringType, secret=True, description="lgfapi password"),
+        th.Property(
+            "oauth2_token_url",
+            th.StringType,
+            description="https://idcs-<tenant>.identity.oraclecloud.com/oauth2/v1/token",
+        ),
+        th.Property("oauth2_client_id", th.StringType, description="OAuth 2.0 client id"),
+        th.Property(
+            "oauth2_client_secret", th.StringType, secret=True, description="OAuth 2.0 secret"
+        ),
+        th.Property(
+            "oauth2_scope", th.StringType, default=WMS_SCOPE, description="OAuth 2.0 scope"
         ),
         th.Property(
             "entities",
@@ -49,16 +78,57 @@ class TapOracleWMS(Tap):
             description="Earliest mod_ts/create_ts to extract on a first run (UTC if no offset)",
         ),
         th.Property(
+            "lookback",
+            th.NumberType,
+            default=0,
+            description="Seconds before the bookmark to read again, for rows committed late",
+        ),
+        th.Property(
             "verify_ssl",
             th.BooleanType,
             default=True,
             description="Verify the WMS's TLS certificate; turn off only for a host you trust",
         ),
         th.Property(
+            "allow_http",
+            th.BooleanType,
+            default=False,
+            description="Allow plain http to a non-loopback host (credentials travel unencrypted)",
+        ),
+        th.Property(
             "request_timeout",
             th.NumberType,
             default=DEFAULT_REQUEST_TIMEOUT,
             description="Seconds to wait for one response",
+        ),
+        th.Property(
+            "max_retries",
+            th.IntegerType,
+            default=RetryPolicy.max_retries,
+            description="Retries of a request failing with 429, 5xx, a reset or a timeout",
+        ),
+        th.Property(
+            "retry_initial_wait",
+            th.NumberType,
+            default=RetryPolicy.initial_wait,
+            description="Seconds before the first retry; doubles each time, with jitter",
+        ),
+        th.Property(
+            "retry_max_wait",
+            th.NumberType,
+            default=RetryPolicy.max_wait,
+            description="Longest wait between retries, Retry-After included",
+        ),
+        th.Property(
+            "discovery_cache_ttl",
+            th.NumberType,
+            default=DEFAULT_DISCOVERY_CACHE_TTL,
+            description="Seconds a discovery (entity list and describe) is reused; 0 disables",
+        ),
+        th.Property(
+            "discovery_cache_path",
+            th.StringType,
+            description="Directory of the discovery cache (default ~/.cache/oracle-wms-singer)",
         ),
     ).to_dict()
 
@@ -72,6 +142,56 @@ class TapOracleWMS(Tap):
         """The one client (and pooled session) every stream shares."""
         return WmsClient(self.settings)
 
+    @property
+    def lookback(self) -> float:
+        value = self.config.get("lookback", 0)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise WmsConfigError("lookback", "must be zero or a positive number of seconds")
+        return float(value)
+
+    def discovery_cache(self) -> DiscoveryCache:
+        ttl = self.config.get("discovery_cache_ttl", DEFAULT_DISCOVERY_CACHE_TTL)
+        if isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl < 0:
+            raise WmsConfigError("discovery_cache_ttl", "must be zero or a number of seconds")
+        path = self.config.get("discovery_cache_path")
+        directory = Path(path).expanduser() if path else DiscoveryCache.default_directory()
+        return DiscoveryCache(directory=directory, ttl=float(ttl))
+
+    @classmethod
+    def get_singer_command(cls) -> click.Command:
+        """The SDK's command plus `--check-connection`."""
+        command = super().get_singer_command()
+        command.params.append(
+            click.Option(
+                ["--check-connection"],
+                is_flag=True,
+                help="Check settings, credentials and read access, then exit.",
+                callback=cls.cb_check_connection,
+                expose_value=False,
+            )
+        )
+        return command
+
+    @classmethod
+    def cb_check_connection(
+        cls,
+        ctx: click.Context,
+        param: click.Option,
+        value: bool,
+    ) -> None:
+        """CLI callback: one line saying what works, or the error saying what does not."""
+        if not value:
+            return
+        config = ctx.params.get("config")
+        tap = cls(
+            config=getattr(config, "config", None),
+            parse_env_config=bool(getattr(config, "parse_env", False)),
+            validate_config=True,
+            setup_mapper=False,
+        )
+        click.echo(str(check_connection(tap.settings)))
+        ctx.exit(0)
+
     def discover_streams(self) -> list[EntityStream]:
         """Streams from the input catalog when given (no API calls), else from `describe`."""
         catalog = self.input_catalog
@@ -83,12 +203,21 @@ class TapOracleWMS(Tap):
                     entry.tap_stream_id,
                     entry.schema.to_dict(),
                     entry.replication_key or entry.metadata.root.replication_key,
+                    lookback=self.lookback,
                 )
                 for entry in catalog.streams
             ]
+        entities = discover(self.wms, self.config.get("entities"), self.discovery_cache())
         return [
-            EntityStream(self, self.wms, desc.name, json_schema(desc), desc.replication_key)
-            for desc in discover(self.wms, self.config.get("entities"))
+            EntityStream(
+                self,
+                self.wms,
+                desc.name,
+                json_schema(desc),
+                desc.replication_key,
+                lookback=self.lookback,
+            )
+            for desc in entities
         ]
 
 

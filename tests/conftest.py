@@ -37,10 +37,25 @@ def fresh_sim() -> Iterator[Simulator]:
 
 
 def tap_config(server: Simulator, **overrides: Any) -> dict[str, Any]:
+    """Basic-auth config for a simulator; no discovery cache (each test's simulator differs)."""
     return {
         "base_url": server.base_url,
         "username": server.username,
         "password": server.password,
+        "discovery_cache_ttl": 0,
+        **overrides,
+    }
+
+
+def oauth_config(server: Simulator, **overrides: Any) -> dict[str, Any]:
+    """OAuth 2.0 client-credentials config for a simulator."""
+    return {
+        "base_url": server.base_url,
+        "auth_method": "oauth2",
+        "oauth2_token_url": server.token_url,
+        "oauth2_client_id": server.oauth_client_id,
+        "oauth2_client_secret": server.oauth_client_secret,
+        "discovery_cache_ttl": 0,
         **overrides,
     }
 
@@ -192,6 +207,7 @@ def meltano(tmp_path: Path, *args: str, env: dict[str, str], timeout: float = 60
         "PATH": f"{BIN}:{os.environ['PATH']}",
         "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
         "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "TAP_ORACLE_WMS_DISCOVERY_CACHE_TTL": "0",
         **env,
     }
     proc = subprocess.run(

@@ -33,6 +33,11 @@ def _closed_port() -> int:
         ({"username": None}, "username"),
         ({"page_size": 5000}, "page_size"),
         ({"entities": ["no_such_entity*"]}, "entities"),
+        ({"base_url": "http://wms.example.com/env"}, "allow_http"),
+        ({"auth_method": "kerberos"}, "auth_method"),
+        ({"auth_method": "oauth2"}, "oauth2_token_url"),
+        ({"max_retries": -1}, "max_retries"),
+        ({"lookback": -5}, "lookback"),
     ],
 )
 def test_invalid_setting_is_named(

@@ -22,6 +22,7 @@ TestTapOracleWMS = get_tap_test_class(
         "base_url": _SIM.base_url,
         "username": _SIM.username,
         "password": _SIM.password,
+        "discovery_cache_ttl": 0,
         "entities": ["company", "facility", "item", "order_hdr", "order_dtl", "order_status"],
     },
 )
