@@ -13,7 +13,10 @@ CODES = {
     403: "PERMISSION_DENIED",
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
+    429: "TOO_MANY_REQUESTS",
     500: "SERVER_ERROR",
+    502: "BAD_GATEWAY",
+    503: "SERVICE_UNAVAILABLE",
 }
 
 
@@ -24,6 +27,7 @@ class ApiError(Exception):
     status: int
     message: str
     details: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. WWW-Authenticate for a 401
 
     def __str__(self) -> str:
         return f"{self.status} {self.message}"

@@ -18,7 +18,7 @@ from pathlib import Path
 from random import Random
 from typing import Any
 
-from .builders import BUILDERS, PARENTS
+from .builders import PARENTS, builder_for
 from .entities import BOOLEAN, DATE, DECIMAL, ENTITIES, INTEGER, STRING, Entity, Field
 from .errors import ApiError
 from .generator import generate, zone_columns
@@ -206,9 +206,10 @@ class Store:
     def _stamps(
         self, conn: sqlite3.Connection, entity: Entity, count: int, same: bool
     ) -> list[str]:
-        """New mod_ts values: wall clock, but strictly after the entity's current maximum."""
+        """New stamps: wall clock, but strictly after the entity's current newest stamp."""
         now = datetime.now(UTC)
-        top = conn.execute(f"SELECT max(mod_ts) FROM {entity.name}").fetchone()[0]
+        column = entity.stamp_column
+        top = conn.execute(f"SELECT max({column}) FROM {entity.name}").fetchone()[0]
         if top is not None:
             now = max(now, from_store(top) + timedelta(microseconds=1))
         if same:
@@ -224,6 +225,8 @@ class Store:
     def update_records(self, entity_name: str, count: int, same_mod_ts: bool = True) -> list[int]:
         """Touch `count` existing records like a WMS job: new mod_ts, one ordinary field changed."""
         entity = self._entity(entity_name)
+        if entity.audited and not entity.tracks_changes:
+            raise ApiError(400, f"{entity.name} records are never modified (history is append-only).")
         target = entity.by_name[entity.mutable]
         with self._write_lock:
             conn = connect(self.path)
@@ -279,8 +282,8 @@ class Store:
             conn = connect(self.path)
             try:
                 conn.execute("BEGIN IMMEDIATE")
-                top = conn.execute(f"SELECT coalesce(max(id), 0) FROM {entity.name}").fetchone()[0]
-                ids = list(range(int(top) + 1, int(top) + 1 + max(count, 0)))
+                top = max(self._top_id(conn, entity.name), self._deleted_top(conn, entity.name))
+                ids = list(range(top + 1, top + 1 + max(count, 0)))
                 rng = self._rng(entity.name, "insert")
                 if entity.is_code_table:
                     rows: list[tuple[Any, ...]] = [(i, f"X{i}", f"Added code {i}") for i in ids]
@@ -288,8 +291,9 @@ class Store:
                     picker = SqlPicker(conn)
                     stamps = self._stamps(conn, entity, len(ids), same_mod_ts)
                     rows = []
+                    build = builder_for(entity.name)
                     for ident, stamp in zip(ids, stamps, strict=True):
-                        row = BUILDERS[entity.name](picker, rng, ident, None, stamp)
+                        row = build(picker, rng, ident, None, stamp)
                         row.update(
                             id=ident,
                             create_ts=stamp,
@@ -310,6 +314,48 @@ class Store:
                 conn.close()
             self._bump(entity.name)
         return ids
+
+    def delete_records(self, entity_name: str, count: int) -> list[int]:
+        """Delete `count` random records, with the detail lines of a deleted header (a WMS
+        purges an order with its lines). Other records that referred to them keep the id; their
+        foreign key then renders with a null `key`. Deleted ids are never reused by inserts."""
+        entity = self._entity(entity_name)
+        children = [(child, fk) for child, (parent, fk) in PARENTS.items() if parent == entity.name]
+        with self._write_lock:
+            conn = connect(self.path)
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                existing = [r[0] for r in conn.execute(f"SELECT id FROM {entity.name}")]
+                rng = self._rng(entity.name, "delete")
+                ids = sorted(rng.sample(existing, min(max(count, 0), len(existing))))
+                if ids:
+                    top = max(self._top_id(conn, entity.name), self._deleted_top(conn, entity.name))
+                    conn.execute(
+                        "INSERT OR REPLACE INTO _sim_meta (key, value) VALUES (?, ?)",
+                        (f"deleted_top:{entity.name}", str(top)),
+                    )
+                for start in range(0, len(ids), 500):
+                    part = ids[start : start + 500]
+                    marks = ", ".join("?" * len(part))
+                    for child, fk in children:
+                        conn.execute(f"DELETE FROM {child} WHERE {fk} IN ({marks})", part)
+                    conn.execute(f"DELETE FROM {entity.name} WHERE id IN ({marks})", part)
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+            self._bump(entity.name)
+        return ids
+
+    @staticmethod
+    def _top_id(conn: sqlite3.Connection, table: str) -> int:
+        return int(conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0])
+
+    @staticmethod
+    def _deleted_top(conn: sqlite3.Connection, table: str) -> int:
+        row = conn.execute(
+            "SELECT value FROM _sim_meta WHERE key = ?", (f"deleted_top:{table}",)
+        ).fetchone()
+        return int(row[0]) if row else 0
 
     def _bump(self, entity: str) -> None:
         with self._counts_lock:
