@@ -41,7 +41,7 @@ def is_retriable(exc: BaseException) -> bool:
     """Transient by nature: worth another try after a wait. A failed TLS check is not."""
     if isinstance(exc, WmsTlsError | requests.exceptions.SSLError):
         return False
-    return isinstance(exc, WmsServerError | WmsConnectionError | _TRANSPORT_ERRORS)
+    return isinstance(exc, (WmsServerError, WmsConnectionError, *_TRANSPORT_ERRORS))
 
 
 def wait_before_retry(policy: RetryPolicy, retry_number: int, exc: BaseException) -> float:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -196,11 +197,18 @@ def _refuse_plain_http(setting: str, scheme: str, host: str | None, allow_http: 
         )
 
 
-def _positive(config: Mapping[str, Any], name: str, default: float) -> float:
+def number_setting(config: Mapping[str, Any], name: str, default: float, *, zero_ok: bool) -> float:
+    """A numeric setting (JSON configs may arrive with Decimal numbers) as a float."""
     value = config.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise WmsConfigError(name, "must be a positive number of seconds")
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise WmsConfigError(name, "must be a number of seconds")
+    if value < 0 or (value == 0 and not zero_ok):
+        raise WmsConfigError(name, "must be zero or more" if zero_ok else "must be more than zero")
     return float(value)
+
+
+def _positive(config: Mapping[str, Any], name: str, default: float) -> float:
+    return number_setting(config, name, default, zero_ok=False)
 
 
 def _required_text(config: Mapping[str, Any], name: str) -> str:

@@ -1,18 +1,16 @@
-"""Request handling independent of the HTTP transport: (method, target, headers) -> Response.
+"""The entity module of lgfapi v10 for one authenticated user: (method, target) -> Response.
 
-Implements docs/api-behaviour.md: entity index, describe, paged and sequenced lists, single
-records, the standard error body, plus the `/_sim/` admin endpoints that change data.
+Implements docs/api-behaviour.md: entity index, describe, paged and sequenced lists (filters,
+ordering, `fields`, `values_list`/`distinct`), single records, `format=xml`, the standard error
+body, the per-entity read permission (403) and the user's facility/company scope.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -28,56 +26,38 @@ from .paging import (
     parse_ordering,
 )
 from .render import record_sql
+from .required_filters import check_required
+from .responses import JSON_TYPE, Response, error_response, json_response
 from .store import Store
 from .timefmt import from_store, http_date, parse_http_date
+from .users import User
+from .values import values_sql
+from .xmlrender import XML_TYPE, to_xml
 
 DEFAULT_PAGE_SIZE = 125
 MAX_PAGE_SIZE = 1250
-_RESERVED = ("page", "page_size", "page_mode", "cursor", "ordering", "fields", "format")
-_JSON = "application/json"
-
-
-@dataclass
-class Response:
-    status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-def _json(payload: Any, status: int = 200) -> Response:
-    return Response(status, json.dumps(payload).encode(), {"Content-Type": _JSON})
-
-
-def _error(exc: ApiError) -> Response:
-    headers = {"Content-Type": _JSON}
-    if exc.status == 401:
-        headers["WWW-Authenticate"] = 'Basic realm="lgfapi"'
-    if exc.status == 405:
-        headers["Allow"] = "GET, HEAD"
-    return Response(exc.status, exc.body(), headers)
+_TRUE = frozenset(("true", "1", "yes", "y"))
 
 
 @dataclass
 class Api:
-    """One simulated WMS environment."""
+    """One simulated WMS environment's entity module."""
 
     store: Store
     environment: str
-    username: str
-    password: str
 
     @property
     def prefix(self) -> str:
         return f"/{self.environment}/wms/lgfapi/v10/"
 
-    def handle(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Response:
+    def handle(self, method: str, target: str, headers: Mapping[str, str], user: User) -> Response:
+        parts = urlsplit(target)
+        params = dict(parse_qsl(parts.query, keep_blank_values=True))  # the last value wins
+        path, fmt = _format(parts.path, params.pop("format", None))
+        segments: list[str] = []
         try:
-            self._authenticate(headers.get("Authorization"))
-            parts = urlsplit(target)
-            path = parts.path if parts.path.endswith("/") else parts.path + "/"
-            host = headers.get("Host") or "127.0.0.1"
-            if path.startswith("/_sim/"):
-                return self._admin(method, path, body)
+            if fmt not in ("json", "xml"):
+                raise bad_param("format", "must be 'json' or 'xml'")
             if not path.startswith(self.prefix):
                 raise ApiError(404, "Not found.")
             segments = [s for s in path[len(self.prefix) :].split("/") if s]
@@ -85,70 +65,55 @@ class Api:
                 raise ApiError(404, "Not found.")
             if method not in ("GET", "HEAD"):
                 raise ApiError(405, f"Method {method} is not allowed on this resource.")
-            params = dict(parse_qsl(parts.query, keep_blank_values=True))
-            origin = f"http://{host}"
-            response = self._route(segments[1:], params, origin, parts.path, headers)
+            origin = f"http://{headers.get('Host') or '127.0.0.1'}"
+            response = self._route(
+                segments[1:], params=params, origin=origin, path=path, headers=headers, user=user
+            )
         except ApiError as exc:
-            response = _error(exc)
-        if method == "HEAD":
-            response.headers["Content-Length"] = str(len(response.body))
-            response.body = b""
+            response = error_response(exc)
+            return _as_xml(response, "error", "") if fmt == "xml" else response
+        if fmt == "xml" and response.status == 200:
+            entity = segments[1] if len(segments) > 1 else ""
+            return _as_xml(response, _xml_root(segments[1:]), entity)
         return response
 
-    # ---- auth and admin ----------------------------------------------------------------
-    def _authenticate(self, header: str | None) -> None:
-        if header and header[:6].lower() == "basic ":
-            try:
-                user, _, password = base64.b64decode(header[6:].strip()).decode().partition(":")
-            except (binascii.Error, UnicodeDecodeError):
-                user, password = "", ""
-            ok_user = hmac.compare_digest(user.encode(), self.username.encode())
-            ok_password = hmac.compare_digest(password.encode(), self.password.encode())
-            if ok_user and ok_password:
-                return
-        raise ApiError(401, "Authentication credentials were missing or incorrect.")
-
-    def _admin(self, method: str, path: str, body: bytes) -> Response:
-        action = path.strip("/").split("/")[-1]
-        if action not in ("update", "insert") or path.count("/") != 3:
-            raise ApiError(404, "Not found.")
-        if method != "POST":
-            raise ApiError(405, f"Method {method} is not allowed on this resource.")
-        try:
-            payload = json.loads(body or b"{}")
-            entity = str(payload["entity"])
-            count = int(payload.get("count", 1))
-            same = bool(payload.get("same_mod_ts", True))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ApiError(400, "Body must be JSON with 'entity', 'count', 'same_mod_ts'.") from exc
-        change = self.store.update_records if action == "update" else self.store.insert_records
-        return _json({"ids": change(entity, count, same)})
+    def error(self, exc: ApiError, target: str) -> Response:
+        """An error raised before routing (authentication), in the requested format."""
+        params = dict(parse_qsl(urlsplit(target).query, keep_blank_values=True))
+        _, fmt = _format(urlsplit(target).path, params.get("format"))
+        response = error_response(exc)
+        return _as_xml(response, "error", "") if fmt == "xml" else response
 
     # ---- entity module -----------------------------------------------------------------
     def _route(
         self,
         segments: list[str],
+        *,
         params: dict[str, str],
         origin: str,
         path: str,
         headers: Mapping[str, str],
+        user: User,
     ) -> Response:
         api_root = origin + self.prefix
-        fmt = params.pop("format", "json")
-        if fmt != "json":
-            raise bad_param("format", "the simulator serves JSON only")
         if not segments:
             names = sorted(ENTITIES)
-            return _json({n: f"{api_root}entity/{n}/" for n in names})
+            return json_response({n: f"{api_root}entity/{n}/" for n in names})
         entity = ENTITIES.get(segments[0])
         if entity is None:
             raise ApiError(404, f"Entity '{segments[0]}' does not exist.")
+        if not user.can_read(entity.name):
+            raise ApiError(
+                403, f"User '{user.username}' has no read access to entity '{entity.name}'."
+            )
         if len(segments) == 1:
-            return self._list(entity, params, origin, path)
+            return self._list(entity, params, origin, path, user)
         if len(segments) == 2 and segments[1] == "describe":
-            return _json(describe(entity))
+            return json_response(describe(entity))
         if len(segments) == 2:
-            return self._single(entity, segments[1], params, api_root, headers)
+            return self._single(
+                entity, segments[1], params=params, api_root=api_root, headers=headers, user=user
+            )
         raise ApiError(404, "Not found.")
 
     def _fields(self, entity: Entity, value: str | None) -> tuple[str, ...]:
@@ -166,9 +131,11 @@ class Api:
         self,
         entity: Entity,
         raw_id: str,
+        *,
         params: dict[str, str],
         api_root: str,
         headers: Mapping[str, str],
+        user: User,
     ) -> Response:
         names = self._fields(entity, params.pop("fields", None))
         if params:
@@ -179,26 +146,31 @@ class Api:
         except ValueError:
             raise ApiError(404, f"No {entity.name} record with id '{raw_id}'.") from None
         extra = ", t.mod_ts" if entity.tracks_changes else ""
+        scope = user.scope_sql(entity)
+        limit = f" AND ({scope})" if scope else ""
         sql = (
-            f"SELECT {record_sql(entity.name, names)}{extra} FROM {entity.name} t WHERE t.id = :id"
+            f"SELECT {record_sql(entity.name, names)}{extra} FROM {entity.name} t "
+            f"WHERE t.id = :id{limit}"
         )
         row = self.store.reader().execute(sql, {"id": ident, "api": api_root}).fetchone()
         if row is None:
             raise ApiError(404, f"No {entity.name} record with id {ident}.")
-        out = Response(200, row[0].encode(), {"Content-Type": _JSON})
+        out = Response(200, row[0].encode(), {"Content-Type": JSON_TYPE})
         if entity.tracks_changes:
             out.headers["Last-Modified"] = http_date(row[1])
             since = headers.get("If-Modified-Since")
             if since is not None:
                 try:
-                    limit = parse_http_date(since)
+                    limit_at = parse_http_date(since)
                 except ValueError:
                     raise bad_param("If-Modified-Since", "not an HTTP date") from None
-                if from_store(row[1]).replace(microsecond=0) <= limit:
+                if from_store(row[1]).replace(microsecond=0) <= limit_at:
                     return Response(304, b"", {"Last-Modified": out.headers["Last-Modified"]})
         return out
 
-    def _list(self, entity: Entity, params: dict[str, str], origin: str, path: str) -> Response:
+    def _list(
+        self, entity: Entity, params: dict[str, str], origin: str, path: str, user: User
+    ) -> Response:
         original = dict(params)
         mode = params.pop("page_mode", "paged")
         if mode not in ("paged", "sequenced"):
@@ -207,19 +179,31 @@ class Api:
         if size > MAX_PAGE_SIZE:
             raise bad_param("page_size", f"must be at most {MAX_PAGE_SIZE}")
         keys = parse_ordering(entity, params.pop("ordering", None))
-        names = self._fields(entity, params.pop("fields", None))
+        fields_text = params.pop("fields", None)
+        spec = params.pop("values_list", None)
+        distinct_text = params.pop("distinct", None)
         page_text = params.pop("page", None)
         cursor_text = params.pop("cursor", None)
-        where = build_where(entity, params)
+        if spec is not None:
+            record = values_sql(entity, spec)
+        else:
+            record = record_sql(entity.name, self._fields(entity, fields_text))
+        # Oracle ignores `distinct` where it does not apply (no values_list; sequenced mode).
+        distinct = spec is not None and mode == "paged" and (distinct_text or "").lower() in _TRUE
+        check_required(entity.name, list(params))
+        where = build_where(entity, params, user.naive_offset)
+        scope = user.scope_sql(entity)
+        if scope:
+            where.clauses.append(f"({scope})")
         where.params["api"] = origin + self.prefix
-        query = _ListQuery(entity, keys, names, where, size, original, origin + path)
+        query = _ListQuery(entity, keys, record, where, size, original, origin + path, distinct)
         if mode == "sequenced":
             head, rows = self._sequenced(query, cursor_text)
         else:
             page = _positive_int(page_text, "page") if page_text is not None else 1
             head, rows = self._paged(query, page)
         body = head[:-1] + ', "results": [' + ",".join(r[0] for r in rows) + "]}"
-        return Response(200, body.encode(), {"Content-Type": _JSON})
+        return Response(200, body.encode(), {"Content-Type": JSON_TYPE})
 
     def _sequenced(self, q: _ListQuery, cursor_text: str | None) -> tuple[str, list[Any]]:
         if cursor_text:
@@ -239,25 +223,31 @@ class Api:
 
     def _paged(self, q: _ListQuery, page: int) -> tuple[str, list[Any]]:
         conn = self.store.reader()
-        count_key = (self.store.version, q.entity.name, q.where.sql, _freeze(q.where.params))
+        shape = q.record if q.distinct else ""
+        count_key = (self.store.version, q.entity.name, q.where.sql, shape, _freeze(q.where.params))
+        # Page N's last sort key lets page N+1 seek instead of skipping an OFFSET (same data
+        # version only), so walking a large table page by page stays linear.
+        walk_key = (*count_key, order_by(q.keys), q.size)
+        previous = None if q.distinct else self.store.recall_boundary((*walk_key, page - 1))
         conn.execute("BEGIN")  # count and page from one snapshot
         try:
             total = self.store.cached_count(count_key)
             if total is None:
-                count_sql = f"SELECT count(*) FROM {q.entity.name} t WHERE {q.where.sql}"
-                total = int(conn.execute(count_sql, q.where.params).fetchone()[0])
+                total = int(conn.execute(q.count_sql, q.where.params).fetchone()[0])
                 self.store.remember_count(count_key, total)
             pages = math.ceil(total / q.size)
             if total == 0 or page > pages:
                 raise q.empty()
-            q.where.params.update(limit=q.size, offset=(page - 1) * q.size)
-            sql = (
-                f"{q.select} WHERE {q.where.sql} ORDER BY {order_by(q.keys)} "
-                "LIMIT :limit OFFSET :offset"
-            )
-            rows = conn.execute(sql, q.where.params).fetchall()
+            if previous is not None:
+                q.where.clauses.append(keyset_condition(q.where, q.keys, previous))
+                q.where.params.update(limit=q.size, offset=0)
+            else:
+                q.where.params.update(limit=q.size, offset=(page - 1) * q.size)
+            rows = conn.execute(q.page_sql, q.where.params).fetchall()
         finally:
             conn.execute("COMMIT")
+        if not q.distinct and rows:
+            self.store.remember_boundary((*walk_key, page), list(rows[-1][1:]))
         kept = {k: v for k, v in q.original.items() if k != "cursor"}
 
         def link(number: int) -> str:
@@ -279,21 +269,80 @@ class _ListQuery:
 
     entity: Entity
     keys: list[SortKey]
-    names: tuple[str, ...]
+    record: str
     where: Where
     size: int
     original: dict[str, str]
     base: str
+    distinct: bool = False
 
     @property
     def select(self) -> str:
-        keys = ", ".join(f"t.{k.column}" for k in self.keys)
+        keys = ", ".join(k.expr for k in self.keys)
+        return f"SELECT {self.record}, {keys} FROM {self.entity.name} t"
+
+    @property
+    def _distinct_rows(self) -> str:
+        """Distinct values with their sort keys (`id`, which would defeat DISTINCT, dropped)."""
+        sorts = "".join(f", {k.expr} AS s{i}" for i, k in enumerate(self._sort_keys))
         return (
-            f"SELECT {record_sql(self.entity.name, self.names)}, {keys} FROM {self.entity.name} t"
+            f"SELECT DISTINCT {self.record} AS v{sorts} FROM {self.entity.name} t "
+            f"WHERE {self.where.sql}"
+        )
+
+    @property
+    def _sort_keys(self) -> list[SortKey]:
+        return [k for k in self.keys if k.column != "id"]
+
+    @property
+    def count_sql(self) -> str:
+        if self.distinct:
+            return f"SELECT count(*) FROM ({self._distinct_rows})"
+        return f"SELECT count(*) FROM {self.entity.name} t WHERE {self.where.sql}"
+
+    @property
+    def page_sql(self) -> str:
+        if self.distinct:
+            order = "".join(
+                f"s{i}{' DESC' if k.descending else ''}, " for i, k in enumerate(self._sort_keys)
+            )
+            return (
+                f"SELECT v FROM ({self._distinct_rows}) ORDER BY {order}v "
+                "LIMIT :limit OFFSET :offset"
+            )
+        return (
+            f"{self.select} WHERE {self.where.sql} ORDER BY {order_by(self.keys)} "
+            "LIMIT :limit OFFSET :offset"
         )
 
     def empty(self) -> ApiError:
         return ApiError(404, f"No {self.entity.name} records match the request.")
+
+
+def _format(path: str, param: str | None) -> tuple[str, str]:
+    """(path with a `.xml` suffix removed and a trailing slash, requested format)."""
+    fmt = param if param is not None else "json"
+    trimmed = path.rstrip("/")
+    if trimmed.endswith(".xml"):
+        trimmed, fmt = trimmed[:-4], "xml"
+    return trimmed + "/", fmt
+
+
+def _xml_root(segments: list[str]) -> str:
+    if not segments:
+        return "entities"
+    if len(segments) == 1:
+        return "response"
+    return "describe" if segments[1] == "describe" else segments[0]
+
+
+def _as_xml(response: Response, root: str, entity: str) -> Response:
+    if not response.body:
+        return response
+    payload = json.loads(response.body)
+    body = to_xml(root, payload, {"results": entity or "record"})
+    response.headers["Content-Type"] = XML_TYPE
+    return Response(response.status, body, response.headers)
 
 
 def _positive_int(value: str, param: str) -> int:

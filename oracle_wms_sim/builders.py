@@ -125,7 +125,18 @@ CODE_ROWS: dict[str, tuple[tuple[int, str, str], ...]] = {
     ),
 }
 
-HISTORY_STATUS: dict[int, int] = {1: 10, 2: 20, 3: 20, 4: 20, 5: 20, 6: 50, 7: 60, 8: 80, 9: 20, 10: 20}
+HISTORY_STATUS: dict[int, int] = {
+    1: 10,
+    2: 20,
+    3: 20,
+    4: 20,
+    5: 20,
+    6: 50,
+    7: 60,
+    8: 80,
+    9: 20,
+    10: 20,
+}
 """history_activity id -> the container_status id a history row of that activity carries."""
 
 HISTORY_REASONS = ("DMG", "FOUND", "LOST", "CC", "QC", "EXP")
@@ -138,6 +149,7 @@ def code_rows(name: str) -> tuple[tuple[int, str, str], ...]:
         return rows
     label = name.replace("_", " ").capitalize()
     return tuple((n, f"{name.upper()[:22]}_{n}", f"{label} {n}") for n in range(1, 6))
+
 
 _WORDS = ("North", "Blue", "Summit", "Harbor", "Pine", "Delta", "Silver", "Prairie", "Atlas")
 _NOUNS = ("Supply", "Foods", "Textiles", "Components", "Tools", "Goods", "Paper", "Labs")
@@ -554,6 +566,7 @@ def config_builder(name: str) -> Builder:
 
     return build
 
+
 BUILDERS: dict[str, Builder] = {
     "company": company,
     "facility": facility,
@@ -580,6 +593,7 @@ def builder_for(name: str) -> Builder:
     if builder is None:
         builder = BUILDERS[name] = config_builder(name)
     return builder
+
 
 PARENTS: dict[str, tuple[str, str]] = {
     "purchase_order_dtl": ("purchase_order_hdr", "po_id"),

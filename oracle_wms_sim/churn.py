@@ -53,8 +53,11 @@ class Churn:
     def _run(self) -> None:
         actions = [
             name
-            for name, on in (("updated", self.updates), ("inserted", self.inserts),
-                             ("deleted", self.deletes))
+            for name, on in (
+                ("updated", self.updates),
+                ("inserted", self.inserts),
+                ("deleted", self.deletes),
+            )
             if on
         ]
         budget, turn = 0.0, 0

@@ -12,6 +12,7 @@ import sys
 import threading
 from types import FrameType
 
+from .faults import Fault
 from .server import Simulator
 
 
@@ -28,6 +29,18 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--username", default="demo")
     serve.add_argument("--password", default="demo")
     serve.add_argument("--quiet", action="store_true", help="do not log requests")
+    serve.add_argument("--oauth-client-id", default="demo-client")
+    serve.add_argument("--oauth-client-secret", default="demo-secret")
+    serve.add_argument(
+        "--token-lifetime", type=float, default=3600, help="bearer token lifetime, seconds"
+    )
+    serve.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="KIND:key=value...",
+        help="inject a fault, e.g. 503:next=3:retry_after=1 or reset:rate=0.05 (repeatable)",
+    )
     return parser
 
 
@@ -35,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.scale < 1:
         print("--scale must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        faults = [Fault.parse(text) for text in args.fault]
+    except ValueError as exc:
+        print(f"--fault: {exc}", file=sys.stderr)
         return 2
     stop = threading.Event()
 
@@ -53,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         username=args.username,
         password=args.password,
         log_requests=not args.quiet,
+        oauth_client_id=args.oauth_client_id,
+        oauth_client_secret=args.oauth_client_secret,
+        token_lifetime=args.token_lifetime,
+        faults=faults,
     )
     try:
         sim.start()

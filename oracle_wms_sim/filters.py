@@ -15,8 +15,18 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from . import timefmt
-from .entities import BOOLEAN, DATE, DATETIME, DECIMAL, FOREIGN_KEY, INTEGER, STRING, TIME
-from .entities import Entity, Field
+from .entities import (
+    BOOLEAN,
+    DATE,
+    DATETIME,
+    DECIMAL,
+    FOREIGN_KEY,
+    INTEGER,
+    STRING,
+    TIME,
+    Entity,
+    Field,
+)
 from .errors import ApiError, bad_param
 from .paths import ORDER_LOOKUPS, TEXT_LOOKUPS, FieldPath, resolve
 
@@ -137,6 +147,9 @@ def _path_sql(where: Where, flt: _Filter, alias: str, path: FieldPath, depth: in
     """The condition for `path` evaluated on the row `alias`, nesting one subquery per hop."""
     if depth == len(path.hops):
         assert path.field is not None
+        if path.transform is not None:
+            part = _date_part(alias, path.field, path.transform)
+            return _condition(where, flt, part, Field(path.transform, INTEGER), path.lookup)
         return _condition(where, flt, f"{alias}.{path.field.name}", path.field, path.lookup)
     hop = path.hops[depth]
     inner_alias = where.alias()
@@ -151,6 +164,24 @@ def _path_sql(where: Where, flt: _Filter, alias: str, path: FieldPath, depth: in
         return f"NOT {exists}" if missing else exists
     inner = _path_sql(where, flt, inner_alias, path, depth + 1)
     return f"EXISTS (SELECT 1 FROM {table} WHERE {link} AND {inner})"
+
+
+_PART_FORMATS = {
+    "year": "%Y",
+    "month": "%m",
+    "day": "%d",
+    "week_day": "%w",
+    "hour": "%H",
+    "minute": "%M",
+}
+
+
+def _date_part(alias: str, f: Field, part: str) -> str:
+    """The date part as an integer; a date-time's in the record's own zone (as it renders).
+    `week_day` counts 1 (Sunday) to 7 (Saturday), as Oracle's Django-style API does."""
+    zone = f", {alias}._tzmod" if f.type == DATETIME else ""
+    value = f"CAST(strftime('{_PART_FORMATS[part]}', {alias}.{f.name}{zone}) AS INTEGER)"
+    return f"({value} + 1)" if part == "week_day" else value
 
 
 def build_where(entity: Entity, filters: dict[str, str], naive_offset: int = 0) -> Where:

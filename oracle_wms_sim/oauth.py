@@ -24,7 +24,7 @@ from .responses import Response
 from .users import User, Users
 
 WMS_SCOPE = "urn:resource:fusion:scm:logistics:wms:lgfapi/"
-TOKEN_PATH = "/oauth2/v1/token"
+TOKEN_PATH = "/oauth2/v1/token"  # noqa: S105 - a URL path, not a secret
 
 
 @dataclass
@@ -73,7 +73,9 @@ class TokenEndpoint:
         form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         if not self._client_ok(headers.get("Authorization"), form):
             return _oauth_error(
-                401, "invalid_client", "client authentication failed",
+                401,
+                "invalid_client",
+                "client authentication failed",
                 {"WWW-Authenticate": 'Basic realm="oauth2"'},
             )
         grant = form.get("grant_type")
@@ -127,5 +129,7 @@ def _oauth_error(
     """RFC 6749 section 5.2 error body."""
     body = json.dumps({"error": error, "error_description": description}).encode()
     return Response(
-        status, body, {"Content-Type": "application/json", "Cache-Control": "no-store", **(headers or {})}
+        status,
+        body,
+        {"Content-Type": "application/json", "Cache-Control": "no-store", **(headers or {})},
     )

@@ -107,9 +107,7 @@ def keyset_condition(where: Where, keys: list[SortKey], values: list[Any]) -> st
         return f"({cols}) {op} ({binds})"
     branches = []
     for i, key in enumerate(keys):
-        parts = [
-            f"{k.expr} IS {where.bind(v)}" for k, v in zip(keys[:i], values[:i], strict=True)
-        ]
+        parts = [f"{k.expr} IS {where.bind(v)}" for k, v in zip(keys[:i], values[:i], strict=True)]
         value = values[i]
         col = key.expr
         if not key.descending:

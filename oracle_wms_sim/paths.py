@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
-from .entities import CHILD_SET, ENTITIES, FOREIGN_KEY, Entity, Field
+from .entities import CHILD_SET, DATE, DATETIME, ENTITIES, FOREIGN_KEY, Entity, Field
 from .errors import bad_param
 
 TEXT_LOOKUPS = frozenset(
@@ -20,6 +20,8 @@ TEXT_LOOKUPS = frozenset(
 )
 ORDER_LOOKUPS = frozenset(("gt", "gte", "lt", "lte", "range"))
 LOOKUPS = TEXT_LOOKUPS | ORDER_LOOKUPS | {"exact", "in", "isnull"}
+TRANSFORMS = frozenset(("year", "month", "day", "week_day", "hour", "minute"))
+"""Date parts of a date or date-time, optionally followed by a lookup: `mod_ts__year__gte=2025`."""
 
 
 RenderField = Callable[[Entity, Field, str], str]
@@ -41,6 +43,7 @@ class FieldPath:
     hops: tuple[Hop, ...]
     field: Field | None  # None: a reverse relation tested for existence (`__isnull`)
     lookup: str
+    transform: str | None = None  # a date part of the field (TRANSFORMS)
 
     @property
     def forward_only(self) -> bool:
@@ -77,6 +80,13 @@ def resolve(entity: Entity, param: str, *, allow_lookup: bool = True) -> FieldPa
         if own is not None and own.type != CHILD_SET:
             if not rest:
                 return FieldPath(tuple(hops), own, "exact")
+            if rest[0] in TRANSFORMS and allow_lookup and own.type in (DATE, DATETIME):
+                if len(rest) > 2 or (len(rest) == 2 and rest[1] not in LOOKUPS):
+                    raise bad_param(param, f"unknown lookup '{'__'.join(rest[1:])}'")
+                if rest[0] in ("hour", "minute") and own.type == DATE:
+                    raise bad_param(param, f"'{rest[0]}' does not apply to a date")
+                lookup = rest[1] if len(rest) == 2 else "exact"
+                return FieldPath(tuple(hops), own, lookup, rest[0])
             if rest[0] in LOOKUPS and allow_lookup:
                 if len(rest) > 1:
                     raise bad_param(param, f"unknown lookup '{'__'.join(rest)}'")

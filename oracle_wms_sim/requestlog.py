@@ -23,6 +23,7 @@ class RequestLog:
     def add(
         self,
         method: str,
+        *,
         path: str,
         query: dict[str, str],
         status: int,

@@ -1,11 +1,14 @@
 """The HTTP server and `Simulator`, the one entry point shared by the CLI and the tests.
 
 `ThreadingHTTPServer` with HTTP/1.1 keep-alive: one thread per client connection, and that thread
-keeps one SQLite connection for its whole life. Every response carries Content-Length.
+keeps one SQLite connection for its whole life. Every response carries Content-Length and goes
+out in one write. Faults act here, at the transport: delays before handling, error answers
+instead of handling, and bodies cut short (`truncate`) or abandoned mid-way (`reset`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -16,12 +19,21 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, ClassVar
+from urllib.parse import parse_qsl, urlsplit
 
-from .api import Api, Response
+from .admin import Admin
+from .api import Api
+from .app import ADMIN_PREFIX, App
+from .auth import Authenticator, scheme
 from .entities import ENTITIES
 from .errors import error_body
+from .faults import Fault, Faults
 from .filters import build_where
+from .oauth import TOKEN_PATH, TokenEndpoint, Tokens
+from .requestlog import RequestLog
+from .responses import JSON_TYPE, Response
 from .store import Store, prepare
+from .users import User, Users
 
 _MAX_BODY = 1 << 20
 
@@ -30,7 +42,10 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "oracle-wms-sim"
     sys_version = ""
-    api: ClassVar[Api]
+    app: ClassVar[App]
+    faults: ClassVar[Faults]
+    log: ClassVar[RequestLog]
+    stopping: ClassVar[threading.Event]
     log_requests: ClassVar[bool] = False
 
     def setup(self) -> None:
@@ -40,8 +55,10 @@ class _Handler(BaseHTTPRequestHandler):
     def handle(self) -> None:
         try:
             super().handle()
+        except (ConnectionError, TimeoutError):
+            pass  # the client went away (e.g. it timed out during a stall)
         finally:
-            self.api.store.release_reader()
+            self.app.api.store.release_reader()
 
     def _serve(self) -> None:
         started = time.perf_counter()
@@ -50,28 +67,68 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # the unread rest would corrupt the next request
         body = self.rfile.read(min(length, _MAX_BODY)) if length > 0 else b""
         headers = {k: v for k, v in self.headers.items()}
-        try:
-            response = self.api.handle(self.command, self.path, headers, body)
-        except Exception as exc:  # any bug must still answer the standard body
-            sys.stderr.write(f"error: {type(exc).__name__}: {exc}\n")
-            response = Response(500, error_body(500, "Unhandled server error."), {})
-            response.headers["Content-Type"] = "application/json"
+        target = self.path
+        path = urlsplit(target).path
+        is_admin = path.startswith(ADMIN_PREFIX)
+        decision = self.faults.decide(target, path.startswith(self.app.api.prefix))
+        if decision.delay_s > 0 and not is_admin:
+            self.stopping.wait(decision.delay_s)
+        if decision.expire_tokens:
+            self.app.auth.tokens.expire_all()
+        answer = decision.answer.kind if decision.answer is not None else None
+        if decision.answer is not None and answer in ("429", "503", "500", "502"):
+            response = _fault_response(decision.answer)
+        else:
+            response = self._answer(target, headers, body)
+        payload = response.body
+        if answer == "truncate":
+            payload = payload[: len(payload) // 2]
+            response.headers["Content-Length"] = str(len(payload))
         lines = [f"{self.protocol_version} {response.status} {self.responses[response.status][0]}"]
         lines.append(f"Server: {self.server_version}")
         lines.append(f"Date: {self.date_time_string()}")
         lines.extend(f"{name}: {value}" for name, value in response.headers.items())
         if "Content-Length" not in response.headers:
-            lines.append(f"Content-Length: {len(response.body)}")
+            lines.append(f"Content-Length: {len(payload)}")
+        if answer == "reset":
+            self.close_connection = True
+            payload = payload[: len(payload) // 2]
         if self.close_connection:
             lines.append("Connection: close")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        self.wfile.write(head + response.body)  # one write: no Nagle/delayed-ACK stall
+        if not is_admin:
+            query = dict(parse_qsl(urlsplit(target).query, keep_blank_values=True))
+            if path.rstrip("/") == TOKEN_PATH:
+                query = {}
+            auth = scheme(headers.get("Authorization"))
+            self.log.add(
+                self.command,
+                path=path,
+                query=query,
+                status=response.status,
+                fault=decision.label,
+                auth=auth,
+            )
+        self.wfile.write(head + payload)  # one write: no Nagle/delayed-ACK stall
+        if answer == "reset":
+            self.wfile.flush()
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
         if self.log_requests:
             elapsed = (time.perf_counter() - started) * 1000
             sys.stderr.write(
-                f"{self.command} {self.path} {response.status} "
-                f"{len(response.body)}B {elapsed:.1f}ms\n"
+                f"{self.command} {path} {response.status} {len(payload)}B {elapsed:.1f}ms"
+                f"{' fault=' + decision.label if decision.label else ''}\n"
             )
+
+    def _answer(self, target: str, headers: dict[str, str], body: bytes) -> Response:
+        try:
+            return self.app.handle(self.command, target, headers, body)
+        except Exception as exc:  # any bug must still answer the standard body
+            sys.stderr.write(f"error: {type(exc).__name__}: {exc}\n")
+            response = Response(500, error_body(500, "Unhandled server error."), {})
+            response.headers["Content-Type"] = JSON_TYPE
+            return response
 
     def do_GET(self) -> None:
         self._serve()
@@ -104,6 +161,21 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
+def _fault_response(fault: Fault) -> Response:
+    messages = {
+        "429": "Too many requests: slow down.",
+        "503": "The service is temporarily unavailable.",
+        "500": "Unhandled server error.",
+        "502": "Bad gateway: the upstream server did not answer.",
+    }
+    status = int(fault.kind)
+    response = Response(status, error_body(status, messages[fault.kind]), {})
+    response.headers["Content-Type"] = JSON_TYPE
+    if fault.retry_after is not None:
+        response.headers["Retry-After"] = f"{fault.retry_after:g}"
+    return response
+
+
 class Simulator:
     """A running simulator: `with Simulator(seed=42) as sim: requests.get(sim.base_url + ...)`.
 
@@ -123,6 +195,10 @@ class Simulator:
         username: str = "demo",
         password: str = "demo",  # noqa: S107 - the documented demo user
         log_requests: bool = False,
+        oauth_client_id: str = "demo-client",
+        oauth_client_secret: str = "demo-secret",  # noqa: S107 - the documented demo client
+        token_lifetime: float = 3600,
+        faults: list[Fault] | None = None,
     ) -> None:
         self.seed = seed
         self.scale = scale
@@ -132,6 +208,8 @@ class Simulator:
         self.username = username
         self.password = password
         self.log_requests = log_requests
+        self.oauth_client_id = oauth_client_id
+        self.oauth_client_secret = oauth_client_secret
         self._tmpdir: str | None = None
         if db_path is None:
             self._tmpdir = tempfile.mkdtemp(prefix="oracle-wms-sim-")
@@ -139,14 +217,44 @@ class Simulator:
         self.db_path = os.fspath(db_path)
         self.meta: dict[str, str] = {}
         self.store = Store(self.db_path, seed)
+        self.users = Users()
+        self.users.add(User(username, password))
+        self.tokens = Tokens(lifetime=token_lifetime)
+        self.faults = Faults(seed)
+        for fault in faults or ():
+            self.faults.add(fault)
+        self.log = RequestLog()
+        self.admin = Admin(self.store, self.users, self.tokens, self.faults, self.log)
+        self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------
     def start(self) -> Simulator:
         self.meta = prepare(self.db_path, self.seed, self.scale)
-        api = Api(self.store, self.environment, self.username, self.password)
-        handler = type("Handler", (_Handler,), {"api": api, "log_requests": self.log_requests})
+        app = App(
+            Api(self.store, self.environment),
+            self.admin,
+            Authenticator(self.users, self.tokens),
+            TokenEndpoint(
+                self.users,
+                self.tokens,
+                self.oauth_client_id,
+                self.oauth_client_secret,
+                self.username,
+            ),
+        )
+        handler = type(
+            "Handler",
+            (_Handler,),
+            {
+                "app": app,
+                "faults": self.faults,
+                "log": self.log,
+                "stopping": self._stopping,
+                "log_requests": self.log_requests,
+            },
+        )
         server = ThreadingHTTPServer((self.host, self.port), handler)
         server.daemon_threads = True
         self._server = server
@@ -158,6 +266,8 @@ class Simulator:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
+        self.admin.stop_churn()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -190,6 +300,15 @@ class Simulator:
     def api_url(self) -> str:
         return f"{self.base_url}/wms/lgfapi/v10/"
 
+    @property
+    def token_url(self) -> str:
+        """The IDCS-style token endpoint, outside the environment prefix."""
+        return f"http://{self.host}:{self.port}{TOKEN_PATH}"
+
+    @property
+    def admin_url(self) -> str:
+        return f"http://{self.host}:{self.port}{ADMIN_PREFIX}"
+
     # ---- WMS activity ------------------------------------------------------------------
     def update_records(self, entity: str, count: int, same_mod_ts: bool = True) -> list[int]:
         return self.store.update_records(entity, count, same_mod_ts)
@@ -197,7 +316,93 @@ class Simulator:
     def insert_records(self, entity: str, count: int, same_mod_ts: bool = True) -> list[int]:
         return self.store.insert_records(entity, count, same_mod_ts)
 
+    def delete_records(self, entity: str, count: int) -> list[int]:
+        return self.store.delete_records(entity, count)
+
+    def start_churn(
+        self,
+        entity: str,
+        per_second: float,
+        *,
+        updates: bool = True,
+        inserts: bool = True,
+        deletes: bool = False,
+        same_mod_ts: bool = True,
+    ) -> None:
+        self.admin.start_churn(
+            entity,
+            per_second,
+            updates=updates,
+            inserts=inserts,
+            deletes=deletes,
+            same_mod_ts=same_mod_ts,
+        )
+
+    def stop_churn(self) -> dict[str, list[int]]:
+        """Stop the background churn; the ids it updated, inserted and deleted."""
+        return self.admin.stop_churn()
+
     def result_count(self, entity: str, **filters: str) -> int:
-        """Records matching the filters (same parsing as the API); a convenience for tests."""
-        where = build_where(ENTITIES[entity], {k: str(v) for k, v in filters.items()})
+        """Records matching the filters (same parsing as the API, as the default user)."""
+        user = self.users.get(self.username)
+        offset = user.naive_offset if user is not None else 0
+        where = build_where(ENTITIES[entity], {k: str(v) for k, v in filters.items()}, offset)
         return self.store.count(entity, where.sql, where.params)
+
+    # ---- users and OAuth ---------------------------------------------------------------
+    def add_user(
+        self,
+        username: str,
+        password: str,
+        *,
+        facilities: list[str] | None = None,
+        companies: list[str] | None = None,
+        readable_entities: list[str] | None = None,
+        default_facility: str | None = None,
+    ) -> None:
+        """A WMS user scoped to facility/company codes (None: all), with read access to
+        `readable_entities` only (None: all)."""
+        self.admin.add_user(
+            User(
+                username,
+                password,
+                tuple(facilities) if facilities is not None else None,
+                tuple(companies) if companies is not None else None,
+                frozenset(readable_entities) if readable_entities is not None else None,
+                default_facility,
+            )
+        )
+
+    def set_token_lifetime(self, seconds: float) -> None:
+        """Lifetime of tokens issued from now on (already issued ones keep theirs)."""
+        self.tokens.lifetime = float(seconds)
+
+    def expire_tokens(self) -> None:
+        """Every issued token becomes invalid now."""
+        self.tokens.expire_all()
+
+    # ---- faults and the request log --------------------------------------------------
+    def add_fault(
+        self,
+        kind: str,
+        *,
+        rate: float | None = None,
+        next: int | None = None,
+        path_contains: str | None = None,
+        retry_after: float | None = None,
+        latency_ms: float = 0,
+        jitter_ms: float = 0,
+        stall_s: float = 0,
+    ) -> None:
+        self.faults.add(
+            Fault(kind, rate, next, path_contains, retry_after, latency_ms, jitter_ms, stall_s)
+        )
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
+    def request_log(self) -> list[dict[str, Any]]:
+        return self.log.entries()
+
+    def clear_request_log(self) -> None:
+        self.log.clear()

@@ -144,6 +144,9 @@ class Store:
     _version: int = 0
     _counts: OrderedDict[tuple[Any, ...], int] = field(default_factory=OrderedDict, repr=False)
     _counts_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _boundaries: OrderedDict[tuple[Any, ...], list[Any]] = field(
+        default_factory=OrderedDict, repr=False
+    )
     _mutations: int = 0
     _all_conns: list[sqlite3.Connection] = field(default_factory=list, repr=False)
 
@@ -194,6 +197,17 @@ class Store:
             while len(self._counts) > _COUNT_CACHE_SIZE:
                 self._counts.popitem(last=False)
 
+    def recall_boundary(self, key: tuple[Any, ...]) -> list[Any] | None:
+        """The last sort key of a page served at this data version (paged-mode seeks)."""
+        with self._counts_lock:
+            return self._boundaries.get(key)
+
+    def remember_boundary(self, key: tuple[Any, ...], value: list[Any]) -> None:
+        with self._counts_lock:
+            self._boundaries[key] = value
+            while len(self._boundaries) > _COUNT_CACHE_SIZE * 8:
+                self._boundaries.popitem(last=False)
+
     def count(self, entity: str, where_sql: str = "1", params: dict[str, Any] | None = None) -> int:
         sql = f"SELECT count(*) FROM {entity} t WHERE {where_sql}"
         return int(self.reader().execute(sql, params or {}).fetchone()[0])
@@ -216,7 +230,7 @@ class Store:
             return [to_store(now)] * count
         return [to_store(now + timedelta(microseconds=i)) for i in range(count)]
 
-    def _entity(self, name: str) -> Entity:
+    def entity(self, name: str) -> Entity:
         entity = ENTITIES.get(name)
         if entity is None:
             raise ApiError(404, f"Entity '{name}' does not exist.")
@@ -224,9 +238,11 @@ class Store:
 
     def update_records(self, entity_name: str, count: int, same_mod_ts: bool = True) -> list[int]:
         """Touch `count` existing records like a WMS job: new mod_ts, one ordinary field changed."""
-        entity = self._entity(entity_name)
+        entity = self.entity(entity_name)
         if entity.audited and not entity.tracks_changes:
-            raise ApiError(400, f"{entity.name} records are never modified (history is append-only).")
+            raise ApiError(
+                400, f"{entity.name} records are never modified (history is append-only)."
+            )
         target = entity.by_name[entity.mutable]
         with self._write_lock:
             conn = connect(self.path)
@@ -275,7 +291,7 @@ class Store:
 
     def insert_records(self, entity_name: str, count: int, same_mod_ts: bool = True) -> list[int]:
         """Create `count` coherent records (valid foreign keys) stamped now."""
-        entity = self._entity(entity_name)
+        entity = self.entity(entity_name)
         cols = columns(entity)
         sql = f"INSERT INTO {entity.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
         with self._write_lock:
@@ -319,7 +335,7 @@ class Store:
         """Delete `count` random records, with the detail lines of a deleted header (a WMS
         purges an order with its lines). Other records that referred to them keep the id; their
         foreign key then renders with a null `key`. Deleted ids are never reused by inserts."""
-        entity = self._entity(entity_name)
+        entity = self.entity(entity_name)
         children = [(child, fk) for child, (parent, fk) in PARENTS.items() if parent == entity.name]
         with self._write_lock:
             conn = connect(self.path)
@@ -361,3 +377,4 @@ class Store:
         with self._counts_lock:
             self._version += 1
             self._counts.clear()
+            self._boundaries.clear()

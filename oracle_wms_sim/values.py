@@ -22,8 +22,8 @@ def values_sql(entity: Entity, spec: str) -> str:
     """`json_object(...)` of the requested columns on row `t`; 400 naming `values_list`."""
     parts: list[str] = []
     seen: set[str] = set()
-    for item in spec.split(","):
-        item = item.strip()
+    for raw in spec.split(","):
+        item = raw.strip()
         if not item:
             continue
         name, _, alias = item.partition(":")

@@ -12,16 +12,17 @@ from singer_sdk import typing as th
 from oracle_wms.check import check_connection
 from oracle_wms.client import WmsClient
 from oracle_wms.discovery import DiscoveryCache, discover
-from oracle_wms.errors import WmsConfigError
 from oracle_wms.schema import json_schema
+from oracle_wms.scoping import SCOPED_ENTITIES
 from oracle_wms.settings import (
     DEFAULT_REQUEST_TIMEOUT,
     MAX_PAGE_SIZE,
     WMS_SCOPE,
     RetryPolicy,
     WmsSettings,
+    number_setting,
 )
-from tap_oracle_wms.streams import EntityStream
+from tap_oracle_wms.streams import EntityStream, ScopedHistoryStream
 
 DEFAULT_DISCOVERY_CACHE_TTL = 86400
 
@@ -134,28 +135,28 @@ class TapOracleWMS(Tap):
 
     @cached_property
     def settings(self) -> WmsSettings:
-        """The validated connection settings; a bad one raises naming the setting."""
-        return WmsSettings.from_config(self.config)
+        """The validated settings; a bad one raises naming it, before any request is made."""
+        settings = WmsSettings.from_config(self.config)
+        _ = self.lookback, self.discovery_cache
+        return settings
 
     @cached_property
     def wms(self) -> WmsClient:
         """The one client (and pooled session) every stream shares."""
         return WmsClient(self.settings)
 
-    @property
+    @cached_property
     def lookback(self) -> float:
-        value = self.config.get("lookback", 0)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise WmsConfigError("lookback", "must be zero or a positive number of seconds")
-        return float(value)
+        return number_setting(self.config, "lookback", 0, zero_ok=True)
 
+    @cached_property
     def discovery_cache(self) -> DiscoveryCache:
-        ttl = self.config.get("discovery_cache_ttl", DEFAULT_DISCOVERY_CACHE_TTL)
-        if isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl < 0:
-            raise WmsConfigError("discovery_cache_ttl", "must be zero or a number of seconds")
+        ttl = number_setting(
+            self.config, "discovery_cache_ttl", DEFAULT_DISCOVERY_CACHE_TTL, zero_ok=True
+        )
         path = self.config.get("discovery_cache_path")
         directory = Path(path).expanduser() if path else DiscoveryCache.default_directory()
-        return DiscoveryCache(directory=directory, ttl=float(ttl))
+        return DiscoveryCache(directory=directory, ttl=ttl)
 
     @classmethod
     def get_singer_command(cls) -> click.Command:
@@ -197,7 +198,7 @@ class TapOracleWMS(Tap):
         catalog = self.input_catalog
         if catalog is not None:
             return [
-                EntityStream(
+                _stream_class(entry.tap_stream_id)(
                     self,
                     self.wms,
                     entry.tap_stream_id,
@@ -207,9 +208,9 @@ class TapOracleWMS(Tap):
                 )
                 for entry in catalog.streams
             ]
-        entities = discover(self.wms, self.config.get("entities"), self.discovery_cache())
+        entities = discover(self.wms, self.config.get("entities"), self.discovery_cache)
         return [
-            EntityStream(
+            _stream_class(desc.name)(
                 self,
                 self.wms,
                 desc.name,
@@ -219,6 +220,10 @@ class TapOracleWMS(Tap):
             )
             for desc in entities
         ]
+
+
+def _stream_class(entity: str) -> type[EntityStream]:
+    return ScopedHistoryStream if entity in SCOPED_ENTITIES else EntityStream
 
 
 if __name__ == "__main__":

@@ -131,7 +131,7 @@ def run_tap(
         [*cmd, *args], capture_output=True, text=True, timeout=timeout, check=False
     )
     run = TapRun(proc.returncode, proc.stdout, proc.stderr)
-    if "--discover" in args or "--about" in args:
+    if {"--discover", "--about", "--check-connection"} & set(args):
         return run
     for line in proc.stdout.splitlines():
         message = json.loads(line)

@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from oracle_wms_sim.server import Simulator
-from tests.conftest import discover_catalog, run_tap, select_streams, tap_config
+from tests.conftest import (
+    api_get,
+    discover_catalog,
+    result_count,
+    run_tap,
+    select_streams,
+    tap_config,
+)
 
 SECRET = "Sup3r-S3cret-Passw0rd!"
 
@@ -87,3 +94,54 @@ def test_unreachable_host_fails_fast_and_names_it(tmp_path: Path) -> None:
     assert run.returncode != 0
     assert f"Cannot connect to the WMS at {base_url}" in output
     assert SECRET not in output
+
+
+def test_no_secret_in_the_output_of_a_passing_run(sim: Simulator, tmp_path: Path) -> None:
+    sim.add_user("etl_reader", SECRET)
+    config = tap_config(sim, username="etl_reader", password=SECRET)
+    catalog = select_streams(discover_catalog(tmp_path, config), {"company", "order_status"})
+
+    run = run_tap(tmp_path, config, catalog=catalog)
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.records["company"]
+    assert SECRET not in run.stdout + run.stderr
+    assert "Authorization" not in run.stderr
+
+
+def test_check_connection_reports_entities_and_read_access(sim: Simulator, tmp_path: Path) -> None:
+    run = run_tap(tmp_path, tap_config(sim), "--check-connection", timeout=60)
+
+    assert run.returncode == 0, run.stderr
+    entity_count = len(api_get(sim, "entity/").json())
+    assert f"as user 'demo': {entity_count} entities" in run.stdout
+    assert f"'company' ({result_count(sim, 'company')} records)" in run.stdout
+
+
+def test_check_connection_names_the_problem(sim: Simulator, tmp_path: Path) -> None:
+    run = run_tap(tmp_path, tap_config(sim, password=SECRET), "--check-connection", timeout=60)
+
+    assert run.returncode != 0
+    assert "401" in run.stderr and "username and password" in run.stderr
+    assert SECRET not in run.stdout + run.stderr
+
+
+def test_discovery_is_cached_for_its_ttl(sim: Simulator, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    config = tap_config(sim, discovery_cache_ttl=3600, discovery_cache_path=str(cache))
+
+    def describes() -> int:
+        return sum(1 for r in sim.request_log() if r["path"].endswith("/describe/"))
+
+    sim.clear_request_log()
+    first = discover_catalog(tmp_path, config)
+    described = describes()
+    assert described == len(first["streams"])
+    assert list(cache.glob("discovery-*.json"))
+
+    second = discover_catalog(tmp_path, config)
+    assert describes() == described, "a fresh cache must not describe again"
+    assert second == first
+
+    discover_catalog(tmp_path, {**config, "discovery_cache_ttl": 0})
+    assert describes() == 2 * described
