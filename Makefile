@@ -23,9 +23,9 @@ test: install  ## the whole test suite (what .ci/run calls)
 	$(BIN)/python -m pytest
 
 lint: install  ## ruff, ruff format --check, mypy --strict
-	$(BIN)/ruff check oracle_wms tap_oracle_wms oracle_wms_sim tests scripts
-	$(BIN)/ruff format --check oracle_wms tap_oracle_wms oracle_wms_sim tests scripts
-	$(BIN)/mypy --strict oracle_wms tap_oracle_wms oracle_wms_sim
+	$(BIN)/ruff check oracle_wms tap_oracle_wms target_oracle_wms oracle_wms_sim tests scripts benchmarks
+	$(BIN)/ruff format --check oracle_wms tap_oracle_wms target_oracle_wms oracle_wms_sim tests scripts benchmarks
+	$(BIN)/mypy --strict oracle_wms tap_oracle_wms target_oracle_wms oracle_wms_sim
 
 catalog: install  ## rediscover catalogs/tap-oracle-wms.catalog.json from the simulator
 	$(BIN)/python scripts/discover_catalog.py

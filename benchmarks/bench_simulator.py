@@ -131,6 +131,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="scale 4 (12,000 inventory rows)")
     parser.add_argument("--scale", type=int, default=None)
+    parser.add_argument("--db", default=None, help="SQLite file to reuse (generated if absent)")
     parser.add_argument("--baseline-server", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.baseline_server:
@@ -138,7 +139,7 @@ def main() -> int:
         return 0
     scale = args.scale or (4 if args.quick else 40)
     with tempfile.TemporaryDirectory() as tmp:
-        db = os.path.join(tmp, "wms.sqlite")
+        db = args.db or os.path.join(tmp, "wms.sqlite")
         started = time.perf_counter()
         cmd = [
             sys.executable,

@@ -50,18 +50,29 @@ class WmsClient:
         what = f"entity '{entity}' (GET {path})" if entity else f"GET {path}"
         retriable = _not_connection_errors if fail_fast else is_retriable
         return with_retries(
-            lambda: self._get_once(url, params, entity),
+            lambda: self.send("GET", url, params=params, entity=entity),
             self.settings.retry,
             what,
             logger,
             retriable,
         )
 
-    def _get_once(
-        self, url: str, params: Mapping[str, Any] | None, entity: str | None
+    def send(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Mapping[str, Any] | None = None,
+        entity: str | None = None,
     ) -> requests.Response:
+        """One request, no retry: failures raise `oracle_wms.errors` (writes decide themselves
+        whether a retry is safe: a lost response may mean the write was applied)."""
+        url = self.url(path_or_url)
         try:
-            response = self.session.get(url, params=params, timeout=self.timeout)
+            response = self.session.request(
+                method, url, params=params, json=body, timeout=self.timeout
+            )
         except requests.exceptions.SSLError as exc:
             raise WmsTlsError(
                 f"TLS verification failed for {self.settings.base_url}: {_reason(exc)} "
@@ -81,7 +92,7 @@ class WmsClient:
                 f"Cannot connect to the WMS at {self.settings.base_url}: {_reason(exc)}"
             ) from exc
         raise_for_response(response, entity)
-        if response.status_code == 200:
+        if response.status_code in {200, 201} and response.content:
             json_body(response)  # a truncated body is retried like a failed request
         return response
 

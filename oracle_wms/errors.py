@@ -71,6 +71,10 @@ class WmsNotFoundError(WmsResponseError):
     """404: the entity or record does not exist (or a list matched nothing)."""
 
 
+class WmsConflictError(WmsResponseError):
+    """409 "record changed": a concurrent operation modified the record; re-read and retry."""
+
+
 class WmsValidationError(WmsResponseError):
     """400 (or another 4xx): the WMS refused the request; `details` says which field."""
 

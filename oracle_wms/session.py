@@ -19,6 +19,7 @@ from requests.adapters import HTTPAdapter
 from oracle_wms.auth import build_auth
 from oracle_wms.errors import (
     WmsAuthenticationError,
+    WmsConflictError,
     WmsNotFoundError,
     WmsPermissionError,
     WmsResponseError,
@@ -97,6 +98,9 @@ def raise_for_response(response: requests.Response, entity: str | None = None) -
         hint = " (the user needs lgfapi access and eligibility for the facility and company)"
     elif status == 404:
         cls = WmsNotFoundError
+        hint = ""
+    elif status == 409:
+        cls = WmsConflictError
         hint = ""
     elif status == 429 or status >= 500:
         cls = WmsServerError

@@ -1,0 +1,84 @@
+"""Business keys to WMS ids, with caches: records name things as people do (facility code,
+location barcode, item code, order number, LPN number); the API wants ids.
+
+Keys are fetched in chunks with `__in` filters (one request per 100 keys, not per record) and
+cached for the run, including misses, so a bad key costs one lookup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from oracle_wms.client import WmsClient
+
+CHUNK = 100
+
+
+@dataclass(frozen=True)
+class Facility:
+    id: int
+    code: str
+    company_id: int | None
+    company_code: str | None
+
+
+def _fk_id(value: Any) -> int | None:
+    return int(value["id"]) if isinstance(value, dict) and value.get("id") is not None else None
+
+
+def _fk_key(value: Any) -> str | None:
+    return str(value["key"]) if isinstance(value, dict) and value.get("key") is not None else None
+
+
+class Lookups:
+    def __init__(self, client: WmsClient) -> None:
+        self.client = client
+        self._facilities: dict[str, Facility] | None = None
+        self._cache: dict[tuple[Any, ...], dict[str, dict[str, Any] | None]] = {}
+
+    def facility(self, code: str) -> Facility | None:
+        if self._facilities is None:
+            self._facilities = {}
+            params = {"fields": "id,code,company_id", "ordering": "id"}
+            for row in self.client.iter_records("facility", params):
+                self._facilities[str(row["code"])] = Facility(
+                    id=int(row["id"]),
+                    code=str(row["code"]),
+                    company_id=_fk_id(row.get("company_id")),
+                    company_code=_fk_key(row.get("company_id")),
+                )
+        return self._facilities.get(code)
+
+    def find(
+        self,
+        entity: str,
+        key_field: str,
+        values: Iterable[str],
+        scope: dict[str, Any],
+        fields: str = "id",
+    ) -> dict[str, dict[str, Any] | None]:
+        """Records of `entity` whose `key_field` is one of `values`, within `scope` filters.
+
+        Returns a mapping for every requested value (None where no record matched).
+        """
+        cache = self._cache.setdefault((entity, key_field, *sorted(scope.items()), fields), {})
+        wanted = sorted({str(v) for v in values} - cache.keys())
+        plain = [v for v in wanted if "," not in v]
+        for start in range(0, len(plain), CHUNK):
+            chunk = plain[start : start + CHUNK]
+            params = {
+                **scope,
+                f"{key_field}__in": ",".join(chunk),
+                "fields": f"{key_field},{fields}",
+            }
+            for row in self.client.iter_records(entity, params):
+                cache[str(row[key_field])] = row
+            for value in chunk:
+                cache.setdefault(value, None)
+        for value in wanted:
+            if "," in value:  # cannot travel in an `__in` list
+                rows = list(self.client.iter_records(entity, {**scope, key_field: value}))
+                cache[value] = rows[0] if rows else None
+        return {str(v): cache[str(v)] for v in values}

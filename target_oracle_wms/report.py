@@ -1,0 +1,49 @@
+"""What happened to every record: applied, already applied (skipped) or rejected, per stream;
+rejected records with a reason per field in a JSON-lines file the user can fix and replay."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+OUTCOMES = ("applied", "already_applied", "rejected", "planned")
+
+
+class RunReport:
+    def __init__(self, rejects_path: Path) -> None:
+        self.rejects_path = rejects_path
+        self.counts: dict[str, Counter[str]] = {}
+        self._lock = threading.Lock()
+
+    def count(self, stream: str, outcome: str, n: int = 1) -> None:
+        with self._lock:
+            self.counts.setdefault(stream, Counter())[outcome] += n
+
+    def reject(self, stream: str, record: dict[str, Any], reasons: dict[str, str]) -> None:
+        with self._lock:
+            self.rejects_path.parent.mkdir(parents=True, exist_ok=True)
+            with self.rejects_path.open("a", encoding="utf-8") as out:
+                line = {"stream": stream, "record": record, "reasons": reasons}
+                out.write(json.dumps(line, default=str) + "\n")
+            self.counts.setdefault(stream, Counter())["rejected"] += 1
+
+    @property
+    def rejected(self) -> int:
+        return sum(c["rejected"] for c in self.counts.values())
+
+    def log_summary(self, logger: logging.Logger) -> None:
+        for stream, counts in sorted(self.counts.items()):
+            logger.info(
+                "Stream '%s': %d applied, %d already applied (skipped), %d rejected%s",
+                stream,
+                counts["applied"],
+                counts["already_applied"],
+                counts["rejected"],
+                f", {counts['planned']} planned (dry run)" if counts["planned"] else "",
+            )
+        if self.rejected:
+            logger.error("%d record(s) rejected: see %s", self.rejected, self.rejects_path)

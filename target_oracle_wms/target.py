@@ -1,0 +1,142 @@
+"""target-oracle-wms: settings, and which sink (write action) each stream goes to."""
+
+from __future__ import annotations
+
+import typing as t
+from functools import cached_property
+from pathlib import Path
+
+from singer_sdk import Target
+from singer_sdk import typing as th
+
+from oracle_wms.client import WmsClient
+from oracle_wms.errors import WmsError
+from oracle_wms.schema import EntityDescription
+from oracle_wms.scoping import history_filters
+from oracle_wms.settings import DEFAULT_REQUEST_TIMEOUT, WMS_SCOPE, RetryPolicy, WmsSettings
+from target_oracle_wms.actions import StreamAction, action_for
+from target_oracle_wms.ledger import Ledger
+from target_oracle_wms.lookups import Lookups
+from target_oracle_wms.report import RunReport
+from target_oracle_wms.sinks import SINKS, WmsSink
+
+
+class RecordsRejectedError(WmsError):
+    """The run ended with rejected records and `allow_failures` is off."""
+
+
+class TargetOracleWMS(Target):
+    """Writes inventory adjustments, order, ASN and LPN updates into Oracle WMS Cloud."""
+
+    name = "target-oracle-wms"
+
+    config_jsonschema = th.PropertiesList(
+        th.Property(
+            "base_url", th.StringType, required=True, description="WMS URL up to the environment"
+        ),
+        th.Property(
+            "auth_method", th.StringType, default="basic", allowed_values=["basic", "oauth2"]
+        ),
+        th.Property("username", th.StringType, description="lgfapi user (basic auth)"),
+        th.Property("password", th.StringType, secret=True, description="lgfapi password"),
+        th.Property("oauth2_token_url", th.StringType),
+        th.Property("oauth2_client_id", th.StringType),
+        th.Property("oauth2_client_secret", th.StringType, secret=True),
+        th.Property("oauth2_scope", th.StringType, default=WMS_SCOPE),
+        th.Property("verify_ssl", th.BooleanType, default=True),
+        th.Property("allow_http", th.BooleanType, default=False),
+        th.Property("request_timeout", th.NumberType, default=DEFAULT_REQUEST_TIMEOUT),
+        th.Property("max_retries", th.IntegerType, default=RetryPolicy.max_retries),
+        th.Property("retry_initial_wait", th.NumberType, default=RetryPolicy.initial_wait),
+        th.Property("retry_max_wait", th.NumberType, default=RetryPolicy.max_wait),
+        th.Property(
+            "stream_actions",
+            th.ObjectType(),
+            description='Stream name -> {"entity", "action" (update|create|operation|stage), '
+            '"operation"}; defaults cover inventory_adjustment, order_hdr, order_dtl, '
+            "ib_shipment, ib_shipment_dtl and oblpn_shipment",
+        ),
+        th.Property(
+            "ledger_path",
+            th.StringType,
+            default=".target-oracle-wms/ledger.sqlite",
+            description="SQLite file of applied records: what makes a replay a no-op",
+        ),
+        th.Property(
+            "rejects_path",
+            th.StringType,
+            default=".target-oracle-wms/rejects.jsonl",
+            description="JSON lines of rejected records with a reason per field",
+        ),
+        th.Property(
+            "allow_failures",
+            th.BooleanType,
+            default=False,
+            description="Exit 0 even when records were rejected",
+        ),
+        th.Property(
+            "dry_run",
+            th.BooleanType,
+            default=False,
+            description="Validate and log the planned calls; write nothing",
+        ),
+    ).to_dict()
+
+    def get_sink_class(self, stream_name: str) -> type[WmsSink]:
+        return SINKS[self.action_for(stream_name).sink_kind]
+
+    def action_for(self, stream_name: str) -> StreamAction:
+        return action_for(stream_name, self.config)
+
+    @cached_property
+    def settings(self) -> WmsSettings:
+        return WmsSettings.from_config(self.config)
+
+    @cached_property
+    def wms(self) -> WmsClient:
+        return WmsClient(self.settings)
+
+    @cached_property
+    def lookups(self) -> Lookups:
+        return Lookups(self.wms)
+
+    @cached_property
+    def ledger(self) -> Ledger:
+        return Ledger(Path(self.config.get("ledger_path") or ".target-oracle-wms/ledger.sqlite"))
+
+    @cached_property
+    def report(self) -> RunReport:
+        path = Path(self.config.get("rejects_path") or ".target-oracle-wms/rejects.jsonl")
+        return RunReport(path)
+
+    @cached_property
+    def history_filters(self) -> dict[str, str]:
+        return history_filters(self.wms)
+
+    @property
+    def dry_run(self) -> bool:
+        return bool(self.config.get("dry_run"))
+
+    def description(self, entity: str) -> EntityDescription:
+        """`describe` of an entity, once per run."""
+        cache: dict[str, EntityDescription] = self.__dict__.setdefault("_descriptions", {})
+        if entity not in cache:
+            cache[entity] = self.wms.describe(entity)
+        return cache[entity]
+
+    def process_endofpipe(self) -> None:
+        super().process_endofpipe()
+        self.report.log_summary(self.logger)
+        if self.report.rejected and not self.config.get("allow_failures"):
+            raise RecordsRejectedError(
+                f"{self.report.rejected} record(s) rejected (see {self.report.rejects_path}); "
+                "set allow_failures to accept a run with rejects"
+            )
+
+    def _process_schema_message(self, message_dict: dict[str, t.Any]) -> None:
+        _ = self.settings, self.action_for(str(message_dict.get("stream")))  # fail fast, named
+        super()._process_schema_message(message_dict)
+
+
+if __name__ == "__main__":
+    TargetOracleWMS.cli()
