@@ -8,10 +8,12 @@ from pathlib import Path
 import click
 from singer_sdk import Tap
 from singer_sdk import typing as th
+from singer_sdk.contrib.msgspec import MsgSpecWriter
 
 from oracle_wms.check import check_connection
 from oracle_wms.client import WmsClient
 from oracle_wms.discovery import DiscoveryCache, discover
+from oracle_wms.errors import WmsConfigError
 from oracle_wms.schema import json_schema
 from oracle_wms.scoping import SCOPED_ENTITIES
 from oracle_wms.settings import (
@@ -25,12 +27,17 @@ from oracle_wms.settings import (
 from tap_oracle_wms.streams import EntityStream, ScopedHistoryStream
 
 DEFAULT_DISCOVERY_CACHE_TTL = 86400
+DEFAULT_PARALLEL_REQUESTS = 2
+MAX_PARALLEL_REQUESTS = 8
 
 
 class TapOracleWMS(Tap):
     """Extracts every Oracle WMS Cloud entity through lgfapi v10, incrementally on `mod_ts`."""
 
     name = "tap-oracle-wms"
+    # msgspec writes RECORD messages several times faster than the default JSON writer
+    # (../shared/reference/singer-sdk-performance.md); decimals stay exact numbers.
+    message_writer_class = MsgSpecWriter
 
     config_jsonschema = th.PropertiesList(
         th.Property(
@@ -85,6 +92,13 @@ class TapOracleWMS(Tap):
             description="Seconds before the bookmark to read again, for rows committed late",
         ),
         th.Property(
+            "max_parallel_requests",
+            th.IntegerType,
+            default=DEFAULT_PARALLEL_REQUESTS,
+            description="Concurrent page requests for full-table entities (1 to 8); Oracle warns "
+            "that many concurrent large pages degrade the WMS, so the default is polite",
+        ),
+        th.Property(
             "verify_ssl",
             th.BooleanType,
             default=True,
@@ -137,8 +151,17 @@ class TapOracleWMS(Tap):
     def settings(self) -> WmsSettings:
         """The validated settings; a bad one raises naming it, before any request is made."""
         settings = WmsSettings.from_config(self.config)
-        _ = self.lookback, self.discovery_cache
+        _ = self.lookback, self.discovery_cache, self.max_parallel_requests
         return settings
+
+    @cached_property
+    def max_parallel_requests(self) -> int:
+        value = self.config.get("max_parallel_requests", DEFAULT_PARALLEL_REQUESTS)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 8:
+            raise WmsConfigError(
+                "max_parallel_requests", f"must be a whole number from 1 to {MAX_PARALLEL_REQUESTS}"
+            )
+        return value
 
     @cached_property
     def wms(self) -> WmsClient:
@@ -205,6 +228,7 @@ class TapOracleWMS(Tap):
                     entry.schema.to_dict(),
                     entry.replication_key or entry.metadata.root.replication_key,
                     lookback=self.lookback,
+                    max_parallel_requests=self.max_parallel_requests,
                 )
                 for entry in catalog.streams
             ]
@@ -217,6 +241,7 @@ class TapOracleWMS(Tap):
                 json_schema(desc),
                 desc.replication_key,
                 lookback=self.lookback,
+                max_parallel_requests=self.max_parallel_requests,
             )
             for desc in entities
         ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -167,3 +168,60 @@ def test_check_connection_through_meltano(sim: Simulator, tmp_path: Path) -> Non
     output = meltano(tmp_path, "invoke", "tap-oracle-wms", "--check-connection", env=_sim_env(sim))
     assert f"Connected to {sim.base_url} as user 'demo'" in output
     assert f"{len(api_get(sim, 'entity/').json())} entities" in output
+
+
+def test_round_trip_postgres_to_wms_applies_each_adjustment_once(
+    fresh_sim: Simulator, tmp_path: Path, pg_schema: str
+) -> None:
+    """A table of adjustments in PostgreSQL -> tap-postgres -> target-oracle-wms -> the WMS."""
+    psycopg = pytest.importorskip("psycopg")
+    rows = all_records(
+        fresh_sim, "inventory", facility_id__code="F2", location_id__location_type_id__code="ACTIVE"
+    )
+    stock: dict[tuple[str, str], Decimal] = {}
+    for row in rows:
+        pair = (row["location_id"]["key"], row["item_id"]["key"])
+        stock[pair] = stock.get(pair, Decimal(0)) + Decimal(row["curr_qty"])
+    (loc_a, item_a), (loc_b, item_b) = sorted(stock)[:2]
+    with psycopg.connect(**PG, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{pg_schema}"')
+        conn.execute(
+            f'CREATE TABLE "{pg_schema}".inventory_adjustment (id serial primary key, '
+            "facility_code text, location_barcode text, item_code text, "
+            "adjustment_qty numeric, actual_qty numeric, reason_code text, "
+            "transaction_ref_nbr text)"
+        )
+        conn.execute(
+            f'INSERT INTO "{pg_schema}".inventory_adjustment (facility_code, location_barcode, '
+            "item_code, adjustment_qty, actual_qty, reason_code, transaction_ref_nbr) VALUES "
+            "('F2', %s, %s, 3.5, null, 'CC', 'WH-RECOUNT-1'), "
+            "('F2', %s, %s, null, 17, 'CC', null)",
+            (loc_a, item_a, loc_b, item_b),
+        )
+    stream = f"{pg_schema}-inventory_adjustment"
+    env = {
+        "TAP_POSTGRES_FILTER_SCHEMAS": json.dumps([pg_schema]),
+        "TAP_POSTGRES__SELECT": json.dumps([f"{stream}.*"]),
+        "TARGET_ORACLE_WMS_BASE_URL": fresh_sim.base_url,
+        "TARGET_ORACLE_WMS_STREAM_ACTIONS": json.dumps(
+            {
+                stream: {
+                    "entity": "location",
+                    "action": "operation",
+                    "operation": "update_active_inventory",
+                }
+            }
+        ),
+        "TARGET_ORACLE_WMS_LEDGER_PATH": str(tmp_path / "ledger.sqlite"),
+        "TARGET_ORACLE_WMS_REJECTS_PATH": str(tmp_path / "rejects.jsonl"),
+    }
+
+    for _ in range(2):  # the second run replays the whole table: nothing may change
+        output = meltano(tmp_path, "run", "tap-postgres", "target-oracle-wms", env=env)
+        assert fresh_sim.inventory_qty("F2", loc_a, item_a) == stock[(loc_a, item_a)] + Decimal(
+            "3.5"
+        )
+        assert fresh_sim.inventory_qty("F2", loc_b, item_b) == Decimal(17)
+        assert len(fresh_sim.history_with_ref("WH-RECOUNT-1:")) == 1
+        assert len(fresh_sim.history_with_ref("singer:")) == 1
+    assert "0 applied, 2 already applied (skipped), 0 rejected" in output

@@ -249,3 +249,48 @@ def test_inventory_history_is_read_per_scope_with_its_own_bookmarks(
     again = {r["id"] for r in second.records["inventory_history"]}
     assert set(inserted) <= again
     assert len(again) < len(emitted) // 2, "the second run should start from each scope's bookmark"
+
+
+def _force_full_table(catalog: dict[str, Any], entity: str) -> dict[str, Any]:
+    """What `meltano.yml` metadata `replication-method: FULL_TABLE` does to a catalog entry."""
+    entry = _entry(catalog, entity)
+    entry["replication_method"] = "FULL_TABLE"
+    _root_metadata(entry)["forced-replication-method"] = "FULL_TABLE"
+    return catalog
+
+
+def test_full_table_reads_id_ranges_in_parallel_and_every_row_once(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    config = tap_config(fresh_sim, page_size=100, max_parallel_requests=4)
+    catalog = _force_full_table(
+        select_streams(discover_catalog(tmp_path, config), {"inventory"}), "inventory"
+    )
+    fresh_sim.clear_request_log()
+    fresh_sim.start_churn("inventory", per_second=100, updates=True, inserts=False)
+    try:
+        run = run_tap(tmp_path, config, catalog=catalog)
+    finally:
+        fresh_sim.stop_churn()
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    ids = [r["id"] for r in run.records["inventory"]]
+    assert len(ids) == len(set(ids)), "a row was read twice"
+    assert set(ids) == {r["id"] for r in all_records(fresh_sim, "inventory")}
+    ranged = [r for r in fresh_sim.request_log() if "id__range" in r.get("query", "")]
+    assert len(ranged) >= 16, "expected several id ranges read side by side"
+    assert "full table in" in run.stderr
+
+
+def test_one_request_at_a_time_when_parallelism_is_off(sim: Simulator, tmp_path: Path) -> None:
+    config = tap_config(sim, page_size=200, max_parallel_requests=1)
+    catalog = _force_full_table(
+        select_streams(discover_catalog(tmp_path, config), {"order_dtl"}), "order_dtl"
+    )
+    sim.clear_request_log()
+
+    run = run_tap(tmp_path, config, catalog=catalog)
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert len(run.records["order_dtl"]) == result_count(sim, "order_dtl")
+    assert not [r for r in sim.request_log() if "id__range" in r.get("query", "")]
