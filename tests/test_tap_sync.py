@@ -294,3 +294,22 @@ def test_one_request_at_a_time_when_parallelism_is_off(sim: Simulator, tmp_path:
     assert run.returncode == 0, run.stderr[-3000:]
     assert len(run.records["order_dtl"]) == result_count(sim, "order_dtl")
     assert not [r for r in sim.request_log() if "id__range" in r.get("query", "")]
+
+
+def test_stream_maps_apply_to_records_and_schema(sim: Simulator, tmp_path: Path) -> None:
+    config = tap_config(
+        sim,
+        stream_maps={
+            "item": {"description": "__NULL__", "code_lower": "code.lower()"},
+        },
+    )
+    catalog = select_streams(discover_catalog(tmp_path, config), {"item"})
+
+    run = run_tap(tmp_path, config, catalog=catalog)
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "description" not in run.schemas["item"]["properties"]
+    assert "code_lower" in run.schemas["item"]["properties"]
+    for row in run.records["item"]:
+        assert "description" not in row
+        assert row["code_lower"] == row["code"].lower()
