@@ -16,7 +16,13 @@ import requests
 from oracle_wms.errors import WmsConnectionError, WmsNotFoundError, WmsServerError, WmsTlsError
 from oracle_wms.retry import is_retriable, with_retries
 from oracle_wms.schema import EntityDescription
-from oracle_wms.session import build_session, json_body, raise_for_response, request_timeout
+from oracle_wms.session import (
+    build_session,
+    json_body,
+    page_results,
+    raise_for_response,
+    request_timeout,
+)
 from oracle_wms.settings import WmsSettings
 
 logger = logging.getLogger(__name__)
@@ -157,16 +163,8 @@ class WmsClient:
             except WmsNotFoundError:
                 return
             first = False
-            body = json_body(response)
-            results = body.get("results") if isinstance(body, dict) else None
-            if not isinstance(results, list):
-                raise WmsServerError(
-                    f"entity '{entity}': list page has no 'results' array",
-                    status=response.status_code,
-                    path=urlsplit(response.url).path,
-                )
-            yield results
-            url = body.get("next_page") or None
+            yield page_results(response, entity)
+            url = json_body(response).get("next_page") or None
 
     def iter_records(
         self,

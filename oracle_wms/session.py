@@ -70,6 +70,23 @@ def json_body(response: requests.Response) -> Any:
     return body
 
 
+def page_results(response: requests.Response, entity: str) -> list[dict[str, Any]]:
+    """The `results` of a list page.
+
+    Raises:
+        WmsServerError: the page is not the documented `{"results": [...], ...}` object.
+    """
+    body = json_body(response)
+    results = body.get("results") if isinstance(body, dict) else None
+    if not isinstance(results, list):
+        raise WmsServerError(
+            f"entity '{entity}': list page has no 'results' array",
+            status=response.status_code,
+            path=_path(response),
+        )
+    return results
+
+
 def raise_for_response(response: requests.Response, entity: str | None = None) -> None:
     """Raise the `oracle_wms.errors` class that matches an error status; do nothing on 2xx/3xx."""
     status = response.status_code

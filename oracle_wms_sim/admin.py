@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .churn import Churn
+from .drift import AddedField
 from .errors import ApiError
 from .faults import Fault, Faults
 from .oauth import Tokens
@@ -80,6 +81,7 @@ class Admin:
             ("POST", "tokens"): self._tokens_set,
             ("DELETE", "tokens"): self._tokens_expire,
             ("POST", "users"): self._users_add,
+            ("POST", "fields"): self._fields_add,
         }
         name = action[1]
         handler = routes.get((method, name))
@@ -169,11 +171,30 @@ class Admin:
                 if payload.get("readable_entities") is not None
                 else None,
                 payload.get("default_facility"),
+                bool(payload.get("writable", True)),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ApiError(400, f"Bad user: {exc}") from exc
         self.add_user(user)
         return json_response({"username": user.username})
+
+    def _fields_add(self, name: str, payload: Any) -> Response:
+        try:
+            spec = AddedField(
+                str(payload["entity"]),
+                str(payload["name"]),
+                str(payload.get("kind", "string")),
+                _optional_int(payload.get("max_length", 50)),
+                None if payload.get("default") is None else str(payload["default"]),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ApiError(400, f"Body must be JSON with 'entity', 'name', 'kind': {exc}") from exc
+        self.store.add_field(spec)
+        return json_response({"entity": spec.entity, "field": spec.name, "kind": spec.kind})
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def _codes(value: Any) -> tuple[str, ...] | None:

@@ -2,7 +2,9 @@
 
 Implements docs/api-behaviour.md: entity index, describe, paged and sequenced lists (filters,
 ordering, `fields`, `values_list`/`distinct`), single records, `format=xml`, the standard error
-body, the per-entity read permission (403) and the user's facility/company scope.
+body, the per-entity read permission (403) and the user's facility/company scope. POST and PATCH
+go to `Writes` (docs/write-api.md). Entities come from the store's own catalogue, which may hold
+fields added at run time.
 """
 
 from __future__ import annotations
@@ -10,11 +12,11 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from .entities import ENTITIES, FOREIGN_KEY, Entity
+from .entities import FOREIGN_KEY, Entity
 from .errors import ApiError, bad_param
 from .filters import Where, build_where
 from .paging import (
@@ -32,6 +34,7 @@ from .store import Store
 from .timefmt import from_store, http_date, parse_http_date
 from .users import User
 from .values import values_sql
+from .writes import Writes, allowed_methods
 from .xmlrender import XML_TYPE, to_xml
 
 DEFAULT_PAGE_SIZE = 125
@@ -45,12 +48,23 @@ class Api:
 
     store: Store
     environment: str
+    writes: Writes = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.writes = Writes(self.store)
 
     @property
     def prefix(self) -> str:
         return f"/{self.environment}/wms/lgfapi/v10/"
 
-    def handle(self, method: str, target: str, headers: Mapping[str, str], user: User) -> Response:
+    def handle(
+        self,
+        method: str,
+        target: str,
+        headers: Mapping[str, str],
+        user: User,
+        body: bytes = b"",
+    ) -> Response:
         parts = urlsplit(target)
         params = dict(parse_qsl(parts.query, keep_blank_values=True))  # the last value wins
         path, fmt = _format(parts.path, params.pop("format", None))
@@ -63,9 +77,17 @@ class Api:
             segments = [s for s in path[len(self.prefix) :].split("/") if s]
             if not segments or segments[0] != "entity":
                 raise ApiError(404, "Not found.")
-            if method not in ("GET", "HEAD"):
-                raise ApiError(405, f"Method {method} is not allowed on this resource.")
             origin = f"http://{headers.get('Host') or '127.0.0.1'}"
+            if method in ("POST", "PATCH"):
+                if fmt != "json":
+                    raise bad_param("format", "writes take and answer JSON only")
+                return self.writes.handle(method, segments[1:], body, origin + self.prefix, user)
+            if method not in ("GET", "HEAD"):
+                raise ApiError(
+                    405,
+                    f"Method {method} is not allowed on this resource.",
+                    headers={"Allow": allowed_methods(segments[1:])},
+                )
             response = self._route(
                 segments[1:], params=params, origin=origin, path=path, headers=headers, user=user
             )
@@ -97,9 +119,9 @@ class Api:
     ) -> Response:
         api_root = origin + self.prefix
         if not segments:
-            names = sorted(ENTITIES)
+            names = self.store.catalogue.names()
             return json_response({n: f"{api_root}entity/{n}/" for n in names})
-        entity = ENTITIES.get(segments[0])
+        entity = self.store.catalogue.get(segments[0])
         if entity is None:
             raise ApiError(404, f"Entity '{segments[0]}' does not exist.")
         if not user.can_read(entity.name):
@@ -149,7 +171,7 @@ class Api:
         scope = user.scope_sql(entity)
         limit = f" AND ({scope})" if scope else ""
         sql = (
-            f"SELECT {record_sql(entity.name, names)}{extra} FROM {entity.name} t "
+            f"SELECT {record_sql(entity, names)}{extra} FROM {entity.name} t "
             f"WHERE t.id = :id{limit}"
         )
         row = self.store.reader().execute(sql, {"id": ident, "api": api_root}).fetchone()
@@ -178,20 +200,21 @@ class Api:
         size = _positive_int(params.pop("page_size", str(DEFAULT_PAGE_SIZE)), "page_size")
         if size > MAX_PAGE_SIZE:
             raise bad_param("page_size", f"must be at most {MAX_PAGE_SIZE}")
-        keys = parse_ordering(entity, params.pop("ordering", None))
+        catalogue = self.store.catalogue.entities
+        keys = parse_ordering(entity, params.pop("ordering", None), catalogue)
         fields_text = params.pop("fields", None)
         spec = params.pop("values_list", None)
         distinct_text = params.pop("distinct", None)
         page_text = params.pop("page", None)
         cursor_text = params.pop("cursor", None)
         if spec is not None:
-            record = values_sql(entity, spec)
+            record = values_sql(entity, spec, catalogue)
         else:
-            record = record_sql(entity.name, self._fields(entity, fields_text))
+            record = record_sql(entity, self._fields(entity, fields_text))
         # Oracle ignores `distinct` where it does not apply (no values_list; sequenced mode).
         distinct = spec is not None and mode == "paged" and (distinct_text or "").lower() in _TRUE
         check_required(entity.name, list(params))
-        where = build_where(entity, params, user.naive_offset)
+        where = build_where(entity, params, user.naive_offset, catalogue)
         scope = user.scope_sql(entity)
         if scope:
             where.clauses.append(f"({scope})")

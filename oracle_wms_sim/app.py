@@ -47,4 +47,4 @@ class App:
                 return self.admin.handle(method, path, body)
             except ApiError as exc:
                 return error_response(exc)
-        return self.api.handle(method, target, headers, user)
+        return self.api.handle(method, target, headers, user, body)

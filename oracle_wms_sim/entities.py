@@ -391,6 +391,7 @@ _ENTITY_LIST: Final = (
         key="id",
         mutable="curr_qty",
         base_count=3000,
+        indexes=("location_id",),  # adjustments find a location's inventory
     ),
     Entity(
         "order_hdr",

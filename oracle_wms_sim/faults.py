@@ -4,8 +4,13 @@ A `Fault` fires on a matching request either with probability `rate` (drawn from
 `random.Random` seeded from the simulator seed, so a given sequence of requests meets the same
 faults every run) or for the next `next` matching requests. Delays (`latency`, `stall`) and
 `token_expiry` act before the request is handled and combine with each other; the first firing
-fault that shapes the answer (`429`, `503`, `500`, `502`, `reset`, `truncate`) decides it and
-the later ones are not consulted (no draw, no countdown).
+fault that shapes the answer (`429`, `503`, `500`, `502`, `409`, `reset`, `truncate`,
+`lost_response`) decides it and the later ones are not consulted (no draw, no countdown).
+
+`409` and `lost_response` concern writes only: reads never meet them (no draw, no countdown), so
+`next=1` hits the next write even when the client reads in between. `409` answers
+RECORD_CHANGED without applying; `lost_response` applies and commits the write, then closes the
+connection without a byte of answer, so the client cannot know whether it took effect.
 """
 
 from __future__ import annotations
@@ -15,10 +20,11 @@ from dataclasses import dataclass, field
 from random import Random
 from typing import Any
 
-KINDS = frozenset(
-    ("429", "503", "500", "502", "reset", "truncate", "latency", "stall", "token_expiry")
-)
-ANSWERS = frozenset(("429", "503", "500", "502", "reset", "truncate"))
+WRITE_ONLY = frozenset(("409", "lost_response"))
+ANSWERS = frozenset(("429", "503", "500", "502", "reset", "truncate", *WRITE_ONLY))
+KINDS = frozenset((*ANSWERS, "latency", "stall", "token_expiry"))
+ERROR_ANSWERS = frozenset(("429", "503", "500", "502", "409"))
+"""Answer faults that replace the handling with an error body (nothing is applied)."""
 _NUMBERS = ("rate", "retry_after", "latency_ms", "jitter_ms", "stall_s")
 
 
@@ -73,9 +79,11 @@ class Fault:
             spec[key] = value
         return cls.from_dict(spec)
 
-    def matches(self, target: str, is_api: bool) -> bool:
+    def matches(self, target: str, is_api: bool, is_write: bool = False) -> bool:
         """API requests by default; any request (but `/_sim/`) whose path and query contain
-        `path_contains` when it is set."""
+        `path_contains` when it is set. Write-only kinds: API writes (POST, PATCH) only."""
+        if self.kind in WRITE_ONLY and not (is_api and is_write):
+            return False
         if self.path_contains is None:
             return is_api
         return self.path_contains in target and not target.startswith("/_sim/")
@@ -120,7 +128,7 @@ class Faults:
         with self._lock:
             return [dict(vars(f)) for f in self._faults]
 
-    def decide(self, target: str, is_api: bool) -> Decision:
+    def decide(self, target: str, is_api: bool, is_write: bool = False) -> Decision:
         decision = Decision()
         if not self._faults:
             return decision
@@ -128,7 +136,7 @@ class Faults:
             for fault in list(self._faults):
                 if fault.kind in ANSWERS and decision.answer is not None:
                     continue
-                if not fault.matches(target, is_api) or not self._fires(fault):
+                if not fault.matches(target, is_api, is_write) or not self._fires(fault):
                     continue
                 decision.fired.append(fault.kind)
                 if fault.kind == "latency":

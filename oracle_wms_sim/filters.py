@@ -9,7 +9,7 @@ requesting user's default facility.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -20,6 +20,7 @@ from .entities import (
     DATE,
     DATETIME,
     DECIMAL,
+    ENTITIES,
     FOREIGN_KEY,
     INTEGER,
     STRING,
@@ -184,7 +185,12 @@ def _date_part(alias: str, f: Field, part: str) -> str:
     return f"({value} + 1)" if part == "week_day" else value
 
 
-def build_where(entity: Entity, filters: dict[str, str], naive_offset: int = 0) -> Where:
+def build_where(
+    entity: Entity,
+    filters: dict[str, str],
+    naive_offset: int = 0,
+    catalogue: Mapping[str, Entity] = ENTITIES,
+) -> Where:
     """All filters of a request, AND-ed. Raises ApiError(400) naming the bad parameter."""
     where = Where()
     for param, value in filters.items():
@@ -192,7 +198,7 @@ def build_where(entity: Entity, filters: dict[str, str], naive_offset: int = 0) 
         name = param[:-1] if negate else param
         if not name:
             raise bad_param(param, "empty parameter name")
-        path = resolve(entity, name)
+        path = resolve(entity, name, catalogue=catalogue)
         clause = _path_sql(where, _Filter(param, value, naive_offset), "t", path)
         where.clauses.append(f"({clause}) IS NOT 1" if negate else f"({clause})")
     return where

@@ -10,10 +10,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .entities import CHILD_SET, Entity
+from .entities import CHILD_SET, ENTITIES, Entity
 from .errors import ApiError, bad_param
 from .filters import Where
 from .paths import raw_column, resolve, value_sql
@@ -27,7 +28,9 @@ class SortKey:
     expr: str  # its SQL on row `t`: the column, or a subquery for a relation path
 
 
-def parse_ordering(entity: Entity, value: str | None) -> list[SortKey]:
+def parse_ordering(
+    entity: Entity, value: str | None, catalogue: Mapping[str, Entity] = ENTITIES
+) -> list[SortKey]:
     """`ordering=a,-b` -> sort keys, always ending with `id` as the tie-break.
 
     `id` follows the direction of the ordering when every field is descending (so a single
@@ -45,7 +48,7 @@ def parse_ordering(entity: Entity, value: str | None) -> list[SortKey]:
             key = SortKey(name, descending, f.nullable, f"t.{name}")
         elif "__" in name:  # a relation path: `order_id__order_nbr`
             try:
-                path = resolve(entity, name, allow_lookup=False)
+                path = resolve(entity, name, allow_lookup=False, catalogue=catalogue)
             except ApiError:
                 raise bad_param("ordering", f"unknown field '{name}' on {entity.name}") from None
             if not path.forward_only:

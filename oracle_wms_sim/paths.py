@@ -8,7 +8,7 @@ the parent's `order_dtl_set`), and ends on a field, optionally followed by one l
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 
@@ -68,8 +68,18 @@ def reverse_relations(target: str) -> dict[str, tuple[Entity, str]]:
     return names
 
 
-def resolve(entity: Entity, param: str, *, allow_lookup: bool = True) -> FieldPath:
-    """Parse `param` (without any `!`) against `entity`; 400 naming `param` when it is wrong."""
+def resolve(
+    entity: Entity,
+    param: str,
+    *,
+    allow_lookup: bool = True,
+    catalogue: Mapping[str, Entity] = ENTITIES,
+) -> FieldPath:
+    """Parse `param` (without any `!`) against `entity`; 400 naming `param` when it is wrong.
+
+    `catalogue` is the simulator's own entity definitions, so a hop reaches fields added at run
+    time; relations themselves never change, so `reverse_relations` may use the shared one.
+    """
     parts = param.split("__")
     current = entity
     hops: list[Hop] = []
@@ -93,19 +103,20 @@ def resolve(entity: Entity, param: str, *, allow_lookup: bool = True) -> FieldPa
                 return FieldPath(tuple(hops), own, rest[0])
             if own.type != FOREIGN_KEY or own.related is None:
                 raise bad_param(param, f"unknown lookup '{rest[0]}'")
-            hops.append(Hop(True, ENTITIES[own.related], own.name))
-            current = ENTITIES[own.related]
+            current = catalogue[own.related]
+            hops.append(Hop(True, current, own.name))
             i += 1
             continue
         reverse = reverse_relations(current.name).get(name)
         if reverse is None:
             raise bad_param(param, f"unknown field '{name}' on {current.name}")
-        hops.append(Hop(False, reverse[0], reverse[1]))
+        child = catalogue[reverse[0].name]
+        hops.append(Hop(False, child, reverse[1]))
         if rest == ["isnull"] and allow_lookup:
             return FieldPath(tuple(hops), None, "isnull")
         if not rest:
             raise bad_param(param, f"'{name}' is a relation: name one of its fields")
-        current = reverse[0]
+        current = child
         i += 1
     raise bad_param(param, "incomplete field path")  # pragma: no cover - loop always returns
 

@@ -8,6 +8,7 @@ travels as the bound parameter `:api` because it depends on the request's `Host`
 
 from __future__ import annotations
 
+import sqlite3
 from functools import lru_cache
 
 from .entities import (
@@ -23,6 +24,8 @@ from .entities import (
 
 
 def value_sql(entity: Entity, f: Field, alias: str = "t") -> str:
+    """A field's rendered value. A foreign key's `key` uses the shared catalogue: keys and
+    relations never change at run time, only plain fields are added."""
     col = f"{alias}.{f.name}"
     if f.type == FOREIGN_KEY and f.related is not None:
         related = ENTITIES[f.related]
@@ -55,8 +58,21 @@ def value_sql(entity: Entity, f: Field, alias: str = "t") -> str:
 
 
 @lru_cache(maxsize=512)
-def record_sql(entity_name: str, names: tuple[str, ...]) -> str:
-    """`json_object(...)` for the chosen fields, in the order given (the describe order)."""
-    entity = ENTITIES[entity_name]
+def record_sql(entity: Entity, names: tuple[str, ...]) -> str:
+    """`json_object(...)` for the chosen fields, in the order given (the describe order).
+
+    Keyed on the `Entity` itself (not its name): a simulator whose entity gained a field has
+    its own definition, and the cache must not hand it another simulator's SQL.
+    """
     parts = [f"'{n}', {value_sql(entity, entity.by_name[n])}" for n in names]
     return f"json_object({', '.join(parts)})"
+
+
+def record_by_id(conn: sqlite3.Connection, entity: Entity, ident: int, api_root: str) -> str | None:
+    """One record's JSON with every field (what a write answers), or None when it is gone."""
+    names = tuple(f.name for f in entity.fields)
+    row = conn.execute(
+        f"SELECT {record_sql(entity, names)} FROM {entity.name} t WHERE t.id = :id",
+        {"id": ident, "api": api_root},
+    ).fetchone()
+    return None if row is None else str(row[0])

@@ -27,6 +27,6 @@ def error_response(exc: ApiError) -> Response:
     if exc.status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="lgfapi"'
     if exc.status == 405:
-        headers["Allow"] = "GET, HEAD"
+        headers["Allow"] = "GET, HEAD"  # a write route names its own methods in exc.headers
     headers.update(exc.headers)
     return Response(exc.status, exc.body(), headers)

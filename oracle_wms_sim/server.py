@@ -3,7 +3,8 @@
 `ThreadingHTTPServer` with HTTP/1.1 keep-alive: one thread per client connection, and that thread
 keeps one SQLite connection for its whole life. Every response carries Content-Length and goes
 out in one write. Faults act here, at the transport: delays before handling, error answers
-instead of handling, and bodies cut short (`truncate`) or abandoned mid-way (`reset`).
+instead of handling, bodies cut short (`truncate`) or abandoned mid-way (`reset`), and writes
+applied whose answer never leaves (`lost_response`).
 """
 
 from __future__ import annotations
@@ -16,18 +17,20 @@ import sys
 import tempfile
 import threading
 import time
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
+from . import queries
 from .admin import Admin
 from .api import Api
 from .app import ADMIN_PREFIX, App
 from .auth import Authenticator, scheme
-from .entities import ENTITIES
+from .drift import AddedField
 from .errors import error_body
-from .faults import Fault, Faults
+from .faults import ERROR_ANSWERS, Fault, Faults
 from .filters import build_where
 from .oauth import TOKEN_PATH, TokenEndpoint, Tokens
 from .requestlog import RequestLog
@@ -70,13 +73,15 @@ class _Handler(BaseHTTPRequestHandler):
         target = self.path
         path = urlsplit(target).path
         is_admin = path.startswith(ADMIN_PREFIX)
-        decision = self.faults.decide(target, path.startswith(self.app.api.prefix))
+        is_api = path.startswith(self.app.api.prefix)
+        is_write = self.command in ("POST", "PATCH")
+        decision = self.faults.decide(target, is_api, is_write)
         if decision.delay_s > 0 and not is_admin:
             self.stopping.wait(decision.delay_s)
         if decision.expire_tokens:
             self.app.auth.tokens.expire_all()
         answer = decision.answer.kind if decision.answer is not None else None
-        if decision.answer is not None and answer in ("429", "503", "500", "502"):
+        if decision.answer is not None and answer in ERROR_ANSWERS:
             response = _fault_response(decision.answer)
         else:
             response = self._answer(target, headers, body)
@@ -84,33 +89,19 @@ class _Handler(BaseHTTPRequestHandler):
         if answer == "truncate":
             payload = payload[: len(payload) // 2]
             response.headers["Content-Length"] = str(len(payload))
-        lines = [f"{self.protocol_version} {response.status} {self.responses[response.status][0]}"]
-        lines.append(f"Server: {self.server_version}")
-        lines.append(f"Date: {self.date_time_string()}")
-        lines.extend(f"{name}: {value}" for name, value in response.headers.items())
-        if "Content-Length" not in response.headers:
-            lines.append(f"Content-Length: {len(payload)}")
         if answer == "reset":
             self.close_connection = True
-            payload = payload[: len(payload) // 2]
-        if self.close_connection:
-            lines.append("Connection: close")
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        if not is_admin:
-            query = dict(parse_qsl(urlsplit(target).query, keep_blank_values=True))
-            if path.rstrip("/") == TOKEN_PATH:
-                query = {}
-            auth = scheme(headers.get("Authorization"))
-            self.log.add(
-                self.command,
-                path=path,
-                query=query,
-                status=response.status,
-                fault=decision.label,
-                auth=auth,
-            )
-        self.wfile.write(head + payload)  # one write: no Nagle/delayed-ACK stall
+        head = self._head(response, len(payload))
         if answer == "reset":
+            payload = payload[: len(payload) // 2]
+        if not is_admin:
+            self._log(target, path, headers, response.status, decision.label)
+        if answer == "lost_response":  # applied and committed above; the answer never leaves
+            self.close_connection = True
+            payload = b""
+        else:
+            self.wfile.write(head + payload)  # one write: no Nagle/delayed-ACK stall
+        if answer in ("reset", "lost_response"):
             self.wfile.flush()
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
@@ -120,6 +111,34 @@ class _Handler(BaseHTTPRequestHandler):
                 f"{self.command} {path} {response.status} {len(payload)}B {elapsed:.1f}ms"
                 f"{' fault=' + decision.label if decision.label else ''}\n"
             )
+
+    def _head(self, response: Response, length: int) -> bytes:
+        """Status line and headers; Content-Length is `length` unless the response sets it."""
+        lines = [f"{self.protocol_version} {response.status} {self.responses[response.status][0]}"]
+        lines.append(f"Server: {self.server_version}")
+        lines.append(f"Date: {self.date_time_string()}")
+        lines.extend(f"{name}: {value}" for name, value in response.headers.items())
+        if "Content-Length" not in response.headers:
+            lines.append(f"Content-Length: {length}")
+        if self.close_connection:
+            lines.append("Connection: close")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+    def _log(
+        self, target: str, path: str, headers: dict[str, str], status: int, fault: str | None
+    ) -> None:
+        """One request-log entry: never a body, a credential or a token."""
+        query = dict(parse_qsl(urlsplit(target).query, keep_blank_values=True))
+        if path.rstrip("/") == TOKEN_PATH:
+            query = {}
+        self.log.add(
+            self.command,
+            path=path,
+            query=query,
+            status=status,
+            fault=fault,
+            auth=scheme(headers.get("Authorization")),
+        )
 
     def _answer(self, target: str, headers: dict[str, str], body: bytes) -> Response:
         try:
@@ -167,6 +186,7 @@ def _fault_response(fault: Fault) -> Response:
         "503": "The service is temporarily unavailable.",
         "500": "Unhandled server error.",
         "502": "Bad gateway: the upstream server did not answer.",
+        "409": "The record was changed by another operation: re-read it and retry.",
     }
     status = int(fault.kind)
     response = Response(status, error_body(status, messages[fault.kind]), {})
@@ -232,6 +252,7 @@ class Simulator:
     # ---- lifecycle ---------------------------------------------------------------------
     def start(self) -> Simulator:
         self.meta = prepare(self.db_path, self.seed, self.scale)
+        self.store.load_catalogue()
         app = App(
             Api(self.store, self.environment),
             self.admin,
@@ -346,8 +367,60 @@ class Simulator:
         """Records matching the filters (same parsing as the API, as the default user)."""
         user = self.users.get(self.username)
         offset = user.naive_offset if user is not None else 0
-        where = build_where(ENTITIES[entity], {k: str(v) for k, v in filters.items()}, offset)
+        catalogue = self.store.catalogue.entities
+        filters_text = {k: str(v) for k, v in filters.items()}
+        where = build_where(self.store.entity(entity), filters_text, offset, catalogue)
         return self.store.count(entity, where.sql, where.params)
+
+    def add_field(
+        self,
+        entity: str,
+        name: str,
+        kind: str = "string",
+        max_length: int | None = 50,
+        default: str | None = None,
+    ) -> None:
+        """Schema drift: from now on `describe` lists the field and every record carries it
+        (`default`, else a value derived from the id). This simulator only; kept in its DB."""
+        self.store.add_field(AddedField(entity, name, kind, max_length, default))
+
+    # ---- what the warehouse holds (for tests of writers) -------------------------------
+    def inventory_qty(
+        self, facility_code: str, location_barcode: str, item_code: str
+    ) -> Decimal | None:
+        """Sum of `curr_qty` of the item's inventory in the location; None when there is none."""
+        return queries.inventory_qty(
+            self.store.reader(), facility_code, location_barcode, item_code
+        )
+
+    def history_with_ref(self, transaction_ref_nbr_prefix: str) -> list[dict[str, Any]]:
+        """inventory_history rows whose `transaction_ref_nbr` starts with the prefix, by id:
+        `adj_qty`/`orig_qty` as Decimal, `create_ts` as an aware UTC datetime, and
+        `id`, `facility_code`, `history_activity` (code), `status_id`, `item_code`,
+        `container_nbr`, `group_nbr`, `reason_code`, `transaction_ref_nbr`, `create_user`."""
+        return queries.history_with_ref(self.store.reader(), transaction_ref_nbr_prefix)
+
+    def active_location_with_inventory(
+        self, facility_code: str, *, nth: int = 0
+    ) -> tuple[str, str, Decimal]:
+        """(location_barcode, item_code, qty): an active location holding exactly one loose,
+        batch-less inventory row of the item (lowest inventory id; `nth` skips)."""
+        return queries.active_location_with_inventory(self.store.reader(), facility_code, nth)
+
+    def reserve_location(self, facility_code: str, *, nth: int = 0) -> str:
+        """The barcode of a location that is not active (adjustments there are refused)."""
+        return queries.reserve_location(self.store.reader(), facility_code, nth)
+
+    def order_with_lines(
+        self, facility_code: str, status: str = "open", *, nth: int = 0
+    ) -> tuple[str, list[int]]:
+        """(order_nbr, [seq_nbr, ...]) of an order with lines, `open` (neither Shipped nor
+        Cancelled: PATCH allowed) or `shipped` (PATCH refused)."""
+        return queries.order_with_lines(self.store.reader(), facility_code, status, nth)
+
+    def oblpn_numbers(self, facility_code: str, shipped: bool, count: int) -> list[str]:
+        """`count` LPN numbers (container_nbr) already Shipped, or still shippable."""
+        return queries.oblpn_numbers(self.store.reader(), facility_code, shipped, count)
 
     # ---- users and OAuth ---------------------------------------------------------------
     def add_user(
@@ -359,9 +432,10 @@ class Simulator:
         companies: list[str] | None = None,
         readable_entities: list[str] | None = None,
         default_facility: str | None = None,
+        writable: bool = True,
     ) -> None:
         """A WMS user scoped to facility/company codes (None: all), with read access to
-        `readable_entities` only (None: all)."""
+        `readable_entities` only (None: all); `writable=False` gets 403 on POST and PATCH."""
         self.admin.add_user(
             User(
                 username,
@@ -370,6 +444,7 @@ class Simulator:
                 tuple(companies) if companies is not None else None,
                 frozenset(readable_entities) if readable_entities is not None else None,
                 default_facility,
+                writable,
             )
         )
 

@@ -12,14 +12,17 @@ import os
 import sqlite3
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from random import Random
 from typing import Any
 
+from . import drift
 from .builders import PARENTS, builder_for
-from .entities import BOOLEAN, DATE, DECIMAL, ENTITIES, INTEGER, STRING, Entity, Field
+from .catalogue import Catalogue
+from .entities import BOOLEAN, DATE, DECIMAL, INTEGER, STRING, Entity, Field
 from .errors import ApiError
 from .generator import generate, zone_columns
 from .schema import SCHEMA_VERSION, columns
@@ -135,12 +138,15 @@ def _new_value(f: Field, rng: Random, old: Any) -> Any:
 
 @dataclass
 class Store:
-    """Owns the DB path, the per-thread read connections and the writer."""
+    """Owns the DB path, the per-thread read connections, the writer and this simulator's own
+    entity catalogue (schema drift must not leak into other simulators in the process)."""
 
     path: str
     seed: int
+    catalogue: Catalogue = field(default_factory=Catalogue)
     _local: threading.local = field(default_factory=threading.local, repr=False)
     _write_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _drift_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _version: int = 0
     _counts: OrderedDict[tuple[Any, ...], int] = field(default_factory=OrderedDict, repr=False)
     _counts_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -217,8 +223,8 @@ class Store:
         self._mutations += 1
         return Random(f"{self.seed}:{action}:{entity}:{self._mutations}")  # noqa: S311
 
-    def _stamps(
-        self, conn: sqlite3.Connection, entity: Entity, count: int, same: bool
+    def stamps(
+        self, conn: sqlite3.Connection, entity: Entity, count: int = 1, same: bool = True
     ) -> list[str]:
         """New stamps: wall clock, but strictly after the entity's current newest stamp."""
         now = datetime.now(UTC)
@@ -231,10 +237,63 @@ class Store:
         return [to_store(now + timedelta(microseconds=i)) for i in range(count)]
 
     def entity(self, name: str) -> Entity:
-        entity = ENTITIES.get(name)
-        if entity is None:
-            raise ApiError(404, f"Entity '{name}' does not exist.")
-        return entity
+        """This store's definition of the entity (with added fields); 404 when unknown."""
+        return self.catalogue.entity(name)
+
+    def load_catalogue(self) -> None:
+        """Fields added by an earlier run on this DB file (called once the DB is prepared)."""
+        conn = connect(self.path)
+        try:
+            drift.load(conn, self.catalogue)
+        finally:
+            conn.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed when the block ends, rolled back if it raises.
+
+        Writers are serialised by the store's lock; readers see the change atomically, and
+        cached counts and page boundaries are dropped after the commit.
+        """
+        with self._write_lock:
+            conn = connect(self.path)
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+            self._bump("")
+
+    def next_id(self, conn: sqlite3.Connection, table: str) -> int:
+        """A fresh id: above every existing and every deleted one."""
+        return max(self._top_id(conn, table), self._deleted_top(conn, table)) + 1
+
+    def insert_row(self, conn: sqlite3.Connection, entity_name: str, row: dict[str, Any]) -> None:
+        """Insert one record a write built (`id`, fields, `_fac`/`_co`): the hidden zone columns
+        are derived and fields added at run time filled, as for every other record."""
+        entity = self.entity(entity_name)
+        zone_columns(row, SqlPicker(conn))
+        cols = columns(entity)
+        conn.execute(
+            f"INSERT INTO {entity.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+            [row.get(c) for c in cols],
+        )
+        drift.fill_new_rows(conn, self.catalogue, entity.name, [int(row["id"])])
+
+    def add_field(self, spec: drift.AddedField) -> None:
+        """Schema drift: the entity gains a column, filled for every record (see drift.py).
+        One at a time, so two callers adding the same field cannot both pass validation."""
+        with self._drift_lock:
+            if not drift.validate(spec, self.catalogue):
+                return
+            with self.transaction() as conn:
+                drift.apply(conn, spec)
+            self.catalogue.add(spec.entity, spec.field)
 
     def update_records(self, entity_name: str, count: int, same_mod_ts: bool = True) -> list[int]:
         """Touch `count` existing records like a WMS job: new mod_ts, one ordinary field changed."""
@@ -261,7 +320,7 @@ class Store:
                     population = [r[0] for r in conn.execute(f"SELECT id FROM {entity.name}")]
                 ids = sorted(rng.sample(population, min(count, total)))
                 stamps = (
-                    self._stamps(conn, entity, len(ids), same_mod_ts)
+                    self.stamps(conn, entity, len(ids), same_mod_ts)
                     if entity.tracks_changes
                     else []
                 )
@@ -302,10 +361,13 @@ class Store:
                 ids = list(range(top + 1, top + 1 + max(count, 0)))
                 rng = self._rng(entity.name, "insert")
                 if entity.is_code_table:
-                    rows: list[tuple[Any, ...]] = [(i, f"X{i}", f"Added code {i}") for i in ids]
+                    codes = [
+                        {"id": i, "code": f"X{i}", "description": f"Added code {i}"} for i in ids
+                    ]
+                    rows: list[tuple[Any, ...]] = [tuple(r.get(c) for c in cols) for r in codes]
                 else:
                     picker = SqlPicker(conn)
-                    stamps = self._stamps(conn, entity, len(ids), same_mod_ts)
+                    stamps = self.stamps(conn, entity, len(ids), same_mod_ts)
                     rows = []
                     build = builder_for(entity.name)
                     for ident, stamp in zip(ids, stamps, strict=True):
@@ -318,10 +380,11 @@ class Store:
                             mod_user="SIM_INSERT",
                         )
                         zone_columns(row, picker)
-                        rows.append(tuple(row[c] for c in cols))
+                        rows.append(tuple(row.get(c) for c in cols))  # added fields: below
                         conn.execute(sql, rows[-1])  # visible to later picks in this batch
                     rows = []
                 conn.executemany(sql, rows)
+                drift.fill_new_rows(conn, self.catalogue, entity.name, ids)
                 conn.execute("COMMIT")
             except LookupError as exc:
                 conn.execute("ROLLBACK")

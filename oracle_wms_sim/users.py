@@ -21,7 +21,8 @@ _COMPANY_IDS = {"C1": 1, "C2": 2}
 
 @dataclass(frozen=True)
 class User:
-    """`None` for facilities/companies/readable_entities means "all"."""
+    """`None` for facilities/companies/readable_entities means "all". `writable`: the
+    `lgfapi_create_access`/`lgfapi_update_access` permissions (POST/PATCH); False is read-only."""
 
     username: str
     password: str
@@ -29,6 +30,7 @@ class User:
     companies: tuple[str, ...] | None = None
     readable_entities: frozenset[str] | None = None
     default_facility: str | None = None
+    writable: bool = True
     facility_ids: tuple[int, ...] | None = field(init=False, default=None)
     company_ids: tuple[int, ...] | None = field(init=False, default=None)
 

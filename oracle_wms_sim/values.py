@@ -6,7 +6,9 @@ bare integer ids; other values render as in records (decimal strings, offset dat
 
 from __future__ import annotations
 
-from .entities import FOREIGN_KEY, Entity, Field
+from collections.abc import Mapping
+
+from .entities import ENTITIES, FOREIGN_KEY, Entity, Field
 from .errors import ApiError, bad_param
 from .paths import resolve, value_sql
 from .render import value_sql as render_value
@@ -18,7 +20,7 @@ def _plain(entity: Entity, f: Field, alias: str) -> str:
     return render_value(entity, f, alias)
 
 
-def values_sql(entity: Entity, spec: str) -> str:
+def values_sql(entity: Entity, spec: str, catalogue: Mapping[str, Entity] = ENTITIES) -> str:
     """`json_object(...)` of the requested columns on row `t`; 400 naming `values_list`."""
     parts: list[str] = []
     seen: set[str] = set()
@@ -32,7 +34,7 @@ def values_sql(entity: Entity, spec: str) -> str:
             raise bad_param("values_list", f"'{alias}' appears twice")
         seen.add(alias)
         try:
-            path = resolve(entity, name, allow_lookup=False)
+            path = resolve(entity, name, allow_lookup=False, catalogue=catalogue)
         except ApiError:
             raise bad_param("values_list", f"unknown field '{name}' on {entity.name}") from None
         if path.field is None or not path.forward_only:

@@ -27,11 +27,11 @@ from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from oracle_wms.client import WmsClient, ensure_same_origin
-from oracle_wms.errors import WmsNotFoundError, WmsServerError
+from oracle_wms.errors import WmsNotFoundError
 from oracle_wms.retry import with_retries
 from oracle_wms.schema import decimal_fields, flatten_record, utc_timestamp
 from oracle_wms.scoping import history_filters, scopes
-from oracle_wms.session import json_body, raise_for_response
+from oracle_wms.session import json_body, page_results, raise_for_response
 
 if t.TYPE_CHECKING:
     from singer_sdk import Tap
@@ -285,16 +285,8 @@ class EntityStream(RESTStream[_PageToken]):
     def parse_response(self, response: requests.Response) -> t.Iterable[dict[str, t.Any]]:
         if response.status_code == 404:
             return
-        body = json_body(response)
-        results = body.get("results") if isinstance(body, dict) else None
-        if not isinstance(results, list):
-            raise WmsServerError(
-                f"entity '{self.name}': list page has no 'results' array",
-                status=response.status_code,
-                path=urlsplit(response.url).path,
-            )
         key = self.replication_key
-        for index, record in enumerate(results):
+        for index, record in enumerate(page_results(response, self.name)):
             row = flatten_record(record, self._decimals, self.name)
             if index == 0:
                 self._warn_unknown_fields(row)

@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 
 from singer_sdk.sinks import BatchSink
 
-from oracle_wms.errors import WmsConflictError, WmsError, WmsValidationError
+from oracle_wms.errors import WmsConflictError, WmsError, WmsNotFoundError, WmsValidationError
 from oracle_wms.retry import is_retriable, wait_before_retry
 from oracle_wms.schema import EntityDescription
 
@@ -181,6 +181,8 @@ class WmsSink(BatchSink):
                 return response.json() if response.content else None
             except WmsValidationError as exc:
                 raise RecordRejectedError(_reasons(exc)) from exc
+            except WmsNotFoundError as exc:  # deleted (or out of the user's scope) meanwhile
+                raise RecordRejectedError({"_wms": str(exc)}) from exc
             except WmsConflictError as exc:
                 retry_number += 1
                 if retry_number > policy.max_retries:
@@ -258,7 +260,7 @@ class InventoryAdjustmentSink(WmsSink):
 
     def document_key(self, record: dict[str, t.Any]) -> str:
         ref = record.get("transaction_ref_nbr")
-        return f"ref:{record.get('facility_code')}:{ref}" if ref else self.identity(record)
+        return f"ref:{ref}" if ref else self.identity(record)
 
     def validate(
         self, record: dict[str, t.Any]
@@ -458,6 +460,20 @@ class UpdateSink(WmsSink):
 
     def prefetch(self, records: list[dict[str, t.Any]]) -> None:
         self._parent_rows = self._parents(records)
+        spec = self.spec
+        if spec.parent_fk is None or spec.parent_key is None:
+            return
+        lines: dict[int, set[str]] = {}
+        for record in records:
+            head = self._parent_rows.get(
+                (str(record.get("facility_code")), str(record.get(spec.parent_key)))
+            )
+            if head is not None:
+                lines.setdefault(int(head["id"]), set()).add(str(record.get(spec.key_field)))
+        for head_id, seqs in lines.items():  # one request per document, not per line
+            self.wms_target.lookups.find(
+                self.action.entity, spec.key_field, seqs, {spec.parent_fk: head_id}
+            )
 
     def _target_id(self, record: dict[str, t.Any], reasons: Reasons) -> int | None:
         spec = self.spec

@@ -29,6 +29,14 @@ def sim() -> Iterator[Simulator]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def http() -> Iterator[requests.Session]:
+    """A plain HTTP session with the simulators' default user, for the simulator's own tests."""
+    with requests.Session() as session:
+        session.auth = ("demo", "demo")
+        yield session
+
+
 @pytest.fixture
 def fresh_sim() -> Iterator[Simulator]:
     """A simulator of its own, for tests that change the warehouse."""

@@ -32,13 +32,6 @@ def sim() -> Iterator[Simulator]:
         yield running
 
 
-@pytest.fixture(scope="module")
-def http() -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        session.auth = AUTH
-        yield session
-
-
 def api(sim: Simulator, path: str) -> str:
     return f"{sim.base_url}/wms/lgfapi/v10/{path}"
 

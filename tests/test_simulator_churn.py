@@ -11,20 +11,13 @@ import pytest
 import requests
 
 from oracle_wms_sim import Simulator
-from tests.test_simulator import AUTH, api, assert_error
+from tests.test_simulator import api, assert_error
 
 
 @pytest.fixture
 def sim() -> Iterator[Simulator]:
     with Simulator(seed=19, scale=1) as running:
         yield running
-
-
-@pytest.fixture
-def http() -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        session.auth = AUTH
-        yield session
 
 
 def test_delete_records_removes_them_and_their_lines(

@@ -22,13 +22,6 @@ def sim() -> Iterator[Simulator]:
         yield running
 
 
-@pytest.fixture
-def http() -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        session.auth = AUTH
-        yield session
-
-
 def statuses(sim: Simulator, http: requests.Session, n: int) -> list[int]:
     return [http.get(api(sim, "entity/facility/")).status_code for _ in range(n)]
 

@@ -28,13 +28,6 @@ def sim() -> Iterator[Simulator]:
         yield running
 
 
-@pytest.fixture(scope="module")
-def http() -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        session.auth = AUTH
-        yield session
-
-
 def count(http: requests.Session, sim: Simulator, entity: str, query: str) -> int:
     response = http.get(api(sim, f"entity/{entity}/?page_size=1&{query}"))
     if response.status_code == 404:

@@ -313,3 +313,26 @@ def test_stream_maps_apply_to_records_and_schema(sim: Simulator, tmp_path: Path)
     for row in run.records["item"]:
         assert "description" not in row
         assert row["code_lower"] == row["code"].lower()
+
+
+def test_a_field_the_wms_adds_later_is_reported_then_loaded_after_rediscovery(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    config = tap_config(fresh_sim)
+    old_catalog = select_streams(discover_catalog(tmp_path, config), {"item"})
+    first = run_tap(tmp_path, config, catalog=old_catalog)
+    assert first.returncode == 0, first.stderr[-3000:]
+
+    fresh_sim.add_field("item", "cust_field_9", "string", max_length=50, default="added-later")
+    stale = run_tap(tmp_path, config, catalog=old_catalog, state=first.last_state)
+
+    assert stale.returncode == 0, stale.stderr[-3000:]
+    assert stale.records["item"], "rows at the bookmark are read again"
+    assert "cust_field_9" in stale.stderr, "a field the catalog lacks must be reported"
+    assert all("cust_field_9" not in row for row in stale.records["item"])
+
+    new_catalog = select_streams(discover_catalog(tmp_path, config), {"item"})
+    assert _entry(new_catalog, "item")["schema"]["properties"]["cust_field_9"]["maxLength"] == 50
+    fresh = run_tap(tmp_path, config, catalog=new_catalog)
+    assert fresh.returncode == 0, fresh.stderr[-3000:]
+    assert {row["cust_field_9"] for row in fresh.records["item"]} == {"added-later"}

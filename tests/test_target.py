@@ -91,20 +91,9 @@ def run_target(
 
 
 def active_stock(sim: Simulator, facility: str, count: int) -> list[tuple[str, str, Decimal]]:
-    """(location barcode, item code, quantity) of inventory in active locations, from the API."""
-    rows = all_records(
-        sim,
-        "inventory",
-        facility_id__code=facility,
-        location_id__location_type_id__code="ACTIVE",
-    )
-    seen: dict[tuple[str, str], Decimal] = {}
-    for row in rows:
-        pair = (str(row["location_id"]["key"]), str(row["item_id"]["key"]))
-        seen[pair] = seen.get(pair, Decimal(0)) + Decimal(row["curr_qty"])
-    picked = sorted(seen.items())[:count]
-    assert len(picked) == count, "the simulator should have enough active inventory"
-    return [(loc, item, qty) for (loc, item), qty in picked]
+    """(location barcode, item code, quantity) of distinct active-location inventory rows
+    without batch or LPN, the rows an adjustment without `batch_nbr` changes."""
+    return [sim.active_location_with_inventory(facility, nth=n) for n in range(count)]
 
 
 def qty(sim: Simulator, facility: str, barcode: str, item: str) -> Decimal:
@@ -369,3 +358,35 @@ def test_an_unknown_stream_fails_fast_naming_the_setting(sim: Simulator, tmp_pat
 
     assert run.returncode != 0
     assert "stream_actions" in run.stderr and "mystery" in run.stderr
+
+
+def test_order_lines_are_found_by_order_number_and_sequence(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    order_nbr, seqs = fresh_sim.order_with_lines("F2", status="open")
+    schema = {
+        "type": "object",
+        "properties": {
+            "facility_code": {"type": "string"},
+            "order_nbr": {"type": "string"},
+            "seq_nbr": {"type": "integer"},
+            "ord_qty": {"type": "number"},
+        },
+    }
+    records = [
+        {"facility_code": "F2", "order_nbr": order_nbr, "seq_nbr": seq, "ord_qty": 10 + seq}
+        for seq in seqs
+    ]
+    key = ["facility_code", "order_nbr", "seq_nbr"]
+    lines = messages("order_dtl", schema, key, records)
+
+    run = run_target(tmp_path, target_config(fresh_sim, tmp_path), lines)
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    order_id = _order(fresh_sim, "F2", order_nbr)["id"]
+    stored = {
+        r["seq_nbr"]: Decimal(r["ord_qty"])
+        for r in all_records(fresh_sim, "order_dtl", order_id=order_id)
+    }
+    assert stored == {seq: Decimal(10 + seq) for seq in seqs}
+    assert f"{len(seqs)} applied" in run.stderr
