@@ -217,3 +217,23 @@ def test_round_trip_postgres_to_wms_applies_each_adjustment_once(
         assert len(fresh_sim.history_with_ref("WH-RECOUNT-1:")) == 1
         assert len(fresh_sim.history_with_ref("singer:")) == 1
     assert "0 applied, 2 already applied (skipped), 0 rejected" in output
+
+
+def test_a_field_the_wms_adds_later_reaches_the_loaded_table(
+    fresh_sim: Simulator, tmp_path: Path, pg_schema: str
+) -> None:
+    env = {
+        **_sim_env(fresh_sim),
+        "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": pg_schema,
+        "TAP_ORACLE_WMS__SELECT": json.dumps(["item.*"]),
+    }
+    meltano(tmp_path, "run", "tap-oracle-wms", "target-postgres", env=env)
+
+    fresh_sim.add_field("item", "cust_field_9", "string", max_length=50, default="added-later")
+    changed = fresh_sim.update_records("item", 5, same_mod_ts=True)
+    meltano(tmp_path, "run", "tap-oracle-wms", "target-postgres", env=env)
+
+    rows = pg_rows(pg_schema, "select id, cust_field_9 from item where cust_field_9 is not null")
+    assert set(changed) <= {row[0] for row in rows}
+    assert {row[1] for row in rows} == {"added-later"}
+    assert pg_rows(pg_schema, "select count(*) from item") == [(result_count(fresh_sim, "item"),)]
