@@ -21,6 +21,7 @@ SUPPORTED: dict[tuple[str, Action, str | None], str] = {
     ("ib_shipment_dtl", "update", None): "update",
     ("oblpn", "update", None): "update",
     ("oblpn", "operation", "ship"): "oblpn_ship",
+    ("inventory", "create", None): "inventory_create",
 }
 """(entity, action, operation) -> the sink that performs it."""
 

@@ -300,7 +300,9 @@ class InventoryAdjustmentSink(WmsSink):
         path = f"entity/location/{location_id}/update_active_inventory/"
         return {}, ("POST", path, {"options": options})
 
-    def _resolve(self, record: dict[str, t.Any], reasons: Reasons) -> int | None:
+    def _resolve(
+        self, record: dict[str, t.Any], reasons: Reasons, *, active_only: bool = True
+    ) -> int | None:
         lookups = self.wms_target.lookups
         facility = lookups.facility(str(record.get("facility_code") or ""))
         if facility is None:
@@ -315,7 +317,9 @@ class InventoryAdjustmentSink(WmsSink):
         if location is None and "location_barcode" not in reasons:
             reasons["location_barcode"] = f"no location '{barcode}' in facility {facility.code}"
         elif (
-            location is not None and (location.get("location_type_id") or {}).get("key") != "ACTIVE"
+            active_only
+            and location is not None
+            and (location.get("location_type_id") or {}).get("key") != "ACTIVE"
         ):
             reasons["location_barcode"] = f"location '{barcode}' is not an active location"
         item_code = str(record.get("item_code"))
@@ -364,6 +368,49 @@ class InventoryAdjustmentSink(WmsSink):
     def was_applied(self, item: Pending) -> bool:
         ref = item.call[2]["options"]["transaction_ref_nbr"]
         return bool(self._refs_in_history(str(item.record["facility_code"]), [ref]))
+
+
+class InventoryCreateSink(InventoryAdjustmentSink):
+    """`POST entity/inventory/`: new inventory in any location, with the same deterministic
+    `transaction_ref_nbr` (carried into inventory history) as adjustments, so a replay or a lost
+    response never creates it twice."""
+
+    def validate(
+        self, record: dict[str, t.Any]
+    ) -> tuple[Reasons, tuple[str, str, dict[str, t.Any]] | None]:
+        reasons: Reasons = {}
+        for name in ("facility_code", "location_barcode", "item_code", "curr_qty", "reason_code"):
+            if record.get(name) in (None, ""):
+                reasons[name] = "required"
+        _max_length(record, "reason_code", 25, reasons)
+        _max_length(record, "transaction_ref_nbr", MAX_REF - _REF_SUFFIX, reasons)
+        quantity = None
+        if "curr_qty" not in reasons:
+            quantity = _decimal(record["curr_qty"], "curr_qty", reasons)
+            if quantity is not None and quantity <= 0:
+                reasons["curr_qty"] = "new inventory needs a quantity above zero"
+        location_id = self._resolve(record, reasons, active_only=False)
+        if reasons or location_id is None:
+            return reasons, None
+        facility = self.wms_target.lookups.facility(str(record["facility_code"]))
+        assert facility is not None
+        item_code = str(record["item_code"])
+        item = self.wms_target.lookups.find(
+            "item", "code", [item_code], {"company_id__code": facility.company_code}
+        )[item_code]
+        assert item is not None
+        body = {
+            "fields": {
+                "location_id": location_id,
+                "item_id": item["id"],
+                "curr_qty": str(quantity),
+            },
+            "options": {
+                "reason_code": str(record["reason_code"]),
+                "transaction_ref_nbr": self.reference(record),
+            },
+        }
+        return {}, ("POST", "entity/inventory/", body)
 
 
 # Updates by business key ---------------------------------------------------------------------
@@ -592,6 +639,7 @@ SINKS: dict[str, type[WmsSink]] = {
     "inventory_adjustment": InventoryAdjustmentSink,
     "update": UpdateSink,
     "oblpn_ship": OblpnShipSink,
+    "inventory_create": InventoryCreateSink,
 }
 
 

@@ -390,3 +390,48 @@ def test_order_lines_are_found_by_order_number_and_sequence(
     }
     assert stored == {seq: Decimal(10 + seq) for seq in seqs}
     assert f"{len(seqs)} applied" in run.stderr
+
+
+def test_inventory_is_created_once_in_a_reserve_location(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    reserve = fresh_sim.reserve_location("F1")
+    _, item, _ = fresh_sim.active_location_with_inventory("F1")
+    before = qty(fresh_sim, "F1", reserve, item)
+    schema = {
+        "type": "object",
+        "properties": {
+            "receipt_id": {"type": "integer"},
+            "facility_code": {"type": "string"},
+            "location_barcode": {"type": "string"},
+            "item_code": {"type": "string"},
+            "curr_qty": {"type": "number"},
+            "reason_code": {"type": "string"},
+        },
+    }
+    record = {
+        "receipt_id": 1,
+        "facility_code": "F1",
+        "location_barcode": reserve,
+        "item_code": item,
+        "curr_qty": 12,
+        "reason_code": "FOUND",
+    }
+    bad = {**record, "receipt_id": 2, "curr_qty": 0}
+    lines = messages("found_stock", schema, ["receipt_id"], [record, bad])
+    config = target_config(
+        fresh_sim,
+        tmp_path,
+        allow_failures=True,
+        stream_actions={"found_stock": {"entity": "inventory", "action": "create"}},
+    )
+
+    first = run_target(tmp_path, config, lines)
+    replay = run_target(tmp_path, config, lines)
+
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "1 applied, 0 already applied (skipped), 1 rejected" in first.stderr
+    assert "0 applied, 1 already applied (skipped), 1 rejected" in replay.stderr
+    assert first.rejects[0]["reasons"] == {"curr_qty": "new inventory needs a quantity above zero"}
+    assert qty(fresh_sim, "F1", reserve, item) == before + 12
+    assert len(fresh_sim.history_with_ref("singer:")) == 1
