@@ -38,3 +38,6 @@ clean:
 
 check-connection: install  ## settings valid, credentials accepted, entity count (uses meltano config)
 	$(BIN)/meltano invoke tap-oracle-wms --check-connection
+
+bench: install  ## benchmarks -> benchmarks/RESULTS.md (BENCH_ARGS=--quick: under 2 minutes)
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)

@@ -1,0 +1,216 @@
+"""5. Target: 50,000 inventory adjustments (+1 each) into the simulator through target-oracle-wms.
+
+The adjustments cycle over the simulator's active-location inventory of facility F1 (location
+barcode, item code, batch), each with its own `transaction_ref_nbr`. They are fed as Singer
+messages (stream `inventory_adjustment`) to `target-oracle-wms` with a temporary ledger and
+rejects file. HTTP requests are counted from the simulator's request log (cleared before).
+The ceiling is `plain_writes.py`: one POST per adjustment and nothing else, on a sample.
+Goal: >= 50 records per HTTP request where bulk endpoints exist (lgfapi documents a bulk
+`location/update_active_inventory/`). Skipped when the simulator has no write side.
+
+    .venv/bin/python benchmarks/bench_target.py [--quick]
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from common import (
+    AUTH,
+    BENCH,
+    BIN,
+    Row,
+    Sim,
+    against,
+    attempt,
+    given_sims,
+    header,
+    measure,
+    measured_row,
+    parser,
+    print_row,
+    save_rows,
+    simulators,
+    verdict,
+    workdir,
+    write_json,
+)
+
+NAME = "target"
+STREAM = "inventory_adjustment"
+FACILITY = "F1"
+RECORDS_PER_REQUEST_GOAL = 50
+RUN = uuid.uuid4().hex[:8]
+"""In every transaction reference: a rerun on the same simulator DB writes new ones."""
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "facility_code": {"type": "string"},
+        "location_barcode": {"type": "string"},
+        "item_code": {"type": "string"},
+        "batch_nbr": {"type": ["string", "null"]},
+        "adjustment_qty": {"type": "number"},
+        "reason_code": {"type": "string"},
+        "transaction_ref_nbr": {"type": "string"},
+    },
+}
+
+
+def scales(quick: bool) -> list[int]:
+    """Scale 67 (about 18,000 active-location inventory rows in F1; quick: 7, about 1,900)."""
+    return [7 if quick else 67]
+
+
+def sizes(quick: bool) -> tuple[int, int]:
+    """(adjustments through the target, adjustments of the plain-POST ceiling)."""
+    return (1_000, 1_000) if quick else (50_000, 2_000)
+
+
+def main() -> int:
+    args = parser(__doc__).parse_args()
+    (scale,) = scales(args.quick)
+    count, sample = sizes(args.quick)
+    header(f"5. target: {count:,} inventory adjustments into the simulator")
+    with workdir(args) as work, simulators(given_sims(args), [scale], work) as sims:
+        sim = sims[scale]
+        tmp = work / NAME
+        tmp.mkdir(exist_ok=True)
+        rows = []
+        for row in _runs(sim, tmp, count, sample):
+            rows.append(row)
+            print_row(row)
+        save_rows(args.json, rows)
+    return 0
+
+
+def _runs(sim: Sim, tmp: Path, count: int, sample: int) -> Iterator[Row]:
+    stock = _active_inventory(sim)
+    if not _has_write_side(sim, stock[0]):
+        case = f"target-oracle-wms, {count:,} adjustments"
+        yield Row(NAME, case, met="skipped", notes=NO_WRITES)
+        return
+    case = "plain loop: one POST per adjustment (ceiling)"
+    ceiling = attempt(NAME, case, partial(_plain_writes, sim, tmp, stock, sample, case))
+    yield ceiling
+    case = f"target-oracle-wms, {count:,} adjustments (+1)"
+    row = attempt(NAME, case, partial(_target, sim, tmp, stock, count, case))
+    if ceiling.rate:
+        against(row, ceiling.rate, "one-POST ceiling")
+    yield row
+
+
+NO_WRITES = "skipped: simulator has no write side (update_active_inventory)"
+
+
+def _active_inventory(sim: Sim) -> list[dict[str, Any]]:
+    """(location id and barcode, item code, batch) of every active-location inventory row."""
+    rows = sim.all_records(
+        "inventory",
+        location_id__location_type_id__code="ACTIVE",
+        facility_id__code=FACILITY,
+        fields="id,location_id,item_id,batch_nbr",
+        ordering="id",
+    )
+    return [
+        {
+            "location_id": r["location_id"]["id"],
+            "location_barcode": r["location_id"]["key"],
+            "item_code": r["item_id"]["key"],
+            "batch_nbr": r.get("batch_nbr"),
+        }
+        for r in rows
+    ]
+
+
+def _has_write_side(sim: Sim, stock: dict[str, Any]) -> bool:
+    """An empty adjustment: 400 from a simulator that writes, 404/405 from one that does not."""
+    url = f"{sim.api_url}entity/location/{stock['location_id']}/update_active_inventory/"
+    status = sim.session.post(url, json={"options": {}}, timeout=60).status_code
+    return status not in (404, 405, 501)
+
+
+def _adjustments(stock: list[dict[str, Any]], count: int, tag: str) -> Iterator[dict[str, Any]]:
+    for number, row in zip(range(count), itertools.cycle(stock), strict=False):
+        yield {
+            "facility_code": FACILITY,
+            "location_barcode": row["location_barcode"],
+            "item_code": row["item_code"],
+            "batch_nbr": row["batch_nbr"],
+            "adjustment_qty": 1,
+            "reason_code": "BENCH",
+            "transaction_ref_nbr": f"{tag}-{number:07d}",
+        }
+
+
+def _plain_writes(sim: Sim, tmp: Path, stock: list[dict[str, Any]], sample: int, case: str) -> Row:
+    path = tmp / "plain-writes.jsonl"
+    by_barcode = {row["location_barcode"]: row["location_id"] for row in stock}
+    with path.open("w") as out:
+        for record in _adjustments(stock, sample, f"bench-plain-{RUN}"):
+            options = {
+                "item_code": record["item_code"],
+                "adjustment_qty": "1",
+                "reason_code": record["reason_code"],
+                "transaction_ref_nbr": record["transaction_ref_nbr"],
+            }
+            if record["batch_nbr"]:
+                options["batch_nbr"] = record["batch_nbr"]
+            location = by_barcode[record["location_barcode"]]
+            out.write(json.dumps({"location_id": location, "options": options}) + "\n")
+    cmd = [sys.executable, str(BENCH / "plain_writes.py"), sim.api_url, str(path)]
+    measured = measure(cmd)
+    measured.check("plain_writes.py")
+    return measured_row(NAME, case, sample, measured)
+
+
+def _target(sim: Sim, tmp: Path, stock: list[dict[str, Any]], count: int, case: str) -> Row:
+    messages = _messages(tmp, stock, count)
+    config = write_json(
+        tmp / "target.config.json",
+        {
+            "base_url": sim.base_url,
+            "username": AUTH[0],
+            "password": AUTH[1],
+            "ledger_path": str(tmp / f"ledger-{RUN}.sqlite"),
+            "rejects_path": str(tmp / "rejects.jsonl"),
+        },
+    )
+    sim.clear_request_log()
+    with messages.open() as stdin:
+        measured = measure([str(BIN / "target-oracle-wms"), "--config", str(config)], stdin=stdin)
+    log = sim.request_log()
+    measured.check("target-oracle-wms")
+    methods = Counter(str(entry.get("method")) for entry in log)
+    writes_ok = sum(1 for e in log if e.get("method") == "POST" and e.get("status") == 200)
+    per_request = count / len(log) if log else 0.0
+    row = measured_row(NAME, case, count, measured)
+    row.goal = f">= {RECORDS_PER_REQUEST_GOAL} records per HTTP request"
+    row.met = verdict(per_request >= RECORDS_PER_REQUEST_GOAL, f"{per_request:.2f} per request")
+    row.notes = (
+        f"{len(log):,} HTTP requests ({', '.join(f'{m} {n:,}' for m, n in methods.items())}): "
+        f"{len(log) / count:.3f} requests per record; {writes_ok:,} adjustments answered 200"
+    )
+    return row
+
+
+def _messages(tmp: Path, stock: list[dict[str, Any]], count: int) -> Path:
+    """The Singer input: one SCHEMA, then a RECORD per adjustment."""
+    path = tmp / "adjustments.singer.jsonl"
+    with path.open("w") as out:
+        schema = {"type": "SCHEMA", "stream": STREAM, "schema": SCHEMA, "key_properties": []}
+        out.write(json.dumps(schema) + "\n")
+        for record in _adjustments(stock, count, f"bench-target-{RUN}"):
+            out.write(json.dumps({"type": "RECORD", "stream": STREAM, "record": record}) + "\n")
+    return path
+
+
+if __name__ == "__main__":
+    sys.exit(main())

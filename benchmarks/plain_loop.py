@@ -1,0 +1,46 @@
+"""The parse ceiling: GET each list's sequenced pages (following `next_page`), `json.loads` each
+body, write nothing. Prints `{"records": N, "pages": P}`.
+
+    .venv/bin/python benchmarks/plain_loop.py URL [URL ...]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import requests
+
+AUTH = ("demo", "demo")
+
+
+def walk(session: requests.Session, url: str) -> tuple[int, int]:
+    """(records, pages) of one list; lgfapi's 404 is an empty list."""
+    records = pages = 0
+    link: str | None = url
+    while link:
+        response = session.get(link, timeout=300)
+        if response.status_code == 404:
+            break
+        response.raise_for_status()
+        page = json.loads(response.content)
+        records += len(page["results"])
+        pages += 1
+        link = page.get("next_page")
+    return records, pages
+
+
+def main(urls: list[str]) -> int:
+    records = pages = 0
+    with requests.Session() as session:
+        session.auth = AUTH
+        for url in urls:
+            found, walked = walk(session, url)
+            records += found
+            pages += walked
+    print(json.dumps({"records": records, "pages": pages}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
