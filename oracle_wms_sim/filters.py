@@ -180,8 +180,10 @@ _PART_FORMATS = {
 def _date_part(alias: str, f: Field, part: str) -> str:
     """The date part as an integer; a date-time's in the record's own zone (as it renders).
     `week_day` counts 1 (Sunday) to 7 (Saturday), as Oracle's Django-style API does."""
-    zone = f", {alias}._tzmod" if f.type == DATETIME else ""
-    value = f"CAST(strftime('{_PART_FORMATS[part]}', {alias}.{f.name}{zone}) AS INTEGER)"
+    column = f"{alias}.{f.name}"
+    if f.type == DATETIME:  # whole seconds only: strftime rounds a .9995+ fraction up
+        column = f"substr({column}, 1, 19), {alias}._tzmod"
+    value = f"CAST(strftime('{_PART_FORMATS[part]}', {column}) AS INTEGER)"
     return f"({value} + 1)" if part == "week_day" else value
 
 

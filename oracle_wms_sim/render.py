@@ -51,7 +51,9 @@ def value_sql(entity: Entity, f: Field, alias: str = "t") -> str:
         )
     if f.type == DATETIME:
         return (
-            f"strftime('%Y-%m-%dT%H:%M:%S', {col}, {alias}._tzmod) || substr({col}, 20) "
+            # Shift the whole seconds only: strftime on the fraction rounds .9995+ up a second.
+            f"strftime('%Y-%m-%dT%H:%M:%S', substr({col}, 1, 19), {alias}._tzmod) "
+            f"|| substr({col}, 20) "
             f"|| {alias}._tz"
         )
     return col

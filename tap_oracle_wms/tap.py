@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 from singer_sdk import Tap
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 
 from oracle_wms.check import check_connection
 from oracle_wms.client import WmsClient
@@ -25,6 +24,7 @@ from oracle_wms.settings import (
     number_setting,
 )
 from tap_oracle_wms.streams import EntityStream, ScopedHistoryStream
+from tap_oracle_wms.writer import BufferedMsgSpecWriter
 
 DEFAULT_DISCOVERY_CACHE_TTL = 86400
 DEFAULT_PARALLEL_REQUESTS = 2
@@ -37,7 +37,7 @@ class TapOracleWMS(Tap):
     name = "tap-oracle-wms"
     # msgspec writes RECORD messages several times faster than the default JSON writer
     # (../shared/reference/singer-sdk-performance.md); decimals stay exact numbers.
-    message_writer_class = MsgSpecWriter
+    message_writer_class = BufferedMsgSpecWriter
 
     config_jsonschema = th.PropertiesList(
         th.Property(

@@ -20,6 +20,7 @@ import requests
 
 from oracle_wms_sim import Simulator
 from oracle_wms_sim.entities import ENTITIES
+from oracle_wms_sim.render import value_sql
 
 AUTH = ("demo", "demo")
 ROOT = Path(__file__).resolve().parents[1]
@@ -474,3 +475,14 @@ def test_generated_foreign_keys_exist_and_stay_in_one_facility(sim: Simulator) -
             assert crossed == 0, (child, fk)
     finally:
         conn.close()
+
+
+def test_datetimes_keep_their_second_near_a_whole_second() -> None:
+    """SQLite's strftime rounds a fraction of .9995 or more up to the next second; the render
+    must not, or a row sorted by its stored mod_ts shows a later one (seen under churn)."""
+    mod_ts = ENTITIES["order_hdr"].by_name["mod_ts"]
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (mod_ts TEXT, _tzmod TEXT, _tz TEXT)")
+    conn.execute("INSERT INTO t VALUES ('2026-11-26T07:11:06.999721', '-360 minutes', '-06:00')")
+    rendered = conn.execute(f"SELECT {value_sql(ENTITIES['order_hdr'], mod_ts)} FROM t").fetchone()
+    assert rendered == ("2026-11-26T01:11:06.999721-06:00",)
