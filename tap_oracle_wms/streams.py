@@ -34,6 +34,7 @@ from oracle_wms.retry import with_retries
 from oracle_wms.schema import decimal_fields, flatten_record, utc_timestamp
 from oracle_wms.scoping import history_filters, scopes
 from oracle_wms.session import json_body, page_results, raise_for_response
+from tap_oracle_wms.writer import BufferedMsgSpecWriter
 
 if t.TYPE_CHECKING:
     from singer_sdk import Tap
@@ -308,6 +309,9 @@ class EntityStream(RESTStream[_PageToken]):
                 last_report = time.monotonic()
                 self._log_progress("progress", count, last_report - started)
         self._log_progress("done", count, time.monotonic() - started)
+        writer = self._tap.message_writer
+        if isinstance(writer, BufferedMsgSpecWriter):  # every record of the stream is out
+            writer.flush()
 
     def _log_progress(self, stage: str, count: int, elapsed: float) -> None:
         rate = count / elapsed if elapsed > 0 else 0.0
