@@ -142,7 +142,9 @@ class WmsSink(BatchSink):
                 self.logger.info("DRY RUN %s %s %s", method, path, json.dumps(body, default=str))
                 report.count(self.stream_name, "planned")
             return
-        todo = [p for p in pending if p.identity not in applied_before]
+        # A record delivered twice in one batch is applied once (the last delivery wins).
+        latest = {p.identity: p for p in pending if p.identity not in applied_before}
+        todo = list(latest.values())
         report.count(self.stream_name, "already_applied", len(pending) - len(todo))
         proven = self.already_in_wms(todo)
         for item in todo:

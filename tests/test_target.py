@@ -123,7 +123,8 @@ def test_adjustments_apply_exactly_once_across_replays(
         adjustment(2, "F1", loc_b, item_b, adjustment_qty=-1),
         adjustment(3, "F1", loc_c, item_c, actual_qty=42, transaction_ref_nbr="COUNT-2026-11"),
     ]
-    lines = messages("inventory_adjustment", ADJUSTMENT_SCHEMA, ["adj_id"], records)
+    redelivered = records[0]  # at-least-once: the same record twice in one input
+    lines = messages("inventory_adjustment", ADJUSTMENT_SCHEMA, ["adj_id"], [*records, redelivered])
     config = target_config(fresh_sim, tmp_path)
 
     first = run_target(tmp_path, config, lines)
@@ -134,7 +135,7 @@ def test_adjustments_apply_exactly_once_across_replays(
     assert qty(fresh_sim, "F1", loc_c, item_c) == 42
     assert len(fresh_sim.history_with_ref("singer:")) == 2
     assert len(fresh_sim.history_with_ref("COUNT-2026-11:")) == 1
-    assert "3 applied, 0 already applied (skipped), 0 rejected" in first.stderr
+    assert "3 applied, 1 already applied (skipped), 0 rejected" in first.stderr
     assert first.states[-1] == lines[-1]["value"]
 
     replay = run_target(tmp_path, config, lines)
@@ -144,7 +145,7 @@ def test_adjustments_apply_exactly_once_across_replays(
 
     for run in (replay, lost_ledger):
         assert run.returncode == 0, run.stderr[-3000:]
-        assert "0 applied, 3 already applied (skipped), 0 rejected" in run.stderr
+        assert "0 applied, 4 already applied (skipped), 0 rejected" in run.stderr
     assert qty(fresh_sim, "F1", loc_a, item_a) == qty_a + 5
     assert qty(fresh_sim, "F1", loc_b, item_b) == qty_b - 1
     assert len(fresh_sim.history_with_ref("singer:")) == 2
