@@ -151,14 +151,23 @@ class WmsSink(BatchSink):
             if item.identity in proven:
                 ledger.mark_applied(self.stream_name, item.identity, "found in the WMS")
                 report.count(self.stream_name, "already_applied")
-                continue
-            try:
-                outcome, answer = self.apply(item)
-            except RecordRejectedError as exc:
-                report.reject(self.stream_name, item.record, exc.reasons)
+        for item, outcome, answer in self.apply_all([p for p in todo if p.identity not in proven]):
+            if outcome == "rejected":
+                report.reject(self.stream_name, item.record, answer)
                 continue
             ledger.mark_applied(self.stream_name, item.identity, answer)
             report.count(self.stream_name, outcome)
+
+    def apply_all(self, items: list[Pending]) -> t.Iterator[tuple[Pending, str, t.Any]]:
+        """(item, "applied" | "already_applied" | "rejected", answer or reasons), one request
+        per record; actions with a bulk endpoint send many records per request instead."""
+        for item in items:
+            try:
+                outcome, answer = self.apply(item)
+            except RecordRejectedError as exc:
+                yield item, "rejected", exc.reasons
+                continue
+            yield item, outcome, answer
 
     def send_with_retries(
         self,
@@ -627,14 +636,42 @@ class OblpnShipSink(WmsSink):
         )
         return {}, ("POST", f"entity/oblpn/{row['id']}/ship/", {"options": options})
 
-    def apply(self, item: Pending) -> tuple[str, t.Any]:
-        method, path, body = item.call
-        try:
-            return "applied", self.send_with_retries(method, path, body, item)
-        except RecordRejectedError as exc:
-            if "already shipped" in json.dumps(exc.reasons).lower():
-                return "already_applied", exc.reasons
-            raise
+    BULK = 100
+    """LPNs per `bulk_ship` request."""
+
+    def apply_all(self, items: list[Pending]) -> t.Iterator[tuple[Pending, str, t.Any]]:
+        """`POST entity/oblpn/bulk_ship/` for up to `BULK` LPNs sharing the same options,
+        committing each LPN on its own (`commit_frequency` 1); an LPN already shipped (by an
+        earlier run, or by this request before its answer was lost) is a no-op."""
+        groups: dict[str, list[Pending]] = {}
+        for item in items:
+            groups.setdefault(json.dumps(item.call[2]["options"], sort_keys=True), []).append(item)
+        for options, group in groups.items():
+            for start in range(0, len(group), self.BULK):
+                chunk = group[start : start + self.BULK]
+                by_id = {int(item.call[1].split("/")[2]): item for item in chunk}
+                body = {
+                    "parameters": {"id__in": sorted(by_id)},
+                    "options": json.loads(options),
+                    "commit_frequency": 1,
+                }
+                try:
+                    summary = self.send_with_retries(
+                        "POST", "entity/oblpn/bulk_ship/", body, chunk[0]
+                    )
+                except RecordRejectedError as exc:
+                    for item in chunk:
+                        yield item, "rejected", exc.reasons
+                    continue
+                failed = {str(k): str(v) for k, v in (summary.get("details") or {}).items()}
+                for ident, item in by_id.items():
+                    message = failed.get(str(ident))
+                    if message is None:
+                        yield item, "applied", {"bulk_ship": "shipped"}
+                    elif "already shipped" in message.lower():
+                        yield item, "already_applied", message
+                    else:
+                        yield item, "rejected", {"container_nbr": message}
 
 
 SINKS: dict[str, type[WmsSink]] = {

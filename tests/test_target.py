@@ -321,10 +321,13 @@ def test_oblpns_ship_once(fresh_sim: Simulator, tmp_path: Path) -> None:
     lines = messages("oblpn_shipment", schema, ["facility_code", "container_nbr"], records)
     config = target_config(fresh_sim, tmp_path)
 
+    fresh_sim.clear_request_log()
     first = run_target(tmp_path, config, lines)
+    writes = [r for r in fresh_sim.request_log() if r["method"] == "POST"]
     replay = run_target(tmp_path, config, lines)
 
     assert first.returncode == 0, first.stderr[-3000:]
+    assert [r["path"].rsplit("/", 2)[-2] for r in writes] == ["bulk_ship"], "one bulk request"
     assert "3 applied, 1 already applied (skipped), 0 rejected" in first.stderr
     assert "0 applied, 4 already applied (skipped), 0 rejected" in replay.stderr
     shipped_status = {
