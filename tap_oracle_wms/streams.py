@@ -29,7 +29,6 @@ from singer_sdk.singerlib.encoding.simple import RecordMessage
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from oracle_wms.client import WmsClient, ensure_same_origin
-from oracle_wms.errors import WmsNotFoundError
 from oracle_wms.retry import with_retries
 from oracle_wms.schema import decimal_fields, flatten_record, utc_timestamp
 from oracle_wms.scoping import history_filters, scopes
@@ -206,30 +205,35 @@ class EntityStream(RESTStream[_PageToken]):
         )
         return send(prepared, context)
 
-    def _id_ranges(self) -> list[tuple[int, int]]:
-        """Disjoint id ranges covering the entity, a few per worker so they finish together."""
-        ends = []
-        for ordering in ("id", "-id"):
-            body = json_body(
-                self.wms.get(
-                    f"entity/{self.name}/",
-                    {"ordering": ordering, "page_size": 1, "fields": "id", "page_mode": "paged"},
-                    entity=self.name,
-                )
+    def _id_ranges(self, low: int) -> list[tuple[int, int]]:
+        """Disjoint id ranges from `low` to the highest id, a few per worker so they finish
+        together."""
+        body = json_body(
+            self.wms.get(
+                f"entity/{self.name}/",
+                {"ordering": "-id", "page_size": 1, "fields": "id", "page_mode": "paged"},
+                entity=self.name,
             )
-            ends.append(int(body["results"][0]["id"]))
-        low, high = ends
+        )
+        high = int(body["results"][0]["id"])
         parts = self.max_parallel_requests * 4
         step = max(1, (high - low + parts) // parts)
         return [(start, min(start + step - 1, high)) for start in range(low, high + 1, step)]
 
     def _parallel_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        try:
-            ranges = self._id_ranges()
-        except WmsNotFoundError:
-            return  # no records at all
+        """The first page as usual (ordered by id); only an entity with more pages is read in
+        parallel, over the ids after that page: a small code table costs one request."""
+        send = self.request_decorator(self._request)
+        first = self._fetch(send, context, None, {})
+        if first.status_code == 404:
+            return
+        rows = list(self.parse_response(first))
+        yield from rows
+        if not rows or not json_body(first).get("next_page"):
+            return
+        ranges = self._id_ranges(int(rows[-1]["id"]) + 1)
         self.logger.info(
-            "Entity '%s': full table in %d id ranges, %d requests at a time",
+            "Entity '%s': full table in %d id ranges after the first page, %d requests at a time",
             self.name,
             len(ranges),
             self.max_parallel_requests,
@@ -237,7 +241,6 @@ class EntityStream(RESTStream[_PageToken]):
         pages: queue.Queue[requests.Response | BaseException | None] = queue.Queue(
             maxsize=self.max_parallel_requests * 2
         )
-        send = self.request_decorator(self._request)
         stop = threading.Event()
 
         def read_range(low: int, high: int) -> None:

@@ -336,3 +336,16 @@ def test_a_field_the_wms_adds_later_is_reported_then_loaded_after_rediscovery(
     fresh = run_tap(tmp_path, config, catalog=new_catalog)
     assert fresh.returncode == 0, fresh.stderr[-3000:]
     assert {row["cust_field_9"] for row in fresh.records["item"]} == {"added-later"}
+
+
+def test_a_small_full_table_entity_costs_one_request(sim: Simulator, tmp_path: Path) -> None:
+    config = tap_config(sim, max_parallel_requests=4)
+    catalog = select_streams(discover_catalog(tmp_path, config), {"order_status"})
+    sim.clear_request_log()
+
+    run = run_tap(tmp_path, config, catalog=catalog)
+    lists = [r for r in sim.request_log() if r["path"].endswith("/entity/order_status/")]
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert len(lists) == 1
+    assert len(run.records["order_status"]) == result_count(sim, "order_status")
