@@ -202,7 +202,7 @@ class WmsSink(BatchSink):
                 if on_conflict:
                     on_conflict()
             except (WmsError, OSError) as exc:
-                if not is_retriable(exc) and not _is_transport(exc):
+                if not is_retriable(exc):  # the tap's policy: never a failed TLS check
                     raise
                 retry_number += 1
                 if retry_number > policy.max_retries:
@@ -740,7 +740,3 @@ def _reasons(exc: WmsValidationError) -> Reasons:
     if isinstance(details, dict) and details:
         return {str(k): str(v) for k, v in details.items()}
     return {"_wms": str(exc)}
-
-
-def _is_transport(exc: BaseException) -> bool:
-    return isinstance(exc, OSError)
