@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import Any, Literal
 
 FieldKind = Literal[
@@ -64,6 +65,10 @@ class EntityDescription:
     @property
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
+
+    @property
+    def by_name(self) -> dict[str, FieldSpec]:
+        return {f.name: f for f in self.fields}
 
     @property
     def replication_key(self) -> str | None:
@@ -170,27 +175,73 @@ def _types(value: object) -> tuple[str, ...]:
     return ()
 
 
-def flatten_record(
-    record: Mapping[str, Any], decimals: frozenset[str], entity: str
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class RowShape:
+    """Which fields of an entity's records need converting, read once from its flat-row schema
+    so that `flatten_record` touches only those instead of testing every value of every row."""
+
+    foreign_keys: tuple[str, ...]
+    decimals: tuple[str, ...]
+    plain: frozenset[str]
+    """Every other schema field: passed through as sent."""
+
+    @classmethod
+    def from_schema(cls, schema: Mapping[str, Any]) -> RowShape:
+        props = schema.get("properties", {})
+        foreign_keys = tuple(
+            name
+            for name, prop in props.items()
+            if name + KEY_SUFFIX in props and "integer" in _types(prop.get("type"))
+        )
+        decimals = tuple(sorted(decimal_fields(schema)))
+        plain = frozenset(props) - set(foreign_keys) - set(decimals)
+        return cls(foreign_keys, decimals, plain)
+
+    @cached_property
+    def known(self) -> frozenset[str]:
+        return self.plain | set(self.foreign_keys) | set(self.decimals)
+
+
+def flatten_record(record: Mapping[str, Any], shape: RowShape, entity: str) -> dict[str, Any]:
     """An lgfapi record as a flat row (see the module docstring).
+
+    Fields outside the schema (a child link, or a field the WMS added since discovery) are
+    converted by their value; the caller decides whether to keep them.
 
     Raises:
         ValueError: a decimal field holds something that is not a number, naming entity and field.
     """
-    row: dict[str, Any] = {}
-    for name, value in record.items():
+    row = dict(record)
+    for name in shape.foreign_keys:
+        value = row.get(name)
         if isinstance(value, dict):
-            if "result_count" in value and "id" not in value:
-                continue  # *_set child collection link
             row[name] = value.get("id")
             key = value.get("key")
             row[name + KEY_SUFFIX] = None if key is None else str(key)
-        elif name in decimals and value is not None and not isinstance(value, Decimal):
+        elif name in row:
+            row[name + KEY_SUFFIX] = None
+    for name in shape.decimals:
+        value = row.get(name)
+        if value is not None and value.__class__ is not Decimal:
             row[name] = None if value == "" else _decimal(value, entity, name)
-        else:
-            row[name] = value
+    unknown = record.keys() - shape.known
+    if unknown:
+        _flatten_unknown(row, unknown)
     return row
+
+
+def _flatten_unknown(row: dict[str, Any], names: set[str]) -> None:
+    """Fields the schema does not know: drop child links, split foreign keys."""
+    for name in names:
+        value = row[name]
+        if not isinstance(value, dict):
+            continue
+        if "result_count" in value and "id" not in value:
+            del row[name]  # *_set child collection link
+        else:
+            row[name] = value.get("id")
+            key = value.get("key")
+            row[name + KEY_SUFFIX] = None if key is None else str(key)
 
 
 def _decimal(value: object, entity: str, name: str) -> Decimal:

@@ -12,8 +12,10 @@ a STATE.
 from __future__ import annotations
 
 import sys
+import typing as t
+from datetime import datetime
 
-from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.contrib.msgspec import MsgSpecWriter, encoder
 from singer_sdk.singerlib.encoding.simple import Message, RecordMessage
 
 BUFFER_BYTES = 256 * 1024
@@ -27,6 +29,24 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
     def write_message(self, message: Message) -> None:
         self._pending += self.format_message(message)
         if len(self._pending) >= BUFFER_BYTES or not isinstance(message, RecordMessage):
+            self.flush()
+
+    def write_record(
+        self, stream: str, record: dict[str, t.Any], version: int | None, time_extracted: datetime
+    ) -> None:
+        """A RECORD line, byte for byte what `write_message(RecordMessage(...))` writes, encoded
+        straight into the buffer."""
+        pending = self._pending
+        pending += b'{"type":"RECORD","stream":'
+        encoder.encode_into(stream, pending, -1)
+        pending += b',"record":'
+        encoder.encode_into(record, pending, -1)
+        if version is not None:
+            pending += b',"version":%d' % version
+        pending += b',"time_extracted":'
+        encoder.encode_into(time_extracted, pending, -1)
+        pending += b"}\n"
+        if len(pending) >= BUFFER_BYTES:
             self.flush()
 
     def flush(self) -> None:

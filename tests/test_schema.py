@@ -9,6 +9,7 @@ import pytest
 from oracle_wms.errors import WmsConfigError
 from oracle_wms.schema import (
     EntityDescription,
+    RowShape,
     field_kind,
     flatten_record,
     json_schema,
@@ -70,7 +71,7 @@ def test_flatten_record_splits_foreign_keys_and_drops_child_links() -> None:
         "orderdtl_set": {"result_count": 2, "url": "http://x/entity/order_dtl/?order_id=5"},
         "status_id": 10,
     }
-    row = flatten_record(record, frozenset({"ord_qty"}), "order_hdr")
+    row = flatten_record(record, RowShape.from_schema(schema), "order_hdr")
     assert row == {
         "id": 5,
         "facility_id": 3,
@@ -82,7 +83,8 @@ def test_flatten_record_splits_foreign_keys_and_drops_child_links() -> None:
 
 def test_bad_decimal_names_entity_and_field() -> None:
     with pytest.raises(ValueError, match="entity 'order_dtl' field 'ord_qty'"):
-        flatten_record({"ord_qty": "twelve"}, frozenset({"ord_qty"}), "order_dtl")
+        shape = RowShape(foreign_keys=(), decimals=("ord_qty",), plain=frozenset())
+        flatten_record({"ord_qty": "twelve"}, shape, "order_dtl")
 
 
 def test_password_never_in_settings_repr() -> None:
