@@ -117,7 +117,7 @@ def adjust(
     problems: Problems = {}
     if location["location_type_id"] != codes.ACTIVE_LOCATION:
         problems["location_id"] = f"Location '{location['barcode']}' is not an active location."
-    item = _item_by_code(conn, adj.item_code, int(location["_co"]))
+    item = item_by_code(conn, adj.item_code, int(location["_co"]))
     if item is None:
         company = _company_code(conn, int(location["_co"]))
         problems["item_code"] = f"Item '{adj.item_code}' does not exist in company {company}."
@@ -265,7 +265,8 @@ def _new_inventory(
     return ident
 
 
-def _item_by_code(conn: sqlite3.Connection, code: str, company: int) -> int | None:
+def item_by_code(conn: sqlite3.Connection, code: str, company: int) -> int | None:
+    """The id of the company's item with this code (the lowest when several), else None."""
     row = conn.execute(
         "SELECT id FROM item WHERE code = ? AND _co = ? ORDER BY id LIMIT 1", (code, company)
     ).fetchone()

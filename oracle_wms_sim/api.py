@@ -3,8 +3,8 @@
 Implements docs/api-behaviour.md: entity index, describe, paged and sequenced lists (filters,
 ordering, `fields`, `values_list`/`distinct`), single records, `format=xml`, the standard error
 body, the per-entity read permission (403) and the user's facility/company scope. POST and PATCH
-go to `Writes` (docs/write-api.md). Entities come from the store's own catalogue, which may hold
-fields added at run time.
+go to `Writes` (docs/write-api.md), `stage/{entity}/` to `Stage`. Entities come from the store's
+own catalogue, which may hold fields added at run time.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from .paging import (
 from .render import record_sql
 from .required_filters import check_required
 from .responses import JSON_TYPE, Response, error_response, json_response
+from .stage import Stage
 from .store import Store
 from .timefmt import from_store, http_date, parse_http_date
 from .users import User
@@ -48,6 +49,7 @@ class Api:
 
     store: Store
     environment: str
+    stage: Stage
     writes: Writes = field(init=False)
 
     def __post_init__(self) -> None:
@@ -75,8 +77,12 @@ class Api:
             if not path.startswith(self.prefix):
                 raise ApiError(404, "Not found.")
             segments = [s for s in path[len(self.prefix) :].split("/") if s]
-            if not segments or segments[0] != "entity":
+            if not segments or segments[0] not in ("entity", "stage"):
                 raise ApiError(404, "Not found.")
+            if segments[0] == "stage":
+                if fmt != "json":
+                    raise bad_param("format", "the stage interface takes and answers JSON only")
+                return self.stage.handle(method, segments[1:], params, body, user)
             origin = f"http://{headers.get('Host') or '127.0.0.1'}"
             if method in ("POST", "PATCH"):
                 if fmt != "json":

@@ -35,6 +35,12 @@ def _parser() -> argparse.ArgumentParser:
         "--token-lifetime", type=float, default=3600, help="bearer token lifetime, seconds"
     )
     serve.add_argument(
+        "--stage-delay",
+        type=float,
+        default=0.2,
+        help="seconds before a queued stage message is processed",
+    )
+    serve.add_argument(
         "--fault",
         action="append",
         default=[],
@@ -48,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.scale < 1:
         print("--scale must be at least 1", file=sys.stderr)
+        return 2
+    if args.stage_delay < 0:
+        print("--stage-delay must be at least 0", file=sys.stderr)
         return 2
     try:
         faults = [Fault.parse(text) for text in args.fault]
@@ -75,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         oauth_client_secret=args.oauth_client_secret,
         token_lifetime=args.token_lifetime,
         faults=faults,
+        stage_delay=args.stage_delay,
     )
     try:
         sim.start()

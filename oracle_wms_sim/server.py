@@ -35,6 +35,7 @@ from .filters import build_where
 from .oauth import TOKEN_PATH, TokenEndpoint, Tokens
 from .requestlog import RequestLog
 from .responses import JSON_TYPE, Response
+from .stage import Stage
 from .store import Store, prepare
 from .users import User, Users
 
@@ -200,7 +201,8 @@ class Simulator:
     """A running simulator: `with Simulator(seed=42) as sim: requests.get(sim.base_url + ...)`.
 
     `db_path=None` generates into a temporary file that is deleted on exit; an existing complete
-    DB at `db_path` is reused as is.
+    DB at `db_path` is reused as is. `stage_delay`: seconds between receiving an asynchronous
+    stage message and processing it (docs/write-api.md, "Stage interface").
     """
 
     def __init__(
@@ -219,6 +221,7 @@ class Simulator:
         oauth_client_secret: str = "demo-secret",  # noqa: S107 - the documented demo client
         token_lifetime: float = 3600,
         faults: list[Fault] | None = None,
+        stage_delay: float = 0.2,
     ) -> None:
         self.seed = seed
         self.scale = scale
@@ -245,6 +248,7 @@ class Simulator:
             self.faults.add(fault)
         self.log = RequestLog()
         self.admin = Admin(self.store, self.users, self.tokens, self.faults, self.log)
+        self.stage = Stage(self.store, delay=stage_delay)
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -254,7 +258,7 @@ class Simulator:
         self.meta = prepare(self.db_path, self.seed, self.scale)
         self.store.load_catalogue()
         app = App(
-            Api(self.store, self.environment),
+            Api(self.store, self.environment, self.stage),
             self.admin,
             Authenticator(self.users, self.tokens),
             TokenEndpoint(
@@ -280,6 +284,7 @@ class Simulator:
         server.daemon_threads = True
         self._server = server
         self.port = server.server_address[1]
+        self.stage.start()  # after the bind: a failed start leaves no worker behind
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True
         )
@@ -296,6 +301,7 @@ class Simulator:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        self.stage.stop()
         self.store.close()
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)

@@ -399,7 +399,6 @@ class Store:
         purges an order with its lines). Other records that referred to them keep the id; their
         foreign key then renders with a null `key`. Deleted ids are never reused by inserts."""
         entity = self.entity(entity_name)
-        children = [(child, fk) for child, (parent, fk) in PARENTS.items() if parent == entity.name]
         with self._write_lock:
             conn = connect(self.path)
             try:
@@ -407,23 +406,34 @@ class Store:
                 existing = [r[0] for r in conn.execute(f"SELECT id FROM {entity.name}")]
                 rng = self._rng(entity.name, "delete")
                 ids = sorted(rng.sample(existing, min(max(count, 0), len(existing))))
-                if ids:
-                    top = max(self._top_id(conn, entity.name), self._deleted_top(conn, entity.name))
-                    conn.execute(
-                        "INSERT OR REPLACE INTO _sim_meta (key, value) VALUES (?, ?)",
-                        (f"deleted_top:{entity.name}", str(top)),
-                    )
-                for start in range(0, len(ids), 500):
-                    part = ids[start : start + 500]
-                    marks = ", ".join("?" * len(part))
-                    for child, fk in children:
-                        conn.execute(f"DELETE FROM {child} WHERE {fk} IN ({marks})", part)
-                    conn.execute(f"DELETE FROM {entity.name} WHERE id IN ({marks})", part)
+                self.remove_rows(conn, entity.name, ids)
                 conn.execute("COMMIT")
             finally:
                 conn.close()
             self._bump(entity.name)
         return ids
+
+    def remove_rows(self, conn: sqlite3.Connection, entity_name: str, ids: list[int]) -> None:
+        """Delete records and the detail lines of deleted headers, in the caller's transaction.
+
+        The high-water id of every table losing rows is kept in `_sim_meta` first, so `next_id`
+        never hands out a deleted id again (a reader must never see an id come back as another
+        record)."""
+        if not ids:
+            return
+        children = [(child, fk) for child, (parent, fk) in PARENTS.items() if parent == entity_name]
+        for table in (entity_name, *(child for child, _ in children)):
+            top = max(self._top_id(conn, table), self._deleted_top(conn, table))
+            conn.execute(
+                "INSERT OR REPLACE INTO _sim_meta (key, value) VALUES (?, ?)",
+                (f"deleted_top:{table}", str(top)),
+            )
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ", ".join("?" * len(part))
+            for child, fk in children:
+                conn.execute(f"DELETE FROM {child} WHERE {fk} IN ({marks})", part)
+            conn.execute(f"DELETE FROM {entity_name} WHERE id IN ({marks})", part)
 
     @staticmethod
     def _top_id(conn: sqlite3.Connection, table: str) -> int:

@@ -22,6 +22,8 @@ SUPPORTED: dict[tuple[str, Action, str | None], str] = {
     ("oblpn", "update", None): "update",
     ("oblpn", "operation", "ship"): "oblpn_ship",
     ("inventory", "create", None): "inventory_create",
+    ("order", "stage", None): "stage",
+    ("ib_shipment", "stage", None): "stage",
 }
 """(entity, action, operation) -> the sink that performs it."""
 

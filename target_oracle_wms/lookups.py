@@ -2,11 +2,14 @@
 location barcode, item code, order number, LPN number); the API wants ids.
 
 Keys are fetched in chunks with `__in` filters (one request per 100 keys, not per record) and
-cached for the run, including misses, so a bad key costs one lookup.
+cached for the run, including misses, so a bad key costs one lookup. The Singer SDK drains
+several streams' sinks at once, in threads: one lock guards the caches (a half-loaded facility
+list once made a second sink see none).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -37,19 +40,22 @@ class Lookups:
         self.client = client
         self._facilities: dict[str, Facility] | None = None
         self._cache: dict[tuple[Any, ...], dict[str, dict[str, Any] | None]] = {}
+        self._lock = threading.RLock()
 
     def facility(self, code: str) -> Facility | None:
-        if self._facilities is None:
-            self._facilities = {}
-            params = {"fields": "id,code,company_id", "ordering": "id"}
-            for row in self.client.iter_records("facility", params):
-                self._facilities[str(row["code"])] = Facility(
-                    id=int(row["id"]),
-                    code=str(row["code"]),
-                    company_id=_fk_id(row.get("company_id")),
-                    company_code=_fk_key(row.get("company_id")),
-                )
-        return self._facilities.get(code)
+        with self._lock:
+            if self._facilities is None:
+                params = {"fields": "id,code,company_id", "ordering": "id"}
+                self._facilities = {
+                    str(row["code"]): Facility(
+                        id=int(row["id"]),
+                        code=str(row["code"]),
+                        company_id=_fk_id(row.get("company_id")),
+                        company_code=_fk_key(row.get("company_id")),
+                    )
+                    for row in self.client.iter_records("facility", params)
+                }
+            return self._facilities.get(code)
 
     def find(
         self,
@@ -58,13 +64,33 @@ class Lookups:
         values: Iterable[str],
         scope: dict[str, Any],
         fields: str = "id",
+        *,
+        refresh: bool = False,
     ) -> dict[str, dict[str, Any] | None]:
         """Records of `entity` whose `key_field` is one of `values`, within `scope` filters.
 
-        Returns a mapping for every requested value (None where no record matched).
+        Returns a mapping for every requested value (None where no record matched). `refresh`
+        asks the WMS again instead of trusting the cache (for rows this run may have created).
         """
+        with self._lock:
+            return self._find(entity, key_field, values, scope, fields, refresh=refresh)
+
+    def _find(
+        self,
+        entity: str,
+        key_field: str,
+        values: Iterable[str],
+        scope: dict[str, Any],
+        fields: str,
+        *,
+        refresh: bool,
+    ) -> dict[str, dict[str, Any] | None]:
         cache = self._cache.setdefault((entity, key_field, *sorted(scope.items()), fields), {})
-        wanted = sorted({str(v) for v in values} - cache.keys())
+        requested = {str(v) for v in values}
+        wanted = sorted(requested if refresh else requested - cache.keys())
+        if refresh:
+            for value in wanted:
+                cache.pop(value, None)
         plain = [v for v in wanted if "," not in v]
         for start in range(0, len(plain), CHUNK):
             chunk = plain[start : start + CHUNK]

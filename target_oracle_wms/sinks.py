@@ -11,6 +11,7 @@ Every batch goes through the same steps (`WmsSink.process_batch`):
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import time
@@ -562,7 +563,7 @@ class UpdateSink(WmsSink):
         for name in spec.record_keys:
             if record.get(name) in (None, ""):
                 reasons[name] = "required (business key)"
-        fields_by_name = {f.name: f for f in self.description.fields}
+        fields_by_name = self.description.by_name
         changes: dict[str, t.Any] = {}
         for name, value in _without_metadata(record).items():
             if name in spec.record_keys:
@@ -576,7 +577,7 @@ class UpdateSink(WmsSink):
             if problem:
                 reasons[name] = problem
             else:
-                changes[name] = str(value) if isinstance(value, Decimal) else value
+                changes[name] = wire_value(value)
         if not changes and not reasons:
             reasons["_fields"] = "nothing to update: no writable field in the record"
         if reasons:
@@ -674,14 +675,6 @@ class OblpnShipSink(WmsSink):
                         yield item, "rejected", {"container_nbr": message}
 
 
-SINKS: dict[str, type[WmsSink]] = {
-    "inventory_adjustment": InventoryAdjustmentSink,
-    "update": UpdateSink,
-    "oblpn_ship": OblpnShipSink,
-    "inventory_create": InventoryCreateSink,
-}
-
-
 # Helpers -------------------------------------------------------------------------------------
 
 
@@ -730,9 +723,21 @@ def _type_problem(kind: str, max_length: int | None, value: t.Any) -> str | None
             return f"expected a number, got {value!r}"
     elif kind == "boolean" and not isinstance(value, bool):
         return f"expected true or false, got {value!r}"
-    elif kind in {"date", "datetime", "time"} and not isinstance(value, str):
+    elif kind in {"date", "datetime", "time"} and not isinstance(
+        value, str | datetime.date | datetime.time
+    ):
         return f"expected an ISO 8601 {kind}, got {value!r}"
     return None
+
+
+def wire_value(value: t.Any) -> t.Any:
+    """A checked value as JSON sends it: decimals as exact text, dates and times in ISO 8601
+    (the SDK hands schema `format: date` values over as `date` objects)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    return value
 
 
 def _reasons(exc: WmsValidationError) -> Reasons:

@@ -18,7 +18,23 @@ from target_oracle_wms.actions import StreamAction, action_for
 from target_oracle_wms.ledger import Ledger
 from target_oracle_wms.lookups import Lookups
 from target_oracle_wms.report import RunReport
-from target_oracle_wms.sinks import SINKS, WmsSink
+from target_oracle_wms.sinks import (
+    InventoryAdjustmentSink,
+    InventoryCreateSink,
+    OblpnShipSink,
+    UpdateSink,
+    WmsSink,
+)
+from target_oracle_wms.stage import StageSink
+
+SINKS: dict[str, type[WmsSink]] = {
+    "inventory_adjustment": InventoryAdjustmentSink,
+    "update": UpdateSink,
+    "oblpn_ship": OblpnShipSink,
+    "inventory_create": InventoryCreateSink,
+    "stage": StageSink,
+}
+"""`StreamAction.sink_kind` -> the sink that performs it."""
 
 
 class RecordsRejectedError(WmsError):
@@ -55,6 +71,19 @@ class TargetOracleWMS(Target):
             description='Stream name -> {"entity", "action" (update|create|operation|stage), '
             '"operation"}; defaults cover inventory_adjustment, order_hdr, order_dtl, '
             "ib_shipment, ib_shipment_dtl and oblpn_shipment",
+        ),
+        th.Property(
+            "stage_batch_size",
+            th.IntegerType,
+            default=1000,
+            description="Documents (orders, ASNs) per stage message, 1 to 1000 (a message also "
+            "closes at 512 KiB of JSON)",
+        ),
+        th.Property(
+            "stage_timeout",
+            th.NumberType,
+            default=600,
+            description="Seconds to wait for the WMS to process a stage message",
         ),
         th.Property(
             "ledger_path",
