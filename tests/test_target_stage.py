@@ -95,9 +95,7 @@ def test_orders_and_asns_are_created_in_batched_messages_and_replays_change_noth
     ]
     lines = messages("new_orders", ORDER_DOC_SCHEMA, ["facility_code", "order_nbr"], orders)
     lines += messages("asns", ASN_DOC_SCHEMA, ["facility_code", "shipment_nbr"], asns)
-    config = target_config(
-        fresh_sim, tmp_path, stream_actions=STAGE_ACTIONS, stage_batch_size=2
-    )
+    config = target_config(fresh_sim, tmp_path, stream_actions=STAGE_ACTIONS, stage_batch_size=2)
     fresh_sim.clear_request_log()
 
     run = run_target(tmp_path, config, lines)
@@ -235,7 +233,9 @@ def test_a_lost_stage_answer_is_read_back_not_resent_as_new(
     assert run.returncode == 0, run.stderr[-3000:]
     assert any(r.get("fault") == "lost_response" for r in fresh_sim.request_log())
     created = _orders(fresh_sim, "LOST-")
-    line_counts = [len(all_records(fresh_sim, "order_dtl", order_id=o["id"])) for o in created.values()]
+    line_counts = [
+        len(all_records(fresh_sim, "order_dtl", order_id=o["id"])) for o in created.values()
+    ]
     print(f"lost stage answer: applied {len(created)}, lines {line_counts}")
     assert sorted(created) == ["LOST-1", "LOST-2"]
     assert line_counts == [1, 1]
@@ -303,9 +303,7 @@ def test_a_bad_stage_batch_size_is_a_config_error(fresh_sim: Simulator, tmp_path
         ["facility_code", "order_nbr"],
         [_order_doc("CFG-1", [(1, a, "2")])],
     )
-    config = target_config(
-        fresh_sim, tmp_path, stream_actions=STAGE_ACTIONS, stage_batch_size=5000
-    )
+    config = target_config(fresh_sim, tmp_path, stream_actions=STAGE_ACTIONS, stage_batch_size=5000)
 
     run = run_target(tmp_path, config, lines)
 

@@ -16,7 +16,7 @@ from tap_oracle_wms.writer import BufferedMsgSpecWriter
 RECORD = {
     "id": 7,
     "curr_qty": Decimal("12.500"),
-    "item_id_key": "ITM-ü/\"7\"",
+    "item_id_key": 'ITM-ü/"7"',
     "lock_flg": False,
     "batch_nbr": None,
     "mod_ts": "2026-11-20T13:15:02.500000+00:00",
