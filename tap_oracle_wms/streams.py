@@ -9,7 +9,9 @@ jobs stamp thousands at once) are read again rather than lost; targets merge the
 
 from __future__ import annotations
 
+import json
 import queue
+import re
 import sys
 import threading
 import time
@@ -17,7 +19,7 @@ import typing as t
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from urllib.parse import ParseResult, urlsplit
+from urllib.parse import ParseResult, urlparse, urlsplit
 
 import requests
 from requests.auth import AuthBase
@@ -63,6 +65,45 @@ class NextPageLinkPaginator(BaseHATEOASPaginator):
         return str(link) if link else None
 
 
+_NEXT_PAGE = re.compile(rb'"next_page":\s*("(?:[^"\\]|\\.)*")')
+
+
+class EarlyPages:
+    """The next page of a sequenced list, requested as soon as a page's first bytes name it.
+
+    The `next_page` link sits in the page's head, before `results` (docs/api-behaviour.md), so
+    it can be read before the page is decoded and validated: requesting it then takes the
+    decoding and the hand-over to the emitting thread off the path from one request to the next
+    (at 300 ms per request, the tap reached 0.89 of page_size / latency without this). Nothing
+    depends on the early read being right: a prefetched page is used only for the exact URL the
+    paginator then takes from the decoded page, and at most one is in flight.
+    """
+
+    def __init__(
+        self, pool: ThreadPoolExecutor, fetch: t.Callable[[ParseResult], requests.Response]
+    ) -> None:
+        self._pool = pool
+        self._fetch = fetch
+        self._lock = threading.Lock()
+        self._pages: dict[str, Future[requests.Response]] = {}
+
+    def fetch(self, content: bytes) -> None:
+        end = content.find(b'"results"')
+        found = _NEXT_PAGE.search(content, 0, end) if end > 0 else None
+        if found is None:
+            return
+        link = urlparse(json.loads(found.group(1)))
+        with self._lock:
+            if not self._pages:
+                self._pages[link.geturl()] = self._pool.submit(self._fetch, link)
+
+    def take(self, url: str) -> Future[requests.Response] | None:
+        """The page already requested for `url`, if any (any other is dropped)."""
+        with self._lock:
+            pages, self._pages = self._pages, {}
+        return pages.get(url)
+
+
 class EntityStream(RESTStream[_PageToken]):
     """All records of one WMS entity, as flat rows (see `oracle_wms.schema`)."""
 
@@ -91,6 +132,7 @@ class EntityStream(RESTStream[_PageToken]):
         self._shape = RowShape.from_schema(schema)
         self._extracted_at = datetime.now(UTC)
         self._bookmark: tuple[str, Context | None] | None = None
+        self._early: EarlyPages | None = None
         self._known_fields = frozenset(schema.get("properties", {}))
         self._unknown_fields: set[str] = set()
 
@@ -177,23 +219,29 @@ class EntityStream(RESTStream[_PageToken]):
         paginator = self.get_new_paginator()
         send = self.request_decorator(self._request)
         with (
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name}-page") as pool,
+            ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"{self.name}-page") as pool,
             self.get_http_request_counter() as counter,
         ):
             counter.with_context(context)
+            self._early = EarlyPages(pool, lambda link: self._fetch(send, context, link, {}))
             pending: Future[requests.Response] | None = pool.submit(
                 self._fetch, send, context, paginator.current_value, {}
             )
-            while pending is not None:
-                response = pending.result()
-                counter.increment()
-                paginator.advance(response)
-                pending = (
-                    None
-                    if paginator.finished
-                    else pool.submit(self._fetch, send, context, paginator.current_value, {})
-                )
-                yield from self.parse_response(response)
+            try:
+                while pending is not None:
+                    response = pending.result()
+                    counter.increment()
+                    paginator.advance(response)
+                    link = paginator.current_value
+                    pending = (
+                        None
+                        if paginator.finished or link is None
+                        else self._early.take(link.geturl())
+                        or pool.submit(self._fetch, send, context, link, {})
+                    )
+                    yield from self.parse_response(response)
+            finally:
+                self._early = None
 
     def _fetch(
         self,
@@ -296,6 +344,8 @@ class EntityStream(RESTStream[_PageToken]):
             self.logger.info("Entity '%s': no records match (404 on the list).", self.name)
             return
         raise_for_response(response, self.name)
+        if self._early is not None:  # before decoding: the next request leaves a page sooner
+            self._early.fetch(response.content)
         json_body(response)
 
     def parse_response(self, response: requests.Response) -> t.Iterable[dict[str, t.Any]]:

@@ -9,8 +9,8 @@ message's results back and reports each failed document as a reject.
 Exactly-once: a message's `messageid` is a hash of the stream and the identities it carries, and
 the WMS never processes a message id twice, so resending after a lost answer or a kill (the same
 batch replayed) reads the first message's results instead of applying again. The ledger skips
-documents applied by earlier runs; a CREATE whose key already exists in the facility, or a DELETE
-whose key no longer exists, is counted as already applied.
+documents applied by earlier runs; a CREATE the WMS refuses while its key exists in the
+facility, or a DELETE refused while its key is gone, is counted as already applied.
 """
 
 from __future__ import annotations
@@ -320,12 +320,14 @@ class StageSink(WmsSink):
 
     # What the WMS already holds ------------------------------------------------------------
 
-    def already_in_wms(self, pending: list[Pending]) -> set[str]:
-        """CREATEs whose key exists in the facility, DELETEs whose key is gone (a replay
-        without the ledger, or a document created by an earlier run's lost message)."""
+    def _settled(self, failed: list[Pending]) -> set[str]:
+        """Of documents the WMS refused, the CREATEs whose key exists in the facility and the
+        DELETEs whose key is gone: their effect is already there (a replay without the ledger,
+        or a document an earlier run's lost message created), so they count as applied. Asked
+        only after a refusal, so an ordinary run costs no lookups."""
         spec = self.spec
         by_facility: dict[str, list[Pending]] = {}
-        for item in pending:
+        for item in failed:
             if item.call[2]["action_code"] in ("CREATE", "DELETE"):
                 by_facility.setdefault(str(item.record["facility_code"]), []).append(item)
         proven: set[str] = set()
@@ -441,7 +443,7 @@ class StageSink(WmsSink):
         """Poll the results until the message is processed (at most `stage_timeout` s)."""
         timeout = float(self.config.get("stage_timeout") or 600)
         deadline = time.monotonic() + timeout
-        pause = 0.1
+        pause = 0.25
         while True:
             result = self._result(messageid)
             if result.get("status") == "PROCESSED":
@@ -460,9 +462,17 @@ class StageSink(WmsSink):
     ) -> t.Iterator[tuple[Pending, str, t.Any]]:
         by_index = {int(r["index"]): r for r in result.get("results") or []}
         applied = "already_applied" if earlier_run else "applied"
+        refused = [
+            item
+            for index, item in enumerate(chunk)
+            if (by_index.get(index) or {}).get("status", "FAILED") != "PROCESSED"
+        ]
+        settled = self._settled(refused) if refused else set()
         for index, item in enumerate(chunk):
             entry = by_index.get(index)
-            if entry is None:
+            if item.identity in settled:
+                yield item, "already_applied", {"messageid": messageid, "found_in_wms": True}
+            elif entry is None:
                 yield item, "rejected", {"_wms": f"message {messageid} has no result for it"}
             elif entry.get("status") == "PROCESSED":
                 yield item, applied, {"messageid": messageid, "id": entry.get("id")}

@@ -104,6 +104,19 @@ def all_records(server: Simulator, entity: str, **filters: Any) -> list[dict[str
         page += 1
 
 
+def iter_pages(http: requests.Session, url: str | None) -> Iterator[dict[str, Any]]:
+    """Each page of a list, following `next_page` until it is null or the list answers 404
+    (lgfapi's empty list)."""
+    while url:
+        response = http.get(url)
+        if response.status_code == 404:
+            return
+        response.raise_for_status()
+        page = response.json()
+        yield page
+        url = page["next_page"]
+
+
 @dataclass
 class TapRun:
     returncode: int

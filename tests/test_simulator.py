@@ -21,6 +21,7 @@ import requests
 from oracle_wms_sim import Simulator
 from oracle_wms_sim.entities import ENTITIES
 from oracle_wms_sim.render import value_sql
+from tests.conftest import iter_pages
 
 AUTH = ("demo", "demo")
 ROOT = Path(__file__).resolve().parents[1]
@@ -280,15 +281,8 @@ def test_sequenced_under_concurrent_changes_returns_unchanged_records_once() -> 
             seen: collections.Counter[int] = collections.Counter()
             changed: set[int] = set()
             inserted: set[int] = set()
-            pages = 0
-            while url:
-                response = http.get(url)
-                if response.status_code == 404:
-                    break
-                page = response.json()
+            for pages, page in enumerate(iter_pages(http, url), start=1):
                 seen.update(r["id"] for r in page["results"])
-                url = page["next_page"]
-                pages += 1
                 if pages % 3 == 0:
                     changed.update(sim.update_records("inventory", 40, same_mod_ts=pages % 2 == 0))
                     inserted.update(sim.insert_records("inventory", 15))

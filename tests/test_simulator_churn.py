@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from oracle_wms_sim import Simulator
+from tests.conftest import iter_pages
 from tests.test_simulator import api, assert_error
 
 
@@ -65,15 +66,8 @@ def test_sequenced_paging_under_background_churn(
     )
     seen: collections.Counter[int] = collections.Counter()
     touched: dict[str, list[int]] = {}
-    pages = 0
-    while url:
-        response = http.get(url)
-        if response.status_code == 404:
-            break
-        page = response.json()
+    for pages, page in enumerate(iter_pages(http, url), start=1):
         seen.update(r["id"] for r in page["results"])
-        url = page["next_page"]
-        pages += 1
         if pages == 20:  # stop before the end, so every change happened ahead of the cursor
             touched = sim.stop_churn()
         time.sleep(0.03)  # give the churn time to act between pages
