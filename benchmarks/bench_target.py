@@ -21,7 +21,7 @@ import json
 import sys
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -229,27 +229,19 @@ def _stage_orders(sim: Sim, tmp: Path, count: int, case: str) -> Row:
             "lines": {"type": "array", "items": {"type": "object"}},
         },
     }
-    with path.open("w") as out:
-        message = {
-            "type": "SCHEMA",
-            "stream": "new_orders",
-            "schema": schema,
-            "key_properties": ["facility_code", "order_nbr"],
-        }
-        out.write(json.dumps(message) + "\n")
-        for number in range(count):
-            lines = [
+    records = (
+        {
+            "facility_code": FACILITY,
+            "order_nbr": f"BENCH-{RUN}-{number:06d}",
+            "order_type": "STD",
+            "lines": [
                 {"seq_nbr": seq, "item_code": items[(number + seq) % len(items)], "ord_qty": seq}
                 for seq in (1, 2, 3)
-            ]
-            record = {
-                "facility_code": FACILITY,
-                "order_nbr": f"BENCH-{RUN}-{number:06d}",
-                "order_type": "STD",
-                "lines": lines,
-            }
-            out.write(json.dumps({"type": "RECORD", "stream": "new_orders", "record": record}))
-            out.write("\n")
+            ],
+        }
+        for number in range(count)
+    )
+    _singer_file(path, "new_orders", schema, ["facility_code", "order_nbr"], records)
     actions = {"new_orders": {"entity": "order", "action": "stage"}}
     return _run_target(sim, tmp, path, count, case, {"stream_actions": actions})
 
@@ -268,30 +260,32 @@ def _lpn_shipments(sim: Sim, tmp: Path, case: str) -> Row:
         "type": "object",
         "properties": {"facility_code": {"type": "string"}, "container_nbr": {"type": "string"}},
     }
-    with path.open("w") as out:
-        message = {
-            "type": "SCHEMA",
-            "stream": "oblpn_shipment",
-            "schema": schema,
-            "key_properties": ["facility_code", "container_nbr"],
-        }
-        out.write(json.dumps(message) + "\n")
-        for lpn in lpns:
-            record = {"facility_code": FACILITY, "container_nbr": lpn}
-            out.write(json.dumps({"type": "RECORD", "stream": "oblpn_shipment", "record": record}))
-            out.write("\n")
+    records = ({"facility_code": FACILITY, "container_nbr": lpn} for lpn in lpns)
+    _singer_file(path, "oblpn_shipment", schema, ["facility_code", "container_nbr"], records)
     return _run_target(sim, tmp, path, len(lpns), case.replace("every", f"{len(lpns):,}"), {})
 
 
 def _messages(tmp: Path, stock: list[dict[str, Any]], count: int) -> Path:
     """The Singer input: one SCHEMA, then a RECORD per adjustment."""
     path = tmp / "adjustments.singer.jsonl"
-    with path.open("w") as out:
-        schema = {"type": "SCHEMA", "stream": STREAM, "schema": SCHEMA, "key_properties": []}
-        out.write(json.dumps(schema) + "\n")
-        for record in _adjustments(stock, count, f"bench-target-{RUN}"):
-            out.write(json.dumps({"type": "RECORD", "stream": STREAM, "record": record}) + "\n")
+    records = _adjustments(stock, count, f"bench-target-{RUN}")
+    _singer_file(path, STREAM, SCHEMA, [], records)
     return path
+
+
+def _singer_file(
+    path: Path,
+    stream: str,
+    schema: dict[str, Any],
+    keys: list[str],
+    records: Iterable[dict[str, Any]],
+) -> None:
+    """A target's input: the stream's SCHEMA message, then one RECORD message per record."""
+    with path.open("w") as out:
+        message = {"type": "SCHEMA", "stream": stream, "schema": schema, "key_properties": keys}
+        out.write(json.dumps(message) + "\n")
+        for record in records:
+            out.write(json.dumps({"type": "RECORD", "stream": stream, "record": record}) + "\n")
 
 
 if __name__ == "__main__":
