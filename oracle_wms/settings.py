@@ -207,6 +207,16 @@ def number_setting(config: Mapping[str, Any], name: str, default: float, *, zero
     return float(value)
 
 
+def count_setting(config: Mapping[str, Any], name: str, default: int, low: int, high: int) -> int:
+    """A whole-number setting within [low, high] (a count of requests, records, ...)."""
+    value = config.get(name, default)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise WmsConfigError(name, f"must be a whole number from {low} to {high}, got {value!r}")
+    return value
+
+
 def _positive(config: Mapping[str, Any], name: str, default: float) -> float:
     return number_setting(config, name, default, zero_ok=False)
 

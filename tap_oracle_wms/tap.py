@@ -12,7 +12,6 @@ from singer_sdk import typing as th
 from oracle_wms.check import check_connection
 from oracle_wms.client import WmsClient
 from oracle_wms.discovery import DiscoveryCache, discover
-from oracle_wms.errors import WmsConfigError
 from oracle_wms.schema import json_schema
 from oracle_wms.scoping import SCOPED_ENTITIES
 from oracle_wms.settings import (
@@ -21,6 +20,7 @@ from oracle_wms.settings import (
     WMS_SCOPE,
     RetryPolicy,
     WmsSettings,
+    count_setting,
     number_setting,
 )
 from tap_oracle_wms.streams import EntityStream, ScopedHistoryStream
@@ -156,12 +156,13 @@ class TapOracleWMS(Tap):
 
     @cached_property
     def max_parallel_requests(self) -> int:
-        value = self.config.get("max_parallel_requests", DEFAULT_PARALLEL_REQUESTS)
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 8:
-            raise WmsConfigError(
-                "max_parallel_requests", f"must be a whole number from 1 to {MAX_PARALLEL_REQUESTS}"
-            )
-        return value
+        return count_setting(
+            self.config,
+            "max_parallel_requests",
+            DEFAULT_PARALLEL_REQUESTS,
+            1,
+            MAX_PARALLEL_REQUESTS,
+        )
 
     @cached_property
     def wms(self) -> WmsClient:

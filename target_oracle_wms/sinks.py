@@ -16,6 +16,7 @@ import hashlib
 import json
 import time
 import typing as t
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -159,10 +160,49 @@ class WmsSink(BatchSink):
             ledger.mark_applied(self.stream_name, item.identity, answer)
             report.count(self.stream_name, outcome)
 
+    def write_key(self, item: Pending) -> str:
+        """Records with the same key are written one after the other, in input order (the
+        same WMS row: an absolute count after a delta must stay after it)."""
+        return item.call[1]
+
     def apply_all(self, items: list[Pending]) -> t.Iterator[tuple[Pending, str, t.Any]]:
         """(item, "applied" | "already_applied" | "rejected", answer or reasons), one request
-        per record; actions with a bulk endpoint send many records per request instead."""
+        per record, up to `max_parallel_writes` rows written at once (each row's records in
+        order); actions with a bulk endpoint send many records per request instead.
+
+        A failure that ends the run (retries exhausted) is raised only after every write
+        already under way has reported, so each applied record reaches the ledger."""
+        groups: dict[str, list[Pending]] = {}
         for item in items:
+            groups.setdefault(self.write_key(item), []).append(item)
+        workers = self.wms_target.max_parallel_writes
+        if workers == 1 or len(groups) == 1:
+            for group in groups.values():
+                yield from self._apply_in_order(group)
+            return
+        failure: Exception | None = None
+        with ThreadPoolExecutor(workers, thread_name_prefix=f"{self.stream_name}-write") as pool:
+            futures = [pool.submit(self._apply_group, group) for group in groups.values()]
+            for future in as_completed(futures):
+                done, error = future.result()
+                yield from done
+                failure = failure or error
+        if failure is not None:
+            raise failure
+
+    def _apply_group(
+        self, group: list[Pending]
+    ) -> tuple[list[tuple[Pending, str, t.Any]], Exception | None]:
+        """What one row's records did, and the error that stopped them, if any."""
+        done: list[tuple[Pending, str, t.Any]] = []
+        try:
+            done.extend(self._apply_in_order(group))
+        except Exception as exc:
+            return done, exc
+        return done, None
+
+    def _apply_in_order(self, group: list[Pending]) -> t.Iterator[tuple[Pending, str, t.Any]]:
+        for item in group:
             try:
                 outcome, answer = self.apply(item)
             except RecordRejectedError as exc:
@@ -264,6 +304,14 @@ class InventoryAdjustmentSink(WmsSink):
             )
         for company, values in items.items():
             lookups.find("item", "code", values, {"company_id__code": company})
+
+    def write_key(self, item: Pending) -> str:
+        """One inventory row: location (in the path, or the created row's), item and batch."""
+        options = item.call[2].get("options") or {}
+        fields = item.call[2].get("fields") or {}
+        item_ref = options.get("item_code") or fields.get("item_id")
+        row = [item.call[1], fields.get("location_id"), item_ref, options.get("batch_nbr")]
+        return json.dumps(row)
 
     def reference(self, record: dict[str, t.Any]) -> str:
         digest = hashlib.sha256(f"{self.stream_name}\n{self.identity(record)}".encode())

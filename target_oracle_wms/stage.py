@@ -22,7 +22,8 @@ import typing as t
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from oracle_wms.errors import WmsConfigError, WmsError, WmsNotFoundError
+from oracle_wms.errors import WmsError, WmsNotFoundError
+from oracle_wms.settings import count_setting
 from target_oracle_wms.lookups import Facility
 from target_oracle_wms.sinks import (
     Pending,
@@ -128,12 +129,7 @@ class StageSink(WmsSink):
 
     @property
     def batch_size(self) -> int:
-        size = self.config.get("stage_batch_size", MAX_MESSAGE)
-        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_MESSAGE:
-            raise WmsConfigError(
-                "stage_batch_size", f"a whole number from 1 to {MAX_MESSAGE}, got {size!r}"
-            )
-        return size
+        return count_setting(self.config, "stage_batch_size", MAX_MESSAGE, 1, MAX_MESSAGE)
 
     # Validation --------------------------------------------------------------------------
 

@@ -13,7 +13,13 @@ from oracle_wms.client import WmsClient
 from oracle_wms.errors import WmsError
 from oracle_wms.schema import EntityDescription
 from oracle_wms.scoping import history_filters
-from oracle_wms.settings import DEFAULT_REQUEST_TIMEOUT, WMS_SCOPE, RetryPolicy, WmsSettings
+from oracle_wms.settings import (
+    DEFAULT_REQUEST_TIMEOUT,
+    WMS_SCOPE,
+    RetryPolicy,
+    WmsSettings,
+    count_setting,
+)
 from target_oracle_wms.actions import StreamAction, action_for
 from target_oracle_wms.ledger import Ledger
 from target_oracle_wms.lookups import Lookups
@@ -35,6 +41,10 @@ SINKS: dict[str, type[WmsSink]] = {
     "stage": StageSink,
 }
 """`StreamAction.sink_kind` -> the sink that performs it."""
+
+
+DEFAULT_PARALLEL_WRITES = 4
+MAX_PARALLEL_WRITES = 8
 
 
 class RecordsRejectedError(WmsError):
@@ -71,6 +81,13 @@ class TargetOracleWMS(Target):
             description='Stream name -> {"entity", "action" (update|create|operation|stage), '
             '"operation"}; defaults cover inventory_adjustment, order_hdr, order_dtl, '
             "ib_shipment, ib_shipment_dtl and oblpn_shipment",
+        ),
+        th.Property(
+            "max_parallel_writes",
+            th.IntegerType,
+            default=DEFAULT_PARALLEL_WRITES,
+            description="Write requests in flight at once (1 to 8), each to a different WMS row; "
+            "records of one row are written in input order",
         ),
         th.Property(
             "stage_batch_size",
@@ -142,6 +159,12 @@ class TargetOracleWMS(Target):
     def history_filters(self) -> dict[str, str]:
         return history_filters(self.wms)
 
+    @cached_property
+    def max_parallel_writes(self) -> int:
+        return count_setting(
+            self.config, "max_parallel_writes", DEFAULT_PARALLEL_WRITES, 1, MAX_PARALLEL_WRITES
+        )
+
     @property
     def dry_run(self) -> bool:
         return bool(self.config.get("dry_run"))
@@ -163,7 +186,8 @@ class TargetOracleWMS(Target):
             )
 
     def _process_schema_message(self, message_dict: dict[str, t.Any]) -> None:
-        _ = self.settings, self.action_for(str(message_dict.get("stream")))  # fail fast, named
+        _ = self.settings, self.max_parallel_writes  # fail fast, naming the setting
+        _ = self.action_for(str(message_dict.get("stream")))
         super()._process_schema_message(message_dict)
 
 

@@ -439,3 +439,44 @@ def test_inventory_is_created_once_in_a_reserve_location(
     assert first.rejects[0]["reasons"] == {"curr_qty": "new inventory needs a quantity above zero"}
     assert qty(fresh_sim, "F1", reserve, item) == before + 12
     assert len(fresh_sim.history_with_ref("singer:")) == 1
+
+
+def test_parallel_writes_keep_each_rows_records_in_order(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    stock = active_stock(fresh_sim, "F2", 6)
+    (loc, item, _), others = stock[0], stock[1:]
+    # one row: deltas and absolute counts mixed; only this order ends at 57
+    records = [
+        adjustment(1, "F2", loc, item, adjustment_qty=5),
+        adjustment(2, "F2", loc, item, actual_qty=100),
+        adjustment(3, "F2", loc, item, adjustment_qty=-3),
+        adjustment(4, "F2", loc, item, actual_qty=50),
+        adjustment(5, "F2", loc, item, adjustment_qty=7),
+    ]
+    records += [
+        adjustment(10 + n, "F2", o_loc, o_item, adjustment_qty=n + 1)
+        for n, (o_loc, o_item, _) in enumerate(others)
+    ]
+    lines = messages("inventory_adjustment", ADJUSTMENT_SCHEMA, ["adj_id"], records)
+    config = target_config(fresh_sim, tmp_path, max_parallel_writes=4)
+    fresh_sim.add_fault(  # answers in random order: out-of-order writes would show
+        "latency", rate=1.0, path_contains="update_active_inventory", latency_ms=5, jitter_ms=80
+    )
+
+    run = run_target(tmp_path, config, lines)
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert qty(fresh_sim, "F2", loc, item) == 57
+    for n, (o_loc, o_item, before) in enumerate(others):
+        assert qty(fresh_sim, "F2", o_loc, o_item) == before + n + 1
+    assert len(fresh_sim.history_with_ref("singer:")) == len(records)
+    assert f"{len(records)} applied, 0 already applied" in run.stderr
+
+
+def test_a_bad_max_parallel_writes_is_a_config_error(sim: Simulator, tmp_path: Path) -> None:
+    lines = messages("inventory_adjustment", ADJUSTMENT_SCHEMA, ["adj_id"], [])
+    run = run_target(tmp_path, target_config(sim, tmp_path, max_parallel_writes=0), lines)
+    assert run.returncode != 0
+    assert "max_parallel_writes" in run.stderr
+    assert "from 1 to 8" in run.stderr
