@@ -10,13 +10,11 @@ from singer_sdk import Target
 from singer_sdk import typing as th
 
 from oracle_wms.client import WmsClient
+from oracle_wms.config_schema import CONNECTION_PROPERTIES
 from oracle_wms.errors import WmsError
 from oracle_wms.schema import EntityDescription
 from oracle_wms.scoping import history_filters
 from oracle_wms.settings import (
-    DEFAULT_REQUEST_TIMEOUT,
-    WMS_SCOPE,
-    RetryPolicy,
     WmsSettings,
     count_setting,
 )
@@ -57,24 +55,7 @@ class TargetOracleWMS(Target):
     name = "target-oracle-wms"
 
     config_jsonschema = th.PropertiesList(
-        th.Property(
-            "base_url", th.StringType, required=True, description="WMS URL up to the environment"
-        ),
-        th.Property(
-            "auth_method", th.StringType, default="basic", allowed_values=["basic", "oauth2"]
-        ),
-        th.Property("username", th.StringType, description="lgfapi user (basic auth)"),
-        th.Property("password", th.StringType, secret=True, description="lgfapi password"),
-        th.Property("oauth2_token_url", th.StringType),
-        th.Property("oauth2_client_id", th.StringType),
-        th.Property("oauth2_client_secret", th.StringType, secret=True),
-        th.Property("oauth2_scope", th.StringType, default=WMS_SCOPE),
-        th.Property("verify_ssl", th.BooleanType, default=True),
-        th.Property("allow_http", th.BooleanType, default=False),
-        th.Property("request_timeout", th.NumberType, default=DEFAULT_REQUEST_TIMEOUT),
-        th.Property("max_retries", th.IntegerType, default=RetryPolicy.max_retries),
-        th.Property("retry_initial_wait", th.NumberType, default=RetryPolicy.initial_wait),
-        th.Property("retry_max_wait", th.NumberType, default=RetryPolicy.max_wait),
+        *CONNECTION_PROPERTIES,
         th.Property(
             "stream_actions",
             th.ObjectType(),
