@@ -66,8 +66,9 @@ class EntityDescription:
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
 
-    @property
+    @cached_property
     def by_name(self) -> dict[str, FieldSpec]:
+        """Fields by name, built once: sinks look fields up for every record they check."""
         return {f.name: f for f in self.fields}
 
     @property

@@ -133,7 +133,6 @@ class EntityStream(RESTStream[_PageToken]):
         self._extracted_at = datetime.now(UTC)
         self._bookmark: tuple[str, Context | None] | None = None
         self._early: EarlyPages | None = None
-        self._known_fields = frozenset(schema.get("properties", {}))
         self._unknown_fields: set[str] = set()
 
     @property
@@ -490,7 +489,7 @@ class EntityStream(RESTStream[_PageToken]):
 
     def _warn_unknown_fields(self, row: dict[str, t.Any]) -> None:
         """Say so when the WMS sends fields the catalog lacks: they cannot be loaded silently."""
-        new = set(row) - self._known_fields - self._unknown_fields
+        new = set(row) - self._shape.known - self._unknown_fields
         if new:
             self._unknown_fields |= new
             self.logger.warning(

@@ -141,7 +141,7 @@ class StageSink(WmsSink):
             facility = lookups.facility(str(record.get("facility_code") or ""))
             if facility is None or not facility.company_code:
                 continue
-            for line in _lines(record.get("lines")) or []:
+            for line in _parse_lines(record.get("lines")) or []:
                 if isinstance(line, dict) and line.get("item_code") is not None:
                     items.setdefault(facility.company_code, set()).add(str(line["item_code"]))
             if record.get(spec.code_field) is not None:
@@ -238,7 +238,7 @@ class StageSink(WmsSink):
         self, data: dict[str, t.Any], facility: Facility | None, action: str, reasons: Reasons
     ) -> list[dict[str, t.Any]]:
         spec = self.spec
-        lines = _lines(data.get("lines"))
+        lines = _parse_lines(data.get("lines"))
         if lines is None:
             reasons["lines"] = "must be an array of line objects (or its JSON text)"
             return []
@@ -477,7 +477,7 @@ class StageSink(WmsSink):
                 yield item, "rejected", {_record_field(k): str(v) for k, v in errors.items()}
 
 
-def _lines(value: t.Any) -> list[t.Any] | None:
+def _parse_lines(value: t.Any) -> list[t.Any] | None:
     """The record's lines: an array, its JSON text, or nothing (None when neither)."""
     if value is None:
         return []
