@@ -24,12 +24,9 @@ from urllib.parse import ParseResult, urlparse, urlsplit
 import requests
 from requests.auth import AuthBase
 from singer_sdk import RESTStream
-from singer_sdk.helpers._catalog import pop_deselected_record_properties
 from singer_sdk.helpers.conform import TypeConformanceLevel
-from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.pagination import BaseHATEOASPaginator
 from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
-from singer_sdk.singerlib.encoding.simple import RecordMessage
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from oracle_wms.client import WmsClient, ensure_same_origin
@@ -37,7 +34,7 @@ from oracle_wms.retry import with_retries
 from oracle_wms.schema import RowShape, flatten_record, utc_timestamp
 from oracle_wms.scoping import history_filters, scopes
 from oracle_wms.session import json_body, page_results, raise_for_response
-from tap_oracle_wms.writer import BufferedMsgSpecWriter
+from tap_oracle_wms.sdk_overrides import RecordPathOverrides
 
 if t.TYPE_CHECKING:
     from singer_sdk import Tap
@@ -104,8 +101,11 @@ class EarlyPages:
         return pages.get(url)
 
 
-class EntityStream(RESTStream[_PageToken]):
-    """All records of one WMS entity, as flat rows (see `oracle_wms.schema`)."""
+class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
+    """All records of one WMS entity, as flat rows (see `oracle_wms.schema`).
+
+    The SDK's per-record path is trimmed by `RecordPathOverrides` (tap_oracle_wms.sdk_overrides).
+    """
 
     primary_keys: t.ClassVar[tuple[str, ...]] = ("id",)
     # `flatten_record` already builds values of the schema's types (integers, Decimal, bool,
@@ -127,17 +127,20 @@ class EntityStream(RESTStream[_PageToken]):
         self.lookback = lookback
         self.max_parallel_requests = max_parallel_requests
         super().__init__(tap=tap, name=entity, schema=schema, path=f"entity/{entity}/")
-        self._requests_session = wms.session
         self.replication_key = replication_key
         self._shape = RowShape.from_schema(schema)
         self._extracted_at = datetime.now(UTC)
-        self._bookmark: tuple[str, Context | None] | None = None
         self._early: EarlyPages | None = None
         self._unknown_fields: set[str] = set()
 
     @property
     def url_base(self) -> str:
         return self.wms.settings.api_url
+
+    @property
+    def requests_session(self) -> requests.Session:
+        """The client's pooled session, shared by every stream."""
+        return self.wms.session
 
     @property
     def authenticator(self) -> AuthBase:
@@ -377,8 +380,8 @@ class EntityStream(RESTStream[_PageToken]):
         finally:
             sys.setswitchinterval(switch_interval)
         self._log_progress("done", count, time.monotonic() - started)
-        writer = self._tap.message_writer
-        if isinstance(writer, BufferedMsgSpecWriter):  # every record of the stream is out
+        writer = self.buffered_writer
+        if writer is not None:  # every record of the stream is out
             writer.flush()
 
     def _log_progress(self, stage: str, count: int, elapsed: float) -> None:
@@ -391,101 +394,6 @@ class EntityStream(RESTStream[_PageToken]):
             elapsed,
             rate,
         )
-
-    @cached_property
-    def _has_deselected_fields(self) -> bool:
-        return any(breadcrumb and not selected for breadcrumb, selected in self.mask.items())
-
-    @cached_property
-    def _writes_plain_records(self) -> bool:
-        """Records go out exactly as built: no stream map, alias or flattening, every field
-        selected, and the buffered writer; then `_write_record_message` encodes them itself."""
-        maps = self.stream_maps
-        return (
-            isinstance(self._tap.message_writer, BufferedMsgSpecWriter)
-            and len(maps) == 1
-            and type(maps[0]) is SameRecordTransform
-            and maps[0].stream_alias == self.name
-            and not maps[0].flattening_enabled
-            and not self._has_deselected_fields
-        )
-
-    def _write_record_message(self, record: dict[str, t.Any]) -> None:
-        """The SDK builds a RecordMessage, a dict of it and a timestamp per record (measured:
-        a fifth of a full sync); the same line is written here straight from the record, with
-        the time its page arrived as `time_extracted`."""
-        if not self._writes_plain_records:
-            super()._write_record_message(record)
-            return
-        writer = self._tap.message_writer
-        assert isinstance(writer, BufferedMsgSpecWriter)
-        writer.write_record(self.name, record, self._stream_version, self._extracted_at)
-        self.state_manager.is_flushed = False
-
-    def _generate_record_messages(
-        self, record: dict[str, t.Any]
-    ) -> t.Generator[RecordMessage, None, None]:
-        """The SDK's record path, minus its per-record walk over every field to drop
-        deselected ones when none is deselected (measured: 11% of a full sync)."""
-        if self._has_deselected_fields:
-            pop_deselected_record_properties(record, self.schema, self.mask)
-        for stream_map in self.stream_maps:
-            mapped = stream_map.transform(record)
-            if mapped is not None:
-                yield RecordMessage(
-                    stream=stream_map.stream_alias,
-                    record=mapped,
-                    version=self._stream_version,
-                    time_extracted=datetime.now(UTC),
-                )
-
-    def _process_record(
-        self,
-        record: dict[str, t.Any],
-        child_context: Context | None = None,
-        partition_context: Context | None = None,
-    ) -> None:
-        """Nothing to do without child streams or partition keys to copy into the record."""
-        if partition_context or self.child_streams:
-            super()._process_record(record, child_context, partition_context)
-
-    def _increment_stream_state(
-        self, latest_record: dict[str, t.Any], *, context: Context | None = None
-    ) -> None:
-        """Sorted streams: the bookmark is the last record's key, so it is only remembered
-        here and written into the state when a STATE message or the partition's end needs it
-        (the SDK's per-record update was a tenth of a full sync). The order is still checked
-        on every record: a plain comparison, the keys being fixed-format UTC strings."""
-        key = self.replication_key
-        if not self.is_sorted or key is None or self.replication_method != "INCREMENTAL":
-            super()._increment_stream_state(latest_record, context=context)
-            return
-        value = latest_record.get(key)
-        if value is None:
-            return
-        held = self._bookmark
-        if held is None or held[1] is not context:
-            self._apply_bookmark()
-            super()._increment_stream_state(latest_record, context=context)  # full check
-        elif self.check_sorted and value < held[0]:
-            self._apply_bookmark()
-            super()._increment_stream_state(latest_record, context=context)  # raises
-        self._bookmark = (value, context)
-
-    def _apply_bookmark(self) -> None:
-        if self._bookmark is not None:
-            value, context = self._bookmark
-            self._bookmark = None
-            assert self.replication_key is not None
-            super()._increment_stream_state({self.replication_key: value}, context=context)
-
-    def _write_state_message(self) -> None:
-        self._apply_bookmark()
-        super()._write_state_message()
-
-    def _finalize_state(self, state: dict[str, t.Any] | None = None) -> None:
-        self._apply_bookmark()
-        super()._finalize_state(state)
 
     def _warn_unknown_fields(self, row: dict[str, t.Any]) -> None:
         """Say so when the WMS sends fields the catalog lacks: they cannot be loaded silently."""

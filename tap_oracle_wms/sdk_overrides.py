@@ -1,0 +1,185 @@
+"""Where the tap replaces parts of singer-sdk's private per-record path, and why.
+
+singer-sdk's `Stream._sync_records` runs, for every record: `_process_record`,
+`_write_record_message` (through `_generate_record_messages`), `_increment_stream_state`, and
+every `STATE_MSG_FREQUENCY` records `_write_state_message`; each partition and the stream end
+with `_finalize_state`. With the SDK's defaults that path costs several times parsing the pages
+(../shared/reference/singer-sdk-performance.md), so `RecordPathOverrides` replaces the parts
+that were measured to matter and keeps the SDK's own code for every case it does not cover
+(stream maps, aliases, flattening, deselected fields, unsorted or full-table bookmarks).
+Figures: benchmarks/RESULTS.md and the README's "Speed" paragraph.
+
+These methods are private to the SDK and may change in any release: this module is the only
+place the tap overrides SDK private methods or reads SDK private names (streams.py only calls
+`RESTStream._request`, to send a request inside our retry policy). tests/test_sdk_overrides.py
+pins the SDK signature of each, so an upgrade that changes one fails there first.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from datetime import UTC, datetime
+from functools import cached_property
+
+from singer_sdk import Stream
+from singer_sdk.helpers._catalog import pop_deselected_record_properties
+from singer_sdk.mapper import SameRecordTransform
+from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
+from singer_sdk.singerlib.encoding.simple import RecordMessage
+
+from tap_oracle_wms.writer import BufferedMsgSpecWriter
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
+
+
+class RecordPathOverrides(Stream):
+    """The SDK's per-record path, minus what our streams do not need.
+
+    Placed before the SDK's stream class among a stream's bases
+    (`class EntityStream(RecordPathOverrides, RESTStream[...])`), so `super()` here is the SDK's
+    own implementation, and mypy checks each override against the SDK's signature.
+
+    What the stream provides beyond `Stream`:
+    - `_extracted_at`: when the page of the records being emitted arrived (their
+      `time_extracted`);
+    - `TYPE_CONFORMANCE_LEVEL = NONE`: `_generate_record_messages` does not conform values,
+      the stream builds them with the schema's types already.
+    `is_sorted`, `check_sorted`, `replication_key` and `replication_method` are the SDK's
+    properties, as the stream overrides them.
+    """
+
+    _extracted_at: datetime
+    """Set by the stream when a page arrives; the `time_extracted` of its records."""
+    _bookmark: tuple[str, Context | None] | None = None
+    """The latest replication key value of a sorted stream and its context, not yet in the
+    state (see `_increment_stream_state`)."""
+
+    @property
+    def buffered_writer(self) -> BufferedMsgSpecWriter | None:
+        """The tap's message writer when it is the buffered one (the tap's default)."""
+        writer = self._tap.message_writer
+        return writer if isinstance(writer, BufferedMsgSpecWriter) else None
+
+    @cached_property
+    def _has_deselected_fields(self) -> bool:
+        return any(breadcrumb and not selected for breadcrumb, selected in self.mask.items())
+
+    @cached_property
+    def _writes_plain_records(self) -> bool:
+        """Records go out exactly as built: no stream map, alias or flattening, every field
+        selected, and the buffered writer; then `_write_record_message` encodes them itself."""
+        maps = self.stream_maps
+        return (
+            self.buffered_writer is not None
+            and len(maps) == 1
+            and type(maps[0]) is SameRecordTransform
+            and maps[0].stream_alias == self.name
+            and not maps[0].flattening_enabled
+            and not self._has_deselected_fields
+        )
+
+    def _write_record_message(self, record: dict[str, t.Any]) -> None:
+        """SDK: builds a RecordMessage per stream map and hands it to the tap's writer; here the
+        line goes straight from the record into the output buffer instead.
+
+        The SDK's way builds a RecordMessage, a dict of it and a timestamp for every record
+        (measured: a fifth of a full sync). `BufferedMsgSpecWriter.write_record` writes the same
+        bytes from the record, with the time its page arrived as `time_extracted`. Any stream
+        map, alias, flattening, deselected field or other writer takes the SDK's path.
+        """
+        if not self._writes_plain_records:
+            super()._write_record_message(record)
+            return
+        writer = self._tap.message_writer
+        assert isinstance(writer, BufferedMsgSpecWriter)
+        writer.write_record(self.name, record, self._stream_version, self._extracted_at)
+        self.state_manager.is_flushed = False
+
+    def _generate_record_messages(
+        self, record: dict[str, t.Any]
+    ) -> t.Generator[RecordMessage, None, None]:
+        """SDK: drops deselected fields, conforms types and applies the stream maps, per record;
+        here the deselection walk runs only when a field is deselected, and nothing is conformed.
+
+        The SDK walks every field of every record to drop deselected ones even when none is
+        (measured: 11% of a full sync). Conformance is off for our streams
+        (`TYPE_CONFORMANCE_LEVEL = NONE`: the values already have the schema's types), so the
+        SDK's call would return the record unchanged.
+        """
+        if self._has_deselected_fields:
+            pop_deselected_record_properties(record, self.schema, self.mask)
+        for stream_map in self.stream_maps:
+            mapped = stream_map.transform(record)
+            if mapped is not None:
+                yield RecordMessage(
+                    stream=stream_map.stream_alias,
+                    record=mapped,
+                    version=self._stream_version,
+                    time_extracted=datetime.now(UTC),
+                )
+
+    def _process_record(
+        self,
+        record: dict[str, t.Any],
+        child_context: Context | None = None,
+        partition_context: Context | None = None,
+    ) -> None:
+        """SDK: copies the partition's keys into each record and syncs child streams for it;
+        here that runs only when there is a partition or a child stream.
+
+        Our streams have no child streams, and only the scoped history stream has partitions:
+        for every other record the SDK's call would find nothing to do, once per record.
+        """
+        if partition_context or self.child_streams:
+            super()._process_record(record, child_context, partition_context)
+
+    def _increment_stream_state(
+        self, latest_record: dict[str, t.Any], *, context: Context | None = None
+    ) -> None:
+        """SDK: updates the bookmark in the state with every record; here sorted incremental
+        streams only remember the last record's key, written into the state lazily.
+
+        In a sorted stream the bookmark is the last record's key, so it is held here and put
+        into the state (`_apply_bookmark`) only when a STATE message (`_write_state_message`)
+        or the partition's end (`_finalize_state`) needs it: the SDK's per-record update was a
+        tenth of a full sync. The order is still checked on every record, by a plain comparison
+        (the keys are fixed-format UTC strings); a record out of order, or the first of a new
+        context, goes through the SDK's full check, which raises as usual.
+        """
+        key = self.replication_key
+        if not self.is_sorted or key is None or self.replication_method != REPLICATION_INCREMENTAL:
+            super()._increment_stream_state(latest_record, context=context)
+            return
+        value = latest_record.get(key)
+        if value is None:
+            return
+        held = self._bookmark
+        if held is None or held[1] is not context:
+            self._apply_bookmark()
+            super()._increment_stream_state(latest_record, context=context)  # full check
+        elif self.check_sorted and value < held[0]:
+            self._apply_bookmark()
+            super()._increment_stream_state(latest_record, context=context)  # raises
+        self._bookmark = (value, context)
+
+    def _apply_bookmark(self) -> None:
+        """Put the held bookmark into the state, through the SDK's own update."""
+        if self._bookmark is not None:
+            value, context = self._bookmark
+            self._bookmark = None
+            assert self.replication_key is not None
+            super()._increment_stream_state({self.replication_key: value}, context=context)
+
+    def _write_state_message(self) -> None:
+        """SDK: writes the state when it changed; here the held bookmark goes into the state
+        first (bookmarks are written lazily, see `_increment_stream_state`)."""
+        self._apply_bookmark()
+        super()._write_state_message()
+
+    def _finalize_state(self, state: dict[str, t.Any] | None = None) -> None:
+        """SDK: promotes progress markers at a partition's or the stream's end; here the held
+        bookmark goes into the state first (bookmarks are written lazily, see
+        `_increment_stream_state`)."""
+        self._apply_bookmark()
+        super()._finalize_state(state)
