@@ -4,6 +4,6 @@
 The behaviour follows docs/api-behaviour.md.
 """
 
-from .server import Simulator
+from .http.server import Simulator
 
 __all__ = ["Simulator"]
