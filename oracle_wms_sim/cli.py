@@ -13,7 +13,7 @@ import threading
 from types import FrameType
 
 from .chaos.faults import Fault
-from .http.server import Simulator
+from .http.simulator import Simulator
 
 
 def _parser() -> argparse.ArgumentParser:

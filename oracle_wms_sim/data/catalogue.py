@@ -14,7 +14,8 @@ import threading
 from dataclasses import dataclass, field
 
 from ..errors import ApiError
-from .entities import ENTITIES, Entity, Field
+from .entities import ENTITIES
+from .model import Entity, Field
 
 
 @dataclass

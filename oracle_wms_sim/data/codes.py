@@ -1,12 +1,12 @@
 """Ids of the code-table rows that the write rules depend on, looked up by code.
 
-The fixed rows live in `builders.CODE_ROWS`; naming them here by code (not by number) keeps the
+The fixed rows live in `reference.CODE_ROWS`; naming them here by code (not by number) keeps the
 rules readable and ties them to the same rows that reads serve.
 """
 
 from __future__ import annotations
 
-from .builders import CODE_ROWS, HISTORY_STATUS
+from .reference import CODE_ROWS, HISTORY_STATUS
 
 
 def code_id(table: str, code: str) -> int:

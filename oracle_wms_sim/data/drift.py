@@ -5,6 +5,9 @@ them in records. The field becomes a new column of the entity's table, filled fo
 record (with `default`, else a deterministic value derived from the id), and filled the same way
 for records inserted later. Its definition is kept in `_sim_meta` so a restart on the same `--db`
 still describes it, and it lives in the store's own `Catalogue`, never in the shared one.
+
+It belongs to the data, not to the chaos: an added field is part of the DB's schema, and `Store`
+fills it on every insert, so the store depends on it (and nothing here depends on requests).
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ApiError
-from ..read.filters import parse_value
 from .catalogue import Catalogue
-from .entities import BOOLEAN, DATE, DATETIME, DECIMAL, INTEGER, SQL_TYPES, STRING, Field
+from .model import BOOLEAN, DATE, DATETIME, DECIMAL, INTEGER, SQL_TYPES, STRING, Field
+from .parsing import parse_value
 
 KINDS = (STRING, INTEGER, DECIMAL, BOOLEAN, DATE, DATETIME)
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,59}$")

@@ -19,8 +19,11 @@ from datetime import timedelta
 from random import Random
 from typing import Any
 
-from .builders import COMPANIES, FACILITIES, KEPT_ATTRS, PARENTS, Row, builder_for, code_rows
-from .entities import ENTITIES, FOREIGN_KEY, Entity
+from .builder_base import Row
+from .builders import KEPT_ATTRS, PARENTS, builder_for
+from .entities import ENTITIES
+from .model import FOREIGN_KEY, Entity
+from .reference import COMPANIES, FACILITIES, code_rows
 from .schema import SCHEMA_VERSION, columns, create_indexes, create_tables
 from .timefmt import BASE_INSTANT, offset_modifier, offset_text, to_store
 

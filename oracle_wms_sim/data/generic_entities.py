@@ -8,7 +8,7 @@ without pretending to model each one.
 
 from __future__ import annotations
 
-from .entities import Entity, code_table, config_entity
+from .model import Entity, code_table, config_entity
 
 ROUTE_TABLE_NAMES = [
     "action_code",
@@ -221,7 +221,7 @@ def is_lookup_name(name: str) -> bool:
 
 
 def generic_entities(defined: set[str]) -> tuple[Entity, ...]:
-    """Entities for every route-table name not modelled in `entities.py`, in name order."""
+    """Entities for every route-table name not modelled in `entities`, in name order."""
     return tuple(
         code_table(name) if is_lookup_name(name) else config_entity(name)
         for name in ROUTE_TABLE_NAMES

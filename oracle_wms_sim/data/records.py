@@ -10,7 +10,7 @@ import sqlite3
 from decimal import Decimal
 from typing import Any
 
-from .entities import Entity
+from .model import Entity
 from .users import User
 
 

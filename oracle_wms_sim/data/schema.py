@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from .entities import ENTITIES, SQL_TYPES, Entity
+from .entities import ENTITIES
+from .model import SQL_TYPES, Entity
 
 HIDDEN = ("_fac", "_co", "_tzm", "_tzmod", "_tz")
 HIDDEN_TYPES = ("INTEGER", "INTEGER", "INTEGER", "TEXT", "TEXT")

@@ -23,8 +23,8 @@ from ..errors import ApiError
 from . import drift
 from .builders import PARENTS, builder_for
 from .catalogue import Catalogue
-from .entities import BOOLEAN, DATE, DECIMAL, INTEGER, STRING, Entity, Field
 from .generator import generate, zone_columns
+from .model import BOOLEAN, DATE, DECIMAL, INTEGER, STRING, Entity, Field
 from .schema import SCHEMA_VERSION, columns
 from .timefmt import from_store, to_store
 

@@ -31,7 +31,7 @@ def from_store(text: str) -> datetime:
 
 def render_at(text: str, minutes: int) -> str:
     """Stored UTC text -> the read shape of a date-time in a zone `minutes` east of UTC
-    (`2026-01-05T00:00:00.000000-06:00`): what `render.value_sql` builds in SQL, for values
+    (`2026-01-05T00:00:00.000000-06:00`): what `read.render.value_sql` builds in SQL, for values
     rendered in Python."""
     zone = timezone(timedelta(minutes=minutes))
     return from_store(text).astimezone(zone).isoformat(timespec="microseconds")

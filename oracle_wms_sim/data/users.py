@@ -12,8 +12,9 @@ import hmac
 import threading
 from dataclasses import dataclass, field
 
-from .builders import FACILITIES
-from .entities import ENTITIES, Entity
+from .entities import ENTITIES
+from .model import Entity
+from .reference import FACILITIES
 
 _FACILITY_IDS = {f.code: i for i, f in enumerate(FACILITIES, start=1)}
 _COMPANY_IDS = {"C1": 1, "C2": 2}

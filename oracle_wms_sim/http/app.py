@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ..errors import ApiError
-from ..read.reads import Api
 from ..responses import Response, error_response
 from .admin import Admin
+from .api import Api
 from .auth import Authenticator
 from .oauth import TOKEN_PATH, TokenEndpoint
 

@@ -9,25 +9,13 @@ requesting user's default facility.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ..data import timefmt
-from ..data.entities import (
-    BOOLEAN,
-    DATE,
-    DATETIME,
-    DECIMAL,
-    ENTITIES,
-    FOREIGN_KEY,
-    INTEGER,
-    STRING,
-    TIME,
-    Entity,
-    Field,
-)
+from ..data.entities import ENTITIES
+from ..data.model import BOOLEAN, DATETIME, INTEGER, STRING, Entity, Field
+from ..data.parsing import parse_value
 from ..errors import ApiError, bad_param
 from .paths import ORDER_LOOKUPS, TEXT_LOOKUPS, FieldPath, resolve
 
@@ -52,47 +40,6 @@ class Where:
     @property
     def sql(self) -> str:
         return " AND ".join(self.clauses) if self.clauses else "1"
-
-
-def _parse_int(value: str) -> int:
-    return int(value.strip())
-
-
-def _parse_decimal(value: str) -> float:
-    number = Decimal(value.strip())
-    if not number.is_finite():
-        raise ValueError(value)
-    return float(number)
-
-
-def _parse_bool(value: str) -> int:
-    text = value.strip().lower()
-    if text in ("true", "1", "y", "yes"):
-        return 1
-    if text in ("false", "0", "n", "no"):
-        return 0
-    raise ValueError(value)
-
-
-PARSERS: dict[str, Callable[[str], Any]] = {
-    INTEGER: _parse_int,
-    FOREIGN_KEY: _parse_int,
-    DECIMAL: _parse_decimal,
-    BOOLEAN: _parse_bool,
-    DATE: timefmt.parse_filter_date,
-    TIME: timefmt.parse_filter_time,
-    STRING: str,
-}
-
-
-def parse_value(param: str, f: Field, value: str, naive_offset: int = 0) -> Any:
-    """`naive_offset`: minutes east of UTC applied to a date-time written without an offset."""
-    try:
-        if f.type == DATETIME:
-            return timefmt.parse_filter_datetime(value, naive_offset)
-        return PARSERS[f.type](value)
-    except (ValueError, InvalidOperation, ArithmeticError) as exc:
-        raise bad_param(param, f"'{value}' is not a valid {f.type} value for {f.name}") from exc
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..data.entities import CHILD_SET, ENTITIES, Entity
+from ..data.entities import ENTITIES
+from ..data.model import CHILD_SET, Entity
 from ..errors import ApiError, bad_param
 from .filters import Where
 from .paths import raw_column, resolve, value_sql

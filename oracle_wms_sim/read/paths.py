@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 
-from ..data.entities import CHILD_SET, DATE, DATETIME, ENTITIES, FOREIGN_KEY, Entity, Field
+from ..data.entities import ENTITIES
+from ..data.model import CHILD_SET, DATE, DATETIME, FOREIGN_KEY, Entity, Field
 from ..errors import bad_param
 
 TEXT_LOOKUPS = frozenset(

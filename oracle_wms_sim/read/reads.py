@@ -1,10 +1,10 @@
-"""The entity module of lgfapi v10 for one authenticated user: (method, target) -> Response.
+"""The read side of the entity module for one authenticated user: index, describe, lists and
+single records.
 
 Implements docs/api-behaviour.md: entity index, describe, paged and sequenced lists (filters,
-ordering, `fields`, `values_list`/`distinct`), single records, `format=xml`, the standard error
-body, the per-entity read permission (403) and the user's facility/company scope. POST and PATCH
-go to `Writes` (docs/write-api.md), `stage/{entity}/` to `Stage`. Entities come from the store's
-own catalogue, which may hold fields added at run time.
+ordering, `fields`, `values_list`/`distinct`), single records with `Last-Modified` and
+`If-Modified-Since`, the per-entity read permission (403) and the user's facility/company scope.
+Entities come from the store's own catalogue, which may hold fields added at run time.
 """
 
 from __future__ import annotations
@@ -12,18 +12,16 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlencode
 
-from ..data.entities import FOREIGN_KEY, Entity
+from ..data.model import FOREIGN_KEY, Entity
 from ..data.store import Store
 from ..data.timefmt import from_store, http_date, parse_http_date
 from ..data.users import User
 from ..errors import ApiError, bad_param
-from ..responses import JSON_TYPE, Response, error_response, json_response
-from ..stage.interface import Stage
-from ..write.writes import Writes, allowed_methods
+from ..responses import JSON_TYPE, Response, json_response
 from .filters import Where, build_where
 from .paging import (
     SortKey,
@@ -36,7 +34,6 @@ from .paging import (
 from .render import record_sql
 from .required_filters import check_required
 from .values_list import values_sql
-from .xmlrender import XML_TYPE, to_xml
 
 DEFAULT_PAGE_SIZE = 125
 MAX_PAGE_SIZE = 1250
@@ -44,76 +41,13 @@ _TRUE = frozenset(("true", "1", "yes", "y"))
 
 
 @dataclass
-class Api:
-    """One simulated WMS environment's entity module."""
+class Reads:
+    """GET and HEAD under `entity/` of one simulated WMS environment (`prefix`: its API path)."""
 
     store: Store
-    environment: str
-    stage: Stage
-    writes: Writes = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.writes = Writes(self.store)
-
-    @property
-    def prefix(self) -> str:
-        return f"/{self.environment}/wms/lgfapi/v10/"
+    prefix: str
 
     def handle(
-        self,
-        method: str,
-        target: str,
-        headers: Mapping[str, str],
-        user: User,
-        body: bytes = b"",
-    ) -> Response:
-        parts = urlsplit(target)
-        params = dict(parse_qsl(parts.query, keep_blank_values=True))  # the last value wins
-        path, fmt = _format(parts.path, params.pop("format", None))
-        segments: list[str] = []
-        try:
-            if fmt not in ("json", "xml"):
-                raise bad_param("format", "must be 'json' or 'xml'")
-            if not path.startswith(self.prefix):
-                raise ApiError(404, "Not found.")
-            segments = [s for s in path[len(self.prefix) :].split("/") if s]
-            if not segments or segments[0] not in ("entity", "stage"):
-                raise ApiError(404, "Not found.")
-            if segments[0] == "stage":
-                if fmt != "json":
-                    raise bad_param("format", "the stage interface takes and answers JSON only")
-                return self.stage.handle(method, segments[1:], params, body, user)
-            origin = f"http://{headers.get('Host') or '127.0.0.1'}"
-            if method in ("POST", "PATCH"):
-                if fmt != "json":
-                    raise bad_param("format", "writes take and answer JSON only")
-                return self.writes.handle(method, segments[1:], body, origin + self.prefix, user)
-            if method not in ("GET", "HEAD"):
-                raise ApiError(
-                    405,
-                    f"Method {method} is not allowed on this resource.",
-                    headers={"Allow": allowed_methods(segments[1:])},
-                )
-            response = self._route(
-                segments[1:], params=params, origin=origin, path=path, headers=headers, user=user
-            )
-        except ApiError as exc:
-            response = error_response(exc)
-            return _as_xml(response, "error", "") if fmt == "xml" else response
-        if fmt == "xml" and response.status == 200:
-            entity = segments[1] if len(segments) > 1 else ""
-            return _as_xml(response, _xml_root(segments[1:]), entity)
-        return response
-
-    def error(self, exc: ApiError, target: str) -> Response:
-        """An error raised before routing (authentication), in the requested format."""
-        params = dict(parse_qsl(urlsplit(target).query, keep_blank_values=True))
-        _, fmt = _format(urlsplit(target).path, params.get("format"))
-        response = error_response(exc)
-        return _as_xml(response, "error", "") if fmt == "xml" else response
-
-    # ---- entity module -----------------------------------------------------------------
-    def _route(
         self,
         segments: list[str],
         *,
@@ -123,6 +57,7 @@ class Api:
         headers: Mapping[str, str],
         user: User,
     ) -> Response:
+        """`segments`: the path after `entity/`; `origin`: `http://HOST` of the request."""
         api_root = origin + self.prefix
         if not segments:
             names = self.store.catalogue.names()
@@ -346,32 +281,6 @@ class _ListQuery:
 
     def empty(self) -> ApiError:
         return ApiError(404, f"No {self.entity.name} records match the request.")
-
-
-def _format(path: str, param: str | None) -> tuple[str, str]:
-    """(path with a `.xml` suffix removed and a trailing slash, requested format)."""
-    fmt = param if param is not None else "json"
-    trimmed = path.rstrip("/")
-    if trimmed.endswith(".xml"):
-        trimmed, fmt = trimmed[:-4], "xml"
-    return trimmed + "/", fmt
-
-
-def _xml_root(segments: list[str]) -> str:
-    if not segments:
-        return "entities"
-    if len(segments) == 1:
-        return "response"
-    return "describe" if segments[1] == "describe" else segments[0]
-
-
-def _as_xml(response: Response, root: str, entity: str) -> Response:
-    if not response.body:
-        return response
-    payload = json.loads(response.body)
-    body = to_xml(root, payload, {"results": entity or "record"})
-    response.headers["Content-Type"] = XML_TYPE
-    return Response(response.status, body, response.headers)
 
 
 def _positive_int(value: str, param: str) -> int:

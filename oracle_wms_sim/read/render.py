@@ -11,16 +11,8 @@ from __future__ import annotations
 import sqlite3
 from functools import lru_cache
 
-from ..data.entities import (
-    BOOLEAN,
-    CHILD_SET,
-    DATETIME,
-    DECIMAL,
-    ENTITIES,
-    FOREIGN_KEY,
-    Entity,
-    Field,
-)
+from ..data.entities import ENTITIES
+from ..data.model import BOOLEAN, CHILD_SET, DATETIME, DECIMAL, FOREIGN_KEY, Entity, Field
 
 
 def value_sql(entity: Entity, f: Field, alias: str = "t") -> str:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..data.entities import ENTITIES, FOREIGN_KEY, Entity, Field
+from ..data.entities import ENTITIES
+from ..data.model import FOREIGN_KEY, Entity, Field
 from ..errors import ApiError, bad_param
 from .paths import resolve, value_sql
 from .render import value_sql as render_value

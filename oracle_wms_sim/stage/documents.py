@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from ..data import codes
-from ..data.entities import Entity
+from ..data.model import Entity
 from ..data.store import Store
 from ..errors import ApiError
 from ..write import updates

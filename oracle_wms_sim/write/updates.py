@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..data import codes
-from ..data.entities import Entity
+from ..data.model import Entity
 from ..data.records import fetch
 from ..data.store import Store
 from ..data.users import User

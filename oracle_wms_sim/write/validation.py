@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ..data.entities import BOOLEAN, DATE, DATETIME, DECIMAL, INTEGER, STRING, TIME, Field
+from ..data.model import BOOLEAN, DATE, DATETIME, DECIMAL, INTEGER, STRING, TIME, Field
 from ..data.timefmt import parse_filter_datetime, parse_filter_time
 from ..errors import ApiError
 
