@@ -12,8 +12,8 @@ import sys
 import threading
 from types import FrameType
 
-from .faults import Fault
-from .server import Simulator
+from .chaos.faults import Fault
+from .http.simulator import Simulator
 
 
 def _parser() -> argparse.ArgumentParser:

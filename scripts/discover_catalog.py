@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from oracle_wms_sim.server import Simulator
+from oracle_wms_sim import Simulator
 
 ROOT = Path(__file__).resolve().parent.parent
 TAP = str(Path(sys.executable).parent / "tap-oracle-wms")

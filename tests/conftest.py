@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 
-from oracle_wms_sim.server import Simulator
+from oracle_wms_sim import Simulator
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 import yaml
 
-from oracle_wms_sim.server import Simulator
+from oracle_wms_sim import Simulator
 from tests.conftest import PG, ROOT, all_records, api_get, meltano, pg_rows, result_count
 
 SELECTED = [

@@ -19,8 +19,8 @@ import pytest
 import requests
 
 from oracle_wms_sim import Simulator
-from oracle_wms_sim.entities import ENTITIES
-from oracle_wms_sim.render import value_sql
+from oracle_wms_sim.data.entities import ENTITIES
+from oracle_wms_sim.read.render import value_sql
 from tests.conftest import iter_pages
 
 AUTH = ("demo", "demo")

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from oracle_wms_sim import Simulator
-from oracle_wms_sim.entities import ENTITIES
+from oracle_wms_sim.data.entities import ENTITIES
 from tests.test_simulator import assert_error
 
 AUTH = ("demo", "demo")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from oracle_wms_sim.server import Simulator
+from oracle_wms_sim import Simulator
 from tests.conftest import (
     api_get,
     discover_catalog,

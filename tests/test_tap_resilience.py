@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from oracle_wms_sim.server import Simulator
+from oracle_wms_sim import Simulator
 from tests.conftest import (
     BIN,
     ROOT,

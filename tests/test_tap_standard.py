@@ -9,7 +9,7 @@ import atexit
 
 from singer_sdk.testing import get_tap_test_class
 
-from oracle_wms_sim.server import Simulator
+from oracle_wms_sim import Simulator
 from tap_oracle_wms.tap import TapOracleWMS
 
 _SIM = Simulator(seed=11, scale=1)

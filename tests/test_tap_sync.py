@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from oracle_wms_sim.server import Simulator
+from oracle_wms_sim import Simulator
 from tests.conftest import (
     ROOT,
     all_records,

@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from oracle_wms_sim.server import Simulator
+from oracle_wms_sim import Simulator
 from tests.conftest import BIN, all_records
 
 ADJUSTMENT_SCHEMA = {

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from singer_sdk.testing import get_target_test_class
 
-from oracle_wms_sim.server import Simulator
+from oracle_wms_sim import Simulator
 from target_oracle_wms.target import TargetOracleWMS
 
 _SIM = Simulator(seed=13, scale=1)

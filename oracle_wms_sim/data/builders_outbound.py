@@ -1,0 +1,101 @@
+"""Row factories of the outbound side: orders and their lines, outbound LPNs, allocations."""
+
+from __future__ import annotations
+
+from random import Random
+
+from .builder_base import (
+    CITIES,
+    COUNTRIES,
+    Picker,
+    Row,
+    date_between,
+    maybe,
+    must,
+    pick_code,
+    pick_facility,
+    qty,
+)
+
+_FIRST = ("Ana", "Ben", "Chen", "Dana", "Eli", "Femi", "Gus", "Hana", "Ivo", "Jules")
+_LAST = ("Smith", "Garcia", "Nguyen", "Okafor", "Jansen", "Muller", "Rossi", "Kim")
+
+
+def order_hdr(p: Picker, rng: Random, ident: int, parent: int | None, mod_ts: str) -> Row:
+    fac, co = pick_facility(p, rng)
+    return {
+        "company_id": co,
+        "facility_id": fac,
+        "order_nbr": f"ORD{ident:07d}",
+        "order_type_id": pick_code("order_type", rng),
+        "status_id": pick_code("order_status", rng),
+        "priority": rng.choice((10, 50, 50, 50, 90)),
+        "ord_date": date_between(rng, -100, -1),
+        "req_ship_date": maybe(rng, 0.9, date_between(rng, -60, 20)),
+        "cust_name": f"{rng.choice(_FIRST)} {rng.choice(_LAST)}",
+        "cust_city": rng.choice(CITIES),
+        "cust_country": rng.choice(COUNTRIES),
+        "total_orig_ord_qty": qty(rng, 1, 400),
+        "externally_planned_load_flg": rng.random() < 0.1,
+        "cust_field_1": maybe(rng, 0.4, rng.choice(("WEB", "EDI", "PHONE", "STORE"))),
+        "cust_field_2": maybe(rng, 0.1, f"PROMO{rng.randint(1, 20)}"),
+        "_fac": fac,
+        "_co": co,
+    }
+
+
+def order_dtl(p: Picker, rng: Random, ident: int, parent: int | None, mod_ts: str) -> Row:
+    order = parent or must(p.pick("order_hdr", rng), "order")
+    fac, co = int(p.attr("order_hdr", order, "_fac")), int(p.attr("order_hdr", order, "_co"))
+    ordered = qty(rng, 1, 100)
+    return {
+        "order_id": order,
+        "seq_nbr": p.next_seq("order_dtl", order),
+        "item_id": p.pick("item", rng, co=co) or must(p.pick("item", rng), "item"),
+        "ord_qty": ordered,
+        "orig_ord_qty": ordered,
+        "alloc_qty": float(rng.randint(0, int(ordered))),
+        "unit_sale_price": round(rng.uniform(1.0, 500.0), 2),
+        "status_id": int(p.attr("order_hdr", order, "status_id")),
+        "cust_field_1": None,
+        "_fac": fac,
+        "_co": co,
+    }
+
+
+def oblpn(p: Picker, rng: Random, ident: int, parent: int | None, mod_ts: str) -> Row:
+    fac, co = pick_facility(p, rng)
+    status = rng.choice((50, 60, 60, 70, 80))
+    return {
+        "company_id": co,
+        "facility_id": fac,
+        "container_nbr": f"OB{ident:08d}",
+        "status_id": status,
+        "order_id": p.pick("order_hdr", rng, fac=fac) or must(p.pick("order_hdr", rng), "order"),
+        "location_id": p.pick("location", rng, fac=fac) if status < 80 else None,
+        "weight": round(rng.uniform(0.5, 60.0), 3),
+        "volume": round(rng.uniform(0.005, 0.5), 3),
+        "tracking_nbr": f"1Z{rng.randrange(10**15, 10**16)}" if status == 80 else None,
+        "cust_field_1": None,
+        "_fac": fac,
+        "_co": co,
+    }
+
+
+def allocation(p: Picker, rng: Random, ident: int, parent: int | None, mod_ts: str) -> Row:
+    fac, co = pick_facility(p, rng)
+    line = p.pick("order_dtl", rng, fac=fac) or must(p.pick("order_dtl", rng), "order line")
+    allocated = qty(rng, 1, 50)
+    status = pick_code("allocation_status", rng)
+    return {
+        "facility_id": fac,
+        "order_dtl_id": line,
+        "item_id": int(p.attr("order_dtl", line, "item_id")),
+        "from_location_id": must(p.pick("location", rng, fac=fac), "location"),
+        "to_container_id": p.pick("oblpn", rng, fac=fac) if rng.random() < 0.6 else None,
+        "alloc_qty": allocated,
+        "packed_qty": allocated if status == 91 else 0.0,
+        "status_id": status,
+        "_fac": fac,
+        "_co": co,
+    }

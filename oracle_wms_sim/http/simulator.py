@@ -1,0 +1,320 @@
+"""`Simulator`, the one entry point shared by the CLI and the tests.
+
+It assembles one simulated environment (the store, users and tokens, faults, the request log,
+the `/_sim/` control surface, the stage worker), serves it over HTTP (`server`), and offers the
+Python API tests use: WMS activity, schema drift, what the warehouse holds, users, faults.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from decimal import Decimal
+from http.server import ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+from ..chaos.faults import Fault, Faults
+from ..data.drift import AddedField
+from ..data.store import Store, prepare
+from ..data.users import User, Users
+from ..read import queries
+from ..read.filters import build_where
+from ..stage.interface import Stage
+from .admin import Admin
+from .api import Api
+from .app import ADMIN_PREFIX, App
+from .auth import Authenticator
+from .oauth import TOKEN_PATH, TokenEndpoint, Tokens
+from .requestlog import RequestLog
+from .server import make_server
+
+
+class Simulator:
+    """A running simulator: `with Simulator(seed=42) as sim: requests.get(sim.base_url + ...)`.
+
+    `db_path=None` generates into a temporary file that is deleted on exit; an existing complete
+    DB at `db_path` is reused as is. `stage_delay`: seconds between receiving an asynchronous
+    stage message and processing it (docs/write-api.md, "Stage interface").
+    """
+
+    def __init__(
+        self,
+        seed: int = 42,
+        scale: int = 1,
+        db_path: str | os.PathLike[str] | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        environment: str = "demo",
+        username: str = "demo",
+        password: str = "demo",  # noqa: S107 - the documented demo user
+        log_requests: bool = False,
+        oauth_client_id: str = "demo-client",
+        oauth_client_secret: str = "demo-secret",  # noqa: S107 - the documented demo client
+        token_lifetime: float = 3600,
+        faults: list[Fault] | None = None,
+        stage_delay: float = 0.2,
+    ) -> None:
+        self.seed = seed
+        self.scale = scale
+        self.host = host
+        self.port = port
+        self.environment = environment
+        self.username = username
+        self.password = password
+        self.log_requests = log_requests
+        self.oauth_client_id = oauth_client_id
+        self.oauth_client_secret = oauth_client_secret
+        self._tmpdir: str | None = None
+        if db_path is None:
+            self._tmpdir = tempfile.mkdtemp(prefix="oracle-wms-sim-")
+            db_path = os.path.join(self._tmpdir, "wms.sqlite")
+        self.db_path = os.fspath(db_path)
+        self.meta: dict[str, str] = {}
+        self.store = Store(self.db_path, seed)
+        self.users = Users()
+        self.users.add(User(username, password))
+        self.tokens = Tokens(lifetime=token_lifetime)
+        self.faults = Faults(seed)
+        for fault in faults or ():
+            self.faults.add(fault)
+        self.log = RequestLog()
+        self.admin = Admin(self.store, self.users, self.tokens, self.faults, self.log)
+        self.stage = Stage(self.store, delay=stage_delay)
+        self._stopping = threading.Event()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ---- lifecycle ---------------------------------------------------------------------
+    def start(self) -> Simulator:
+        self.meta = prepare(self.db_path, self.seed, self.scale)
+        self.store.load_catalogue()
+        app = App(
+            Api(self.store, self.environment, self.stage),
+            self.admin,
+            Authenticator(self.users, self.tokens),
+            TokenEndpoint(
+                self.users,
+                self.tokens,
+                self.oauth_client_id,
+                self.oauth_client_secret,
+                self.username,
+            ),
+        )
+        server = make_server(
+            self.host,
+            self.port,
+            app=app,
+            faults=self.faults,
+            log=self.log,
+            stopping=self._stopping,
+            log_requests=self.log_requests,
+        )
+        self._server = server
+        self.port = server.server_address[1]
+        self.stage.start()  # after the bind: a failed start leaves no worker behind
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.admin.stop_churn()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        self.stage.stop()
+        self.store.close()
+        if self._tmpdir is not None:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """`http://HOST:PORT/{environment}`, what a client configures (no trailing slash)."""
+        return f"http://{self.host}:{self.port}/{self.environment}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/wms/lgfapi/v10/"
+
+    @property
+    def token_url(self) -> str:
+        """The IDCS-style token endpoint, outside the environment prefix."""
+        return f"http://{self.host}:{self.port}{TOKEN_PATH}"
+
+    @property
+    def admin_url(self) -> str:
+        return f"http://{self.host}:{self.port}{ADMIN_PREFIX}"
+
+    # ---- WMS activity ------------------------------------------------------------------
+    def update_records(self, entity: str, count: int, same_mod_ts: bool = True) -> list[int]:
+        return self.store.update_records(entity, count, same_mod_ts)
+
+    def insert_records(self, entity: str, count: int, same_mod_ts: bool = True) -> list[int]:
+        return self.store.insert_records(entity, count, same_mod_ts)
+
+    def delete_records(self, entity: str, count: int) -> list[int]:
+        return self.store.delete_records(entity, count)
+
+    def start_churn(
+        self,
+        entity: str,
+        per_second: float,
+        *,
+        updates: bool = True,
+        inserts: bool = True,
+        deletes: bool = False,
+        same_mod_ts: bool = True,
+    ) -> None:
+        self.admin.start_churn(
+            entity,
+            per_second,
+            updates=updates,
+            inserts=inserts,
+            deletes=deletes,
+            same_mod_ts=same_mod_ts,
+        )
+
+    def stop_churn(self) -> dict[str, list[int]]:
+        """Stop the background churn; the ids it updated, inserted and deleted."""
+        return self.admin.stop_churn()
+
+    def result_count(self, entity: str, **filters: str) -> int:
+        """Records matching the filters (same parsing as the API, as the default user)."""
+        user = self.users.get(self.username)
+        offset = user.naive_offset if user is not None else 0
+        catalogue = self.store.catalogue.entities
+        filters_text = {k: str(v) for k, v in filters.items()}
+        where = build_where(self.store.entity(entity), filters_text, offset, catalogue)
+        return self.store.count(entity, where.sql, where.params)
+
+    def add_field(
+        self,
+        entity: str,
+        name: str,
+        kind: str = "string",
+        max_length: int | None = 50,
+        default: str | None = None,
+    ) -> None:
+        """Schema drift: from now on `describe` lists the field and every record carries it
+        (`default`, else a value derived from the id). This simulator only; kept in its DB."""
+        self.store.add_field(AddedField(entity, name, kind, max_length, default))
+
+    # ---- what the warehouse holds (for tests of writers) -------------------------------
+    def inventory_qty(
+        self, facility_code: str, location_barcode: str, item_code: str
+    ) -> Decimal | None:
+        """Sum of `curr_qty` of the item's inventory in the location; None when there is none."""
+        return queries.inventory_qty(
+            self.store.reader(), facility_code, location_barcode, item_code
+        )
+
+    def history_with_ref(self, transaction_ref_nbr_prefix: str) -> list[dict[str, Any]]:
+        """inventory_history rows whose `transaction_ref_nbr` starts with the prefix, by id:
+        `adj_qty`/`orig_qty` as Decimal, `create_ts` as an aware UTC datetime, and
+        `id`, `facility_code`, `history_activity` (code), `status_id`, `item_code`,
+        `container_nbr`, `group_nbr`, `reason_code`, `transaction_ref_nbr`, `create_user`."""
+        return queries.history_with_ref(self.store.reader(), transaction_ref_nbr_prefix)
+
+    def active_location_with_inventory(
+        self, facility_code: str, *, nth: int = 0
+    ) -> tuple[str, str, Decimal]:
+        """(location_barcode, item_code, qty): an active location holding exactly one loose,
+        batch-less inventory row of the item (lowest inventory id; `nth` skips)."""
+        return queries.active_location_with_inventory(self.store.reader(), facility_code, nth)
+
+    def reserve_location(self, facility_code: str, *, nth: int = 0) -> str:
+        """The barcode of a location that is not active (adjustments there are refused)."""
+        return queries.reserve_location(self.store.reader(), facility_code, nth)
+
+    def order_with_lines(
+        self, facility_code: str, status: str = "open", *, nth: int = 0
+    ) -> tuple[str, list[int]]:
+        """(order_nbr, [seq_nbr, ...]) of an order with lines, `open` (neither Shipped nor
+        Cancelled: PATCH allowed) or `shipped` (PATCH refused)."""
+        return queries.order_with_lines(self.store.reader(), facility_code, status, nth)
+
+    def oblpn_numbers(self, facility_code: str, shipped: bool, count: int) -> list[str]:
+        """`count` LPN numbers (container_nbr) already Shipped, or still shippable."""
+        return queries.oblpn_numbers(self.store.reader(), facility_code, shipped, count)
+
+    # ---- users and OAuth ---------------------------------------------------------------
+    def add_user(
+        self,
+        username: str,
+        password: str,
+        *,
+        facilities: list[str] | None = None,
+        companies: list[str] | None = None,
+        readable_entities: list[str] | None = None,
+        default_facility: str | None = None,
+        writable: bool = True,
+    ) -> None:
+        """A WMS user scoped to facility/company codes (None: all), with read access to
+        `readable_entities` only (None: all); `writable=False` gets 403 on POST and PATCH."""
+        self.admin.add_user(
+            User(
+                username,
+                password,
+                tuple(facilities) if facilities is not None else None,
+                tuple(companies) if companies is not None else None,
+                frozenset(readable_entities) if readable_entities is not None else None,
+                default_facility,
+                writable,
+            )
+        )
+
+    def set_token_lifetime(self, seconds: float) -> None:
+        """Lifetime of tokens issued from now on (already issued ones keep theirs)."""
+        self.tokens.lifetime = float(seconds)
+
+    def expire_tokens(self) -> None:
+        """Every issued token becomes invalid now."""
+        self.tokens.expire_all()
+
+    # ---- faults and the request log --------------------------------------------------
+    def add_fault(
+        self,
+        kind: str,
+        *,
+        rate: float | None = None,
+        next: int | None = None,
+        path_contains: str | None = None,
+        retry_after: float | None = None,
+        latency_ms: float = 0,
+        jitter_ms: float = 0,
+        stall_s: float = 0,
+    ) -> None:
+        self.faults.add(
+            Fault(kind, rate, next, path_contains, retry_after, latency_ms, jitter_ms, stall_s)
+        )
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
+    def request_log(self) -> list[dict[str, Any]]:
+        return self.log.entries()
+
+    def clear_request_log(self) -> None:
+        self.log.clear()

@@ -1,0 +1,314 @@
+"""The read side of the entity module for one authenticated user: index, describe, lists and
+single records.
+
+Implements docs/api-behaviour.md: entity index, describe, paged and sequenced lists (filters,
+ordering, `fields`, `values_list`/`distinct`), single records with `Last-Modified` and
+`If-Modified-Since`, the per-entity read permission (403) and the user's facility/company scope.
+Entities come from the store's own catalogue, which may hold fields added at run time.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from ..data.model import FOREIGN_KEY, Entity
+from ..data.store import Store
+from ..data.timefmt import from_store, http_date, parse_http_date
+from ..data.users import User
+from ..errors import ApiError, bad_param
+from ..responses import JSON_TYPE, Response, json_response
+from .filters import Where, build_where
+from .paging import (
+    SortKey,
+    decode_cursor,
+    encode_cursor,
+    keyset_condition,
+    order_by,
+    parse_ordering,
+)
+from .render import record_sql
+from .required_filters import check_required
+from .values_list import values_sql
+
+DEFAULT_PAGE_SIZE = 125
+MAX_PAGE_SIZE = 1250
+_TRUE = frozenset(("true", "1", "yes", "y"))
+
+
+@dataclass
+class Reads:
+    """GET and HEAD under `entity/` of one simulated WMS environment (`prefix`: its API path)."""
+
+    store: Store
+    prefix: str
+
+    def handle(
+        self,
+        segments: list[str],
+        *,
+        params: dict[str, str],
+        origin: str,
+        path: str,
+        headers: Mapping[str, str],
+        user: User,
+    ) -> Response:
+        """`segments`: the path after `entity/`; `origin`: `http://HOST` of the request."""
+        api_root = origin + self.prefix
+        if not segments:
+            names = self.store.catalogue.names()
+            return json_response({n: f"{api_root}entity/{n}/" for n in names})
+        entity = self.store.catalogue.get(segments[0])
+        if entity is None:
+            raise ApiError(404, f"Entity '{segments[0]}' does not exist.")
+        if not user.can_read(entity.name):
+            raise ApiError(
+                403, f"User '{user.username}' has no read access to entity '{entity.name}'."
+            )
+        if len(segments) == 1:
+            return self._list(entity, params, origin, path, user)
+        if len(segments) == 2 and segments[1] == "describe":
+            return json_response(describe(entity))
+        if len(segments) == 2:
+            return self._single(
+                entity, segments[1], params=params, api_root=api_root, headers=headers, user=user
+            )
+        raise ApiError(404, "Not found.")
+
+    def _fields(self, entity: Entity, value: str | None) -> tuple[str, ...]:
+        if value is None:
+            return tuple(f.name for f in entity.fields)
+        wanted = {n.strip() for n in value.split(",") if n.strip()}
+        unknown = sorted(wanted - set(entity.by_name))
+        if unknown:
+            raise bad_param("fields", f"unknown field '{unknown[0]}' on {entity.name}")
+        if not wanted:
+            raise bad_param("fields", "no field named")
+        return tuple(f.name for f in entity.fields if f.name in wanted)
+
+    def _single(
+        self,
+        entity: Entity,
+        raw_id: str,
+        *,
+        params: dict[str, str],
+        api_root: str,
+        headers: Mapping[str, str],
+        user: User,
+    ) -> Response:
+        names = self._fields(entity, params.pop("fields", None))
+        if params:
+            bad = next(iter(params))
+            raise bad_param(bad, "only 'fields' and 'format' apply to a single record")
+        try:
+            ident = int(raw_id)
+        except ValueError:
+            raise ApiError(404, f"No {entity.name} record with id '{raw_id}'.") from None
+        extra = ", t.mod_ts" if entity.tracks_changes else ""
+        scope = user.scope_sql(entity)
+        limit = f" AND ({scope})" if scope else ""
+        sql = (
+            f"SELECT {record_sql(entity, names)}{extra} FROM {entity.name} t "
+            f"WHERE t.id = :id{limit}"
+        )
+        row = self.store.reader().execute(sql, {"id": ident, "api": api_root}).fetchone()
+        if row is None:
+            raise ApiError(404, f"No {entity.name} record with id {ident}.")
+        out = Response(200, row[0].encode(), {"Content-Type": JSON_TYPE})
+        if entity.tracks_changes:
+            out.headers["Last-Modified"] = http_date(row[1])
+            since = headers.get("If-Modified-Since")
+            if since is not None:
+                try:
+                    limit_at = parse_http_date(since)
+                except ValueError:
+                    raise bad_param("If-Modified-Since", "not an HTTP date") from None
+                if from_store(row[1]).replace(microsecond=0) <= limit_at:
+                    return Response(304, b"", {"Last-Modified": out.headers["Last-Modified"]})
+        return out
+
+    def _list(
+        self, entity: Entity, params: dict[str, str], origin: str, path: str, user: User
+    ) -> Response:
+        original = dict(params)
+        mode = params.pop("page_mode", "paged")
+        if mode not in ("paged", "sequenced"):
+            raise bad_param("page_mode", "must be 'paged' or 'sequenced'")
+        size = _positive_int(params.pop("page_size", str(DEFAULT_PAGE_SIZE)), "page_size")
+        if size > MAX_PAGE_SIZE:
+            raise bad_param("page_size", f"must be at most {MAX_PAGE_SIZE}")
+        catalogue = self.store.catalogue.entities
+        keys = parse_ordering(entity, params.pop("ordering", None), catalogue)
+        fields_text = params.pop("fields", None)
+        spec = params.pop("values_list", None)
+        distinct_text = params.pop("distinct", None)
+        page_text = params.pop("page", None)
+        cursor_text = params.pop("cursor", None)
+        if spec is not None:
+            record = values_sql(entity, spec, catalogue)
+        else:
+            record = record_sql(entity, self._fields(entity, fields_text))
+        # Oracle ignores `distinct` where it does not apply (no values_list; sequenced mode).
+        distinct = spec is not None and mode == "paged" and (distinct_text or "").lower() in _TRUE
+        check_required(entity.name, list(params))
+        where = build_where(entity, params, user.naive_offset, catalogue)
+        scope = user.scope_sql(entity)
+        if scope:
+            where.clauses.append(f"({scope})")
+        where.params["api"] = origin + self.prefix
+        query = _ListQuery(entity, keys, record, where, size, original, origin + path, distinct)
+        if mode == "sequenced":
+            head, rows = self._sequenced(query, cursor_text)
+        else:
+            page = _positive_int(page_text, "page") if page_text is not None else 1
+            head, rows = self._paged(query, page)
+        body = head[:-1] + ', "results": [' + ",".join(r[0] for r in rows) + "]}"
+        return Response(200, body.encode(), {"Content-Type": JSON_TYPE})
+
+    def _sequenced(self, q: _ListQuery, cursor_text: str | None) -> tuple[str, list[Any]]:
+        if cursor_text:
+            values = decode_cursor(cursor_text, q.keys)
+            q.where.clauses.append(keyset_condition(q.where, q.keys, values))
+        q.where.params["limit"] = q.size
+        sql = f"{q.select} WHERE {q.where.sql} ORDER BY {order_by(q.keys)} LIMIT :limit"
+        rows = self.store.reader().execute(sql, q.where.params).fetchall()
+        if not rows:
+            raise q.empty()
+        next_page = None
+        if len(rows) == q.size:
+            link = {k: v for k, v in q.original.items() if k != "page"}
+            link["cursor"] = encode_cursor(tuple(rows[-1][1:]))
+            next_page = f"{q.base}?{urlencode(link)}"
+        return json.dumps({"next_page": next_page, "previous_page": None}), rows
+
+    def _paged(self, q: _ListQuery, page: int) -> tuple[str, list[Any]]:
+        conn = self.store.reader()
+        shape = q.record if q.distinct else ""
+        count_key = (self.store.version, q.entity.name, q.where.sql, shape, _freeze(q.where.params))
+        # Page N's last sort key lets page N+1 seek instead of skipping an OFFSET (same data
+        # version only), so walking a large table page by page stays linear.
+        walk_key = (*count_key, order_by(q.keys), q.size)
+        previous = None if q.distinct else self.store.recall_boundary((*walk_key, page - 1))
+        conn.execute("BEGIN")  # count and page from one snapshot
+        try:
+            total = self.store.cached_count(count_key)
+            if total is None:
+                total = int(conn.execute(q.count_sql, q.where.params).fetchone()[0])
+                self.store.remember_count(count_key, total)
+            pages = math.ceil(total / q.size)
+            if total == 0 or page > pages:
+                raise q.empty()
+            if previous is not None:
+                q.where.clauses.append(keyset_condition(q.where, q.keys, previous))
+                q.where.params.update(limit=q.size, offset=0)
+            else:
+                q.where.params.update(limit=q.size, offset=(page - 1) * q.size)
+            rows = conn.execute(q.page_sql, q.where.params).fetchall()
+        finally:
+            conn.execute("COMMIT")
+        if not q.distinct and rows:
+            self.store.remember_boundary((*walk_key, page), list(rows[-1][1:]))
+        kept = {k: v for k, v in q.original.items() if k != "cursor"}
+
+        def link(number: int) -> str:
+            return f"{q.base}?{urlencode({**kept, 'page': str(number)})}"
+
+        head = {
+            "result_count": total,
+            "page_count": pages,
+            "page_nbr": page,
+            "next_page": link(page + 1) if page < pages else None,
+            "previous_page": link(page - 1) if page > 1 else None,
+        }
+        return json.dumps(head), rows
+
+
+@dataclass
+class _ListQuery:
+    """A validated list request: what to select, how to order, and how to link pages."""
+
+    entity: Entity
+    keys: list[SortKey]
+    record: str
+    where: Where
+    size: int
+    original: dict[str, str]
+    base: str
+    distinct: bool = False
+
+    @property
+    def select(self) -> str:
+        keys = ", ".join(k.expr for k in self.keys)
+        return f"SELECT {self.record}, {keys} FROM {self.entity.name} t"
+
+    @property
+    def _distinct_rows(self) -> str:
+        """Distinct values with their sort keys (`id`, which would defeat DISTINCT, dropped)."""
+        sorts = "".join(f", {k.expr} AS s{i}" for i, k in enumerate(self._sort_keys))
+        return (
+            f"SELECT DISTINCT {self.record} AS v{sorts} FROM {self.entity.name} t "
+            f"WHERE {self.where.sql}"
+        )
+
+    @property
+    def _sort_keys(self) -> list[SortKey]:
+        return [k for k in self.keys if k.column != "id"]
+
+    @property
+    def count_sql(self) -> str:
+        if self.distinct:
+            return f"SELECT count(*) FROM ({self._distinct_rows})"
+        return f"SELECT count(*) FROM {self.entity.name} t WHERE {self.where.sql}"
+
+    @property
+    def page_sql(self) -> str:
+        if self.distinct:
+            order = "".join(
+                f"s{i}{' DESC' if k.descending else ''}, " for i, k in enumerate(self._sort_keys)
+            )
+            return (
+                f"SELECT v FROM ({self._distinct_rows}) ORDER BY {order}v "
+                "LIMIT :limit OFFSET :offset"
+            )
+        return (
+            f"{self.select} WHERE {self.where.sql} ORDER BY {order_by(self.keys)} "
+            "LIMIT :limit OFFSET :offset"
+        )
+
+    def empty(self) -> ApiError:
+        return ApiError(404, f"No {self.entity.name} records match the request.")
+
+
+def _positive_int(value: str, param: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise bad_param(param, f"'{value}' is not a positive integer") from None
+    if number < 1:
+        raise bad_param(param, f"'{value}' is not a positive integer")
+    return number
+
+
+def _freeze(params: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted((k, v) for k, v in params.items() if k != "api"))
+
+
+def describe(entity: Entity) -> dict[str, Any]:
+    """`parameters` (filterable fields) and per-field metadata, in response order."""
+    fields: dict[str, dict[str, Any]] = {}
+    for f in entity.fields:
+        meta: dict[str, Any] = {
+            "type": f.type,
+            "required": "Y" if f.required and f.name != "id" else "N",
+            "allow_blank": not f.required and f.type == "string",
+            "max_length": f.max_length,
+            "default": f.default,
+        }
+        if f.type == FOREIGN_KEY:
+            meta["related_entity"] = f.related
+        fields[f.name] = meta
+    return {"parameters": [f.name for f in entity.fields if f.filterable], "fields": fields}

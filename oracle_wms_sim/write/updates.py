@@ -1,0 +1,121 @@
+"""`PATCH entity/{name}/{id}/`: which fields a client may change, and when.
+
+The writable-field table and the status rules are those of docs/write-api.md. Values are checked
+against the entity's own catalogue (type, `max_length`, null), so a field added at run time with
+a custom-field name is writable like the others.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from ..data import codes
+from ..data.model import Entity
+from ..data.records import fetch
+from ..data.store import Store
+from ..data.users import User
+from ..errors import ApiError
+from .validation import FieldError, Problems, rejected, stored_value
+
+CUSTOM_FIELD = re.compile(r"^cust_(field|date|number|decimal|short_text|long_text)_\d+$")
+WRITABLE: dict[str, frozenset[str]] = {
+    "order_hdr": frozenset(("priority", "req_ship_date")),
+    "order_dtl": frozenset(("ord_qty",)),
+    "ib_shipment": frozenset(("exp_arrival_date", "ref_nbr")),
+    "ib_shipment_dtl": frozenset(("shipped_qty",)),
+    "oblpn": frozenset(("weight", "volume")),
+    "container": frozenset(("weight", "volume")),
+}
+"""Entity -> writable fields besides the custom fields every entity allows."""
+NON_NEGATIVE = frozenset((("order_dtl", "ord_qty"), ("ib_shipment_dtl", "shipped_qty")))
+
+
+@dataclass(frozen=True)
+class StatusRule:
+    """Refuse changes while the owning header is in one of `closed` statuses."""
+
+    header: str  # the entity that carries the status
+    link: str | None  # the patched entity's foreign key to it; None: the record itself
+    closed: frozenset[int]
+    status_table: str
+    noun: str
+
+
+RULES: dict[str, StatusRule] = {
+    "order_hdr": StatusRule("order_hdr", None, codes.ORDER_CLOSED, "order_status", "Order"),
+    "order_dtl": StatusRule("order_hdr", "order_id", codes.ORDER_CLOSED, "order_status", "Order"),
+    "ib_shipment": StatusRule(
+        "ib_shipment", None, codes.SHIPMENT_CLOSED, "ib_shipment_status", "Shipment"
+    ),
+    "ib_shipment_dtl": StatusRule(
+        "ib_shipment", "shipment_id", codes.SHIPMENT_CLOSED, "ib_shipment_status", "Shipment"
+    ),
+}
+
+
+def is_writable(entity: str, name: str) -> bool:
+    return name in WRITABLE.get(entity, frozenset()) or bool(CUSTOM_FIELD.match(name))
+
+
+def check_fields(entity: Entity, fields: Any, user: User) -> dict[str, Any]:
+    """The stored values of `fields`; 400 naming every unknown, read-only or invalid field."""
+    if not isinstance(fields, dict) or not fields:
+        raise rejected("'fields' must be a non-empty object.", {"fields": "required"})
+    problems: Problems = {}
+    values: dict[str, Any] = {}
+    for name, value in fields.items():
+        f = entity.by_name.get(name)
+        if f is None or not f.stored:
+            problems[name] = f"{entity.name} has no field '{name}'."
+            continue
+        if not is_writable(entity.name, name):
+            problems[name] = f"Field '{name}' of {entity.name} is not writable."
+            continue
+        try:
+            values[name] = stored_value(f, value, user.naive_offset)
+        except FieldError as exc:
+            problems[name] = str(exc)
+            continue
+        if (entity.name, name) in NON_NEGATIVE and values[name] is not None and values[name] < 0:
+            problems[name] = "must be at least 0"
+    if problems:
+        raise rejected(f"The {entity.name} update is not valid.", problems)
+    return values
+
+
+def check_status(conn: sqlite3.Connection, entity: Entity, ident: int) -> None:
+    """400 on `status_id` when the record (or its header) is closed for changes."""
+    rule = RULES.get(entity.name)
+    if rule is None:
+        return
+    header = ident
+    if rule.link is not None:
+        header = conn.execute(
+            f"SELECT {rule.link} FROM {entity.name} WHERE id = ?", (ident,)
+        ).fetchone()[0]
+    key_column = "order_nbr" if rule.header == "order_hdr" else "shipment_nbr"
+    row = conn.execute(
+        f"SELECT status_id, {key_column} FROM {rule.header} WHERE id = ?", (header,)
+    ).fetchone()
+    if row is not None and row[0] in rule.closed:
+        label = codes.code_label(rule.status_table, int(row[0]))
+        message = f"{rule.noun} {row[1]} is {label}: it can no longer be changed."
+        raise rejected(message, {"status_id": message})
+
+
+def patch(
+    store: Store, conn: sqlite3.Connection, entity: Entity, ident: int, *, fields: Any, user: User
+) -> None:
+    """Check, then write the fields and stamp `mod_ts`/`mod_user` (when the entity has them)."""
+    if fetch(conn, entity, ident, user, ("id",)) is None:
+        raise ApiError(404, f"No {entity.name} record with id {ident}.")
+    values = check_fields(entity, fields, user)
+    check_status(conn, entity, ident)
+    if entity.tracks_changes:
+        values["mod_ts"] = store.stamps(conn, entity)[0]
+        values["mod_user"] = user.username
+    assignments = ", ".join(f"{name} = ?" for name in values)
+    conn.execute(f"UPDATE {entity.name} SET {assignments} WHERE id = ?", [*values.values(), ident])
