@@ -24,8 +24,7 @@ from datetime import UTC, datetime
 
 from oracle_wms.errors import WmsError, WmsNotFoundError
 from oracle_wms.settings import count_setting
-from target_oracle_wms.lookups import Facility
-from target_oracle_wms.sinks import (
+from target_oracle_wms.base import (
     Pending,
     Reasons,
     RecordRejectedError,
@@ -35,6 +34,7 @@ from target_oracle_wms.sinks import (
     _without_metadata,
     wire_value,
 )
+from target_oracle_wms.lookups import Facility
 
 ACTIONS = ("CREATE", "UPDATE", "DELETE")
 MAX_MESSAGE = 1000

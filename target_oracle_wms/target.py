@@ -19,16 +19,16 @@ from oracle_wms.settings import (
     count_setting,
 )
 from target_oracle_wms.actions import StreamAction, action_for
-from target_oracle_wms.ledger import Ledger
-from target_oracle_wms.lookups import Lookups
-from target_oracle_wms.report import RunReport
-from target_oracle_wms.sinks import (
+from target_oracle_wms.base import (
     InventoryAdjustmentSink,
     InventoryCreateSink,
     OblpnShipSink,
     UpdateSink,
     WmsSink,
 )
+from target_oracle_wms.ledger import Ledger
+from target_oracle_wms.lookups import Lookups
+from target_oracle_wms.report import RunReport
 from target_oracle_wms.stage import StageSink
 
 SINKS: dict[str, type[WmsSink]] = {
