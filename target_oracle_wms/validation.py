@@ -25,7 +25,7 @@ How a value is read before the check (the record keeps the value as given):
   decimal field may be NaN: the WMS decides);
 - dates and times the SDK parsed into `date`/`datetime`/`time` objects: their ISO 8601 text;
 - operation codes (`text_property`): their text, as they are sent.
-`time` values are not checked, as before.
+`time` values are checked for being text, not for their format (as before).
 """
 
 from __future__ import annotations
