@@ -21,19 +21,25 @@ import time
 import typing as t
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 
 from oracle_wms.errors import WmsError, WmsNotFoundError
 from oracle_wms.settings import count_setting
-from target_oracle_wms.lookups import Facility
-from target_oracle_wms.sinks import (
+from target_oracle_wms.base import (
+    Call,
     Pending,
-    Reasons,
     RecordRejectedError,
     WmsSink,
-    _decimal,
-    _type_problem,
-    _without_metadata,
     wire_value,
+    without_metadata,
+)
+from target_oracle_wms.lookups import Facility
+from target_oracle_wms.validation import (
+    Reasons,
+    RecordSchema,
+    as_decimal,
+    quantity_property,
+    whole_number_property,
 )
 
 ACTIONS = ("CREATE", "UPDATE", "DELETE")
@@ -127,6 +133,13 @@ class StageSink(WmsSink):
     def spec(self) -> StageSpec:
         return STAGE[self.action.entity]
 
+    @cached_property
+    def line_checks(self) -> RecordSchema:
+        """A line's `seq_nbr` (a whole number above zero) and quantity (above zero)."""
+        seq = whole_number_property(0, "a whole number above zero, got {value!r}")
+        qty = quantity_property({"exclusiveMinimum": 0}, "a quantity above zero")
+        return RecordSchema({"seq_nbr": seq, self.spec.qty_field: qty})
+
     @property
     def batch_size(self) -> int:
         return count_setting(self.config, "stage_batch_size", MAX_MESSAGE, 1, MAX_MESSAGE)
@@ -134,7 +147,7 @@ class StageSink(WmsSink):
     # Validation --------------------------------------------------------------------------
 
     def prefetch(self, records: list[dict[str, t.Any]]) -> None:
-        spec, lookups = self.spec, self.wms_target.lookups
+        spec, lookups = self.spec, self.services.lookups
         items: dict[str, set[str]] = {}
         codes: dict[str, set[str]] = {}
         for record in records:
@@ -156,30 +169,26 @@ class StageSink(WmsSink):
     def _code_scope(company: str) -> dict[str, str]:
         return {"company_id__code": company} if company else {}
 
-    def validate(
-        self, record: dict[str, t.Any]
-    ) -> tuple[Reasons, tuple[str, str, dict[str, t.Any]] | None]:
+    def validate(self, record: dict[str, t.Any]) -> tuple[Reasons, Call | None]:
         spec = self.spec
         reasons: Reasons = {}
-        data = _without_metadata(record)
+        data = without_metadata(record)
         for name in sorted(set(data) - spec.record_fields):
             reasons[name] = f"not a field of the {spec.entity} stage interface"
         action = str(data.get("action_code") or "CREATE").upper()
         if action not in ACTIONS:
             reasons["action_code"] = f"one of {', '.join(ACTIONS)}, got {data['action_code']!r}"
         facility = self._facility(data, reasons)
-        header = self.wms_target.description(spec.header_entity).by_name
+        header = self.entity_schema(spec.header_entity)
+        given = {n: data.get(n) for n in sorted(spec.header_fields | {spec.key_field})}
+        given = {name: value for name, value in given.items() if value is not None}
+        problems = header.check(given)
         stage_record: dict[str, t.Any] = {"action_code": action}
-        for name in sorted(spec.header_fields | {spec.key_field}):
-            value = data.get(name)
-            if value is None:
-                continue
+        for name, value in given.items():
             if name not in header:
                 reasons[name] = f"{spec.header_entity} has no field {name} in this WMS"
-                continue
-            problem = _type_problem(header[name].kind, header[name].max_length, value)
-            if problem:
-                reasons[name] = problem
+            elif name in problems:
+                reasons[name] = problems[name]
             else:
                 stage_record[name] = wire_value(value)
         if data.get(spec.key_field) in (None, ""):
@@ -200,7 +209,7 @@ class StageSink(WmsSink):
         if code in (None, ""):
             reasons["facility_code"] = "required"
             return None
-        facility = self.wms_target.lookups.facility(str(code))
+        facility = self.services.lookups.facility(str(code))
         if facility is None:
             reasons["facility_code"] = f"no facility '{code}' in the WMS"
             return None
@@ -227,7 +236,7 @@ class StageSink(WmsSink):
                 reasons[spec.code_field] = f"required to create a {spec.entity}"
             return None
         scope = self._code_scope(str(facility.company_code) if spec.code_per_company else "")
-        found = self.wms_target.lookups.find(spec.code_entity, spec.code_key, [str(value)], scope)
+        found = self.services.lookups.find(spec.code_entity, spec.code_key, [str(value)], scope)
         if found[str(value)] is None:
             where = f" in company {facility.company_code}" if spec.code_per_company else ""
             reasons[spec.code_field] = f"no {spec.code_entity} '{value}'{where}"
@@ -246,9 +255,9 @@ class StageSink(WmsSink):
             reasons["lines"] = f"a {spec.entity} is created with at least one line"
         if action == "DELETE" and lines:
             reasons["lines"] = "a DELETE takes no lines"
-        described = self.wms_target.description(spec.line_entity).by_name
+        described = self.entity_schema(spec.line_entity)
         allowed = spec.line_fields | {"seq_nbr", "item_code", spec.qty_field}
-        seen: set[int] = set()
+        seen: set[object] = set()
         staged: list[dict[str, t.Any]] = []
         for index, line in enumerate(lines):
             where = f"lines[{index}]"
@@ -257,36 +266,30 @@ class StageSink(WmsSink):
                 continue
             for name in sorted(set(line) - allowed):
                 reasons[f"{where}.{name}"] = f"not a field of a {spec.line_entity} line"
-            seq = line.get("seq_nbr")
-            if isinstance(seq, bool) or not isinstance(seq, int) or seq <= 0:
-                reasons[f"{where}.seq_nbr"] = f"a whole number above zero, got {seq!r}"
-            elif seq in seen:
-                reasons[f"{where}.seq_nbr"] = f"line {seq} appears twice"
-            else:
+            seq, qty = line.get("seq_nbr"), line.get(spec.qty_field)
+            given = {"seq_nbr": seq} if qty is None else {"seq_nbr": seq, spec.qty_field: qty}
+            problems = self.line_checks.check(given, f"{where}.")
+            if f"{where}.seq_nbr" not in problems:  # a whole number
+                if seq in seen:
+                    problems[f"{where}.seq_nbr"] = f"line {seq} appears twice"
                 seen.add(seq)
+            if qty is None and action == "CREATE":
+                problems[f"{where}.{spec.qty_field}"] = "required"
+            reasons.update(problems)
             staged_line: dict[str, t.Any] = {"seq_nbr": seq}
-            qty = line.get(spec.qty_field)
-            if qty is None:
-                if action == "CREATE":
-                    reasons[f"{where}.{spec.qty_field}"] = "required"
-            else:
-                number = _decimal(qty, f"{where}.{spec.qty_field}", reasons)
-                if number is not None and number <= 0:
-                    reasons[f"{where}.{spec.qty_field}"] = "a quantity above zero"
-                staged_line[spec.qty_field] = str(number)
+            if qty is not None:
+                staged_line[spec.qty_field] = str(as_decimal(qty))
             item_code = self._line_item(line, where, facility, action, reasons)
             if item_code is not None:
                 staged_line["item_code"] = item_code
-            for name in sorted(spec.line_fields & set(line)):
-                value = line[name]
-                field = described.get(name)
-                problem = (
-                    _type_problem(field.kind, field.max_length, value)
-                    if field
-                    else f"{spec.line_entity} has no field {name} in this WMS"
-                )
-                if problem:
-                    reasons[f"{where}.{name}"] = problem
+            extra = {name: line[name] for name in sorted(spec.line_fields & set(line))}
+            problems = described.check(extra, f"{where}.")
+            for name, value in extra.items():
+                key = f"{where}.{name}"
+                if name not in described:
+                    reasons[key] = f"{spec.line_entity} has no field {name} in this WMS"
+                elif key in problems:
+                    reasons[key] = problems[key]
                 elif value is not None:
                     staged_line[name] = wire_value(value)
             staged.append(staged_line)
@@ -309,7 +312,7 @@ class StageSink(WmsSink):
         if facility is None:
             return None
         scope = {"company_id__code": facility.company_code}
-        if self.wms_target.lookups.find("item", "code", [str(code)], scope)[str(code)] is None:
+        if self.services.lookups.find("item", "code", [str(code)], scope)[str(code)] is None:
             reasons[f"{where}.item_code"] = f"no item '{code}' in company {facility.company_code}"
             return None
         return str(code)
@@ -329,7 +332,7 @@ class StageSink(WmsSink):
         proven: set[str] = set()
         for facility, items in by_facility.items():
             keys = {str(item.call[2][spec.key_field]) for item in items}
-            found = self.wms_target.lookups.find(
+            found = self.services.lookups.find(
                 spec.header_entity,
                 spec.key_field,
                 keys,
@@ -405,7 +408,7 @@ class StageSink(WmsSink):
         return f"singer-{digest.hexdigest()[:40]}"
 
     def _message(self, messageid: str, chunk: list[Pending]) -> dict[str, t.Any]:
-        facility = self.wms_target.lookups.facility(str(chunk[0].record["facility_code"]))
+        facility = self.services.lookups.facility(str(chunk[0].record["facility_code"]))
         assert facility is not None  # validated
         return {
             "async_flg": True,
@@ -431,7 +434,7 @@ class StageSink(WmsSink):
 
     def _result(self, messageid: str) -> dict[str, t.Any]:
         path = f"stage/{self.spec.entity}/"
-        response = self.wms_target.wms.get(path, {"messageid": messageid}, self.spec.entity)
+        response = self.services.wms.get(path, {"messageid": messageid}, self.spec.entity)
         result: dict[str, t.Any] = response.json()
         return result
 

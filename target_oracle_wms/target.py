@@ -19,17 +19,14 @@ from oracle_wms.settings import (
     count_setting,
 )
 from target_oracle_wms.actions import StreamAction, action_for
+from target_oracle_wms.adjustments import InventoryAdjustmentSink, InventoryCreateSink
+from target_oracle_wms.base import WmsSink, WriteServices
 from target_oracle_wms.ledger import Ledger
 from target_oracle_wms.lookups import Lookups
 from target_oracle_wms.report import RunReport
-from target_oracle_wms.sinks import (
-    InventoryAdjustmentSink,
-    InventoryCreateSink,
-    OblpnShipSink,
-    UpdateSink,
-    WmsSink,
-)
+from target_oracle_wms.shipping import OblpnShipSink
 from target_oracle_wms.stage import StageSink
+from target_oracle_wms.updates import UpdateSink
 
 SINKS: dict[str, type[WmsSink]] = {
     "inventory_adjustment": InventoryAdjustmentSink,
@@ -49,8 +46,11 @@ class RecordsRejectedError(WmsError):
     """The run ended with rejected records and `allow_failures` is off."""
 
 
-class TargetOracleWMS(Target):
-    """Writes inventory adjustments, order, ASN and LPN updates into Oracle WMS Cloud."""
+class TargetOracleWMS(Target, WriteServices):
+    """Writes inventory adjustments, order, ASN and LPN updates into Oracle WMS Cloud.
+
+    As `WriteServices` it gives its sinks the run's client, lookups, ledger and report, each
+    made on first use."""
 
     name = "target-oracle-wms"
 
@@ -167,6 +167,7 @@ class TargetOracleWMS(Target):
             )
 
     def _process_schema_message(self, message_dict: dict[str, t.Any]) -> None:
+        """SDK: registers the stream, makes its sink. Ours first fails fast on a bad setting."""
         _ = self.settings, self.max_parallel_writes  # fail fast, naming the setting
         _ = self.action_for(str(message_dict.get("stream")))
         super()._process_schema_message(message_dict)

@@ -1,0 +1,240 @@
+"""Inventory writes made exactly once through `transaction_ref_nbr` (docs/write-api.md):
+adjustments (`POST entity/location/{id}/update_active_inventory/`) and new inventory
+(`POST entity/inventory/`).
+
+Each record's reference is its `transaction_ref_nbr` (or `singer`) plus a hash of the stream and
+the record's identity; inventory history keeps it, so before a write and before each retry of a
+write whose answer was lost the sink asks history whether the reference is already there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import typing as t
+
+from target_oracle_wms.base import Call, Pending, WmsSink
+from target_oracle_wms.validation import (
+    Reasons,
+    RecordSchema,
+    as_decimal,
+    quantity_property,
+    text_property,
+)
+
+MAX_REF = 250
+"""`transaction_ref_nbr` is at most 250 characters in inventory history."""
+REF_SUFFIX = 17
+"""':' + 16 hex digits the target appends to make a record's reference unique."""
+
+OPTIONS = RecordSchema(
+    {
+        "reason_code": text_property(25),
+        "batch_nbr": text_property(50),
+        "transaction_ref_nbr": text_property(MAX_REF - REF_SUFFIX),
+        "adjustment_qty": quantity_property(
+            {"not": {"const": 0}}, "a zero adjustment changes nothing"
+        ),
+        "actual_qty": quantity_property({"minimum": 0}, "an absolute quantity cannot be negative"),
+        "curr_qty": quantity_property(
+            {"exclusiveMinimum": 0}, "new inventory needs a quantity above zero"
+        ),
+    }
+)
+"""What the operations take besides keys (docs/write-api.md: `reason_code` at most 25 characters,
+`transaction_ref_nbr` at most 250, less the suffix the target adds); each sink checks the fields
+it sends."""
+
+ADJUSTMENT_FIELDS = frozenset(
+    {
+        "facility_code",
+        "location_barcode",
+        "item_code",
+        "adjustment_qty",
+        "actual_qty",
+        "reason_code",
+        "batch_nbr",
+        "transaction_ref_nbr",
+    }
+)
+
+
+class InventoryAdjustmentSink(WmsSink):
+    """`location/{id}/update_active_inventory`, one request per record, made exactly-once by a
+    deterministic `transaction_ref_nbr` looked up in inventory history (docs/write-api.md)."""
+
+    def prefetch(self, records: list[dict[str, t.Any]]) -> None:
+        lookups = self.services.lookups
+        barcodes: dict[str, set[str]] = {}
+        items: dict[str, set[str]] = {}
+        for record in records:
+            facility = lookups.facility(str(record.get("facility_code") or ""))
+            if facility is None:
+                continue
+            barcodes.setdefault(facility.code, set()).add(str(record.get("location_barcode")))
+            if facility.company_code:
+                items.setdefault(facility.company_code, set()).add(str(record.get("item_code")))
+        for code, values in barcodes.items():
+            lookups.find(
+                "location", "barcode", values, {"facility_id__code": code}, "id,location_type_id"
+            )
+        for company, values in items.items():
+            lookups.find("item", "code", values, {"company_id__code": company})
+
+    def write_key(self, item: Pending) -> str:
+        """One inventory row: location (in the path, or the created row's), item and batch."""
+        options = item.call[2].get("options") or {}
+        fields = item.call[2].get("fields") or {}
+        item_ref = options.get("item_code") or fields.get("item_id")
+        row = [item.call[1], fields.get("location_id"), item_ref, options.get("batch_nbr")]
+        return json.dumps(row)
+
+    def reference(self, record: dict[str, t.Any]) -> str:
+        digest = hashlib.sha256(f"{self.stream_name}\n{self.identity(record)}".encode())
+        base = record.get("transaction_ref_nbr")
+        return f"{base}:{digest.hexdigest()[:16]}" if base else f"singer:{digest.hexdigest()[:16]}"
+
+    def document_key(self, record: dict[str, t.Any]) -> str:
+        ref = record.get("transaction_ref_nbr")
+        return f"ref:{ref}" if ref else self.identity(record)
+
+    def validate(self, record: dict[str, t.Any]) -> tuple[Reasons, Call | None]:
+        reasons: Reasons = {}
+        for name in ("facility_code", "location_barcode", "item_code", "reason_code"):
+            if record.get(name) in (None, ""):
+                reasons[name] = "required"
+        sent = {name: record.get(name) for name in ("reason_code", "batch_nbr")}
+        sent["transaction_ref_nbr"] = record.get("transaction_ref_nbr")
+        delta, absolute = record.get("adjustment_qty"), record.get("actual_qty")
+        one_quantity = (delta is None) != (absolute is None)
+        if one_quantity and delta is not None:
+            sent["adjustment_qty"] = delta
+        elif one_quantity:
+            sent["actual_qty"] = absolute
+        reasons.update(OPTIONS.check(sent))
+        if not one_quantity:
+            reasons["adjustment_qty"] = "give exactly one of adjustment_qty (a delta) or actual_qty"
+        location_id = self._resolve(record, reasons)
+        if reasons or location_id is None:
+            return reasons, None
+        options: dict[str, t.Any] = {
+            "item_code": str(record["item_code"]),
+            "reason_code": str(record["reason_code"]),
+            "transaction_ref_nbr": self.reference(record),
+        }
+        if delta is not None:
+            options["adjustment_qty"] = str(delta)
+        else:
+            options["actual_qty"] = str(absolute)
+        if record.get("batch_nbr"):
+            options["batch_nbr"] = str(record["batch_nbr"])
+        path = f"entity/location/{location_id}/update_active_inventory/"
+        return {}, ("POST", path, {"options": options})
+
+    def _resolve(
+        self, record: dict[str, t.Any], reasons: Reasons, *, active_only: bool = True
+    ) -> int | None:
+        lookups = self.services.lookups
+        facility = lookups.facility(str(record.get("facility_code") or ""))
+        if facility is None:
+            if "facility_code" not in reasons:
+                reasons["facility_code"] = f"no facility '{record.get('facility_code')}' in the WMS"
+            return None
+        barcode = str(record.get("location_barcode"))
+        scope = {"facility_id__code": facility.code}
+        location = lookups.find("location", "barcode", [barcode], scope, "id,location_type_id")[
+            barcode
+        ]
+        if location is None and "location_barcode" not in reasons:
+            reasons["location_barcode"] = f"no location '{barcode}' in facility {facility.code}"
+        elif (
+            active_only
+            and location is not None
+            and (location.get("location_type_id") or {}).get("key") != "ACTIVE"
+        ):
+            reasons["location_barcode"] = f"location '{barcode}' is not an active location"
+        item_code = str(record.get("item_code"))
+        company_scope = {"company_id__code": facility.company_code}
+        if lookups.find("item", "code", [item_code], company_scope)[item_code] is None and (
+            "item_code" not in reasons
+        ):
+            reasons["item_code"] = f"no item '{item_code}' in company {facility.company_code}"
+        return int(location["id"]) if location else None
+
+    def _refs_in_history(self, facility_code: str, refs: list[str]) -> set[str]:
+        lookups = self.services.lookups
+        facility = lookups.facility(facility_code)
+        if facility is None or not refs:
+            return set()
+        scope = {
+            "company_id__code": facility.company_code,
+            "facility_id__code": facility.code,
+            **self.services.history_filters,
+        }
+        found: set[str] = set()
+        client = self.services.wms
+        for start in range(0, len(refs), 50):
+            params = {
+                **scope,
+                "transaction_ref_nbr__in": ",".join(refs[start : start + 50]),
+                "fields": "id,transaction_ref_nbr",
+            }
+            found.update(
+                str(r["transaction_ref_nbr"])
+                for r in client.iter_records("inventory_history", params)
+            )
+        return found
+
+    def already_in_wms(self, pending: list[Pending]) -> set[str]:
+        by_facility: dict[str, dict[str, str]] = {}
+        for item in pending:
+            ref = item.call[2]["options"]["transaction_ref_nbr"]
+            by_facility.setdefault(str(item.record["facility_code"]), {})[ref] = item.identity
+        proven: set[str] = set()
+        for facility_code, refs in by_facility.items():
+            for ref in self._refs_in_history(facility_code, list(refs)):
+                proven.add(refs[ref])
+        return proven
+
+    def was_applied(self, item: Pending) -> bool:
+        ref = item.call[2]["options"]["transaction_ref_nbr"]
+        return bool(self._refs_in_history(str(item.record["facility_code"]), [ref]))
+
+
+class InventoryCreateSink(InventoryAdjustmentSink):
+    """`POST entity/inventory/`: new inventory in any location, with the same deterministic
+    `transaction_ref_nbr` (carried into inventory history) as adjustments, so a replay or a lost
+    response never creates it twice."""
+
+    def validate(self, record: dict[str, t.Any]) -> tuple[Reasons, Call | None]:
+        reasons: Reasons = {}
+        for name in ("facility_code", "location_barcode", "item_code", "curr_qty", "reason_code"):
+            if record.get(name) in (None, ""):
+                reasons[name] = "required"
+        sent = {name: record.get(name) for name in ("reason_code", "transaction_ref_nbr")}
+        if "curr_qty" not in reasons:
+            sent["curr_qty"] = record["curr_qty"]
+        reasons.update(OPTIONS.check(sent))
+        location_id = self._resolve(record, reasons, active_only=False)
+        if reasons or location_id is None:
+            return reasons, None
+        quantity = as_decimal(record["curr_qty"])
+        facility = self.services.lookups.facility(str(record["facility_code"]))
+        assert facility is not None
+        item_code = str(record["item_code"])
+        item = self.services.lookups.find(
+            "item", "code", [item_code], {"company_id__code": facility.company_code}
+        )[item_code]
+        assert item is not None
+        body = {
+            "fields": {
+                "location_id": location_id,
+                "item_id": item["id"],
+                "curr_qty": str(quantity),
+            },
+            "options": {
+                "reason_code": str(record["reason_code"]),
+                "transaction_ref_nbr": self.reference(record),
+            },
+        }
+        return {}, ("POST", "entity/inventory/", body)
