@@ -45,19 +45,6 @@ OPTIONS = RecordSchema(
 `transaction_ref_nbr` at most 250, less the suffix the target adds); each sink checks the fields
 it sends."""
 
-ADJUSTMENT_FIELDS = frozenset(
-    {
-        "facility_code",
-        "location_barcode",
-        "item_code",
-        "adjustment_qty",
-        "actual_qty",
-        "reason_code",
-        "batch_nbr",
-        "transaction_ref_nbr",
-    }
-)
-
 
 class InventoryAdjustmentSink(WmsSink):
     """`location/{id}/update_active_inventory`, one request per record, made exactly-once by a
