@@ -340,6 +340,28 @@ class WmsSink(BatchSink):
 # Helpers -------------------------------------------------------------------------------------
 
 
+def checked_values(
+    values: dict[str, t.Any],
+    schema: RecordSchema,
+    allowed: t.Container[str],
+    refusal: str,
+    reasons: Reasons,
+) -> dict[str, t.Any]:
+    """The values a write may send: those named in `allowed` that `schema` accepts, in their wire
+    form (`wire_value`), in the record's order. Every other value gets its reason in `reasons`:
+    `refusal` (a template with `{name}`) for a name not allowed, else the schema's reason."""
+    problems = schema.check({name: v for name, v in values.items() if name in allowed})
+    accepted: dict[str, t.Any] = {}
+    for name, value in values.items():
+        if name not in allowed:
+            reasons[name] = refusal.format(name=name)
+        elif name in problems:
+            reasons[name] = problems[name]
+        else:
+            accepted[name] = wire_value(value)
+    return accepted
+
+
 def without_metadata(record: dict[str, t.Any]) -> dict[str, t.Any]:
     """The record without the SDK's `_sdc_*` metadata fields."""
     return {k: v for k, v in record.items() if not k.startswith("_sdc_")}

@@ -30,6 +30,7 @@ from target_oracle_wms.base import (
     Pending,
     RecordRejectedError,
     WmsSink,
+    checked_values,
     wire_value,
     without_metadata,
 )
@@ -182,15 +183,11 @@ class StageSink(WmsSink):
         header = self.entity_schema(spec.header_entity)
         given = {n: data.get(n) for n in sorted(spec.header_fields | {spec.key_field})}
         given = {name: value for name, value in given.items() if value is not None}
-        problems = header.check(given)
-        stage_record: dict[str, t.Any] = {"action_code": action}
-        for name, value in given.items():
-            if name not in header:
-                reasons[name] = f"{spec.header_entity} has no field {name} in this WMS"
-            elif name in problems:
-                reasons[name] = problems[name]
-            else:
-                stage_record[name] = wire_value(value)
+        refusal = f"{spec.header_entity} has no field {{name}} in this WMS"
+        stage_record: dict[str, t.Any] = {
+            "action_code": action,
+            **checked_values(given, header, header, refusal, reasons),
+        }
         if data.get(spec.key_field) in (None, ""):
             reasons[spec.key_field] = "required (business key)"
         if facility is not None:

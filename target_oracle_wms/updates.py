@@ -10,7 +10,7 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass
 
-from target_oracle_wms.base import Call, Pending, WmsSink, wire_value, without_metadata
+from target_oracle_wms.base import Call, Pending, WmsSink, checked_values, without_metadata
 from target_oracle_wms.validation import Reasons
 
 
@@ -149,16 +149,9 @@ class UpdateSink(WmsSink):
         entity = self.action.entity
         described = self.entity_schema(entity)
         data = {n: v for n, v in without_metadata(record).items() if n not in spec.record_keys}
-        writable = {n: v for n, v in data.items() if is_writable(entity, n) and n in described}
-        problems = described.check(writable)
-        changes: dict[str, t.Any] = {}
-        for name, value in data.items():
-            if name not in writable:
-                reasons[name] = f"not a writable field of {entity}"
-            elif name in problems:
-                reasons[name] = problems[name]
-            else:
-                changes[name] = wire_value(value)
+        writable = {n for n in data if is_writable(entity, n) and n in described}
+        refusal = f"not a writable field of {entity}"
+        changes = checked_values(data, described, writable, refusal, reasons)
         if not changes and not reasons:
             reasons["_fields"] = "nothing to update: no writable field in the record"
         if reasons:
