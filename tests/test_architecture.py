@@ -159,9 +159,13 @@ def sim_layer(module: str) -> int | None:
 
 
 def test_simulator_layers_import_only_downwards() -> None:
+    """The package's `__init__` (the front door, which re-exports `Simulator`) is above every
+    layer: a module inside a layer that imports it imports the top."""
     upward = []
     for imp in ALL_IMPORTS:
         mine, theirs = sim_layer(imp.importer), sim_layer(imp.imported)
+        if imp.imported == "oracle_wms_sim" and mine is not None:
+            theirs = len(SIM_LAYERS)
         if mine is not None and theirs is not None and theirs > mine:
             upward.append(f"{where(imp)}: {imp.importer} imports {imp.imported}")
     assert not upward, "simulator imports that go up a layer:\n" + "\n".join(upward)
@@ -185,6 +189,56 @@ def test_no_module_imports_private_names() -> None:
         if any(part.startswith("_") and part != "__main__" for part in imp.imported.split("."))
     ]
     assert not private, "private names imported from another module:\n" + "\n".join(private)
+
+
+def module_aliases(module: str, tree: ast.AST) -> dict[str, str]:
+    """Local name -> our module it stands for (`import a.b as c`, `from a import b` where `b`
+    is a module)."""
+    aliases: dict[str, str] = {}
+    for imp in imports_of(module, MODULES[module]):
+        if imp.imported in MODULES:
+            aliases[imp.imported.rpartition(".")[2]] = imp.imported
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name in MODULES and alias.asname:
+                    aliases[alias.asname] = alias.name
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if alias.asname and alias.name in aliases:
+                    aliases[alias.asname] = aliases.pop(alias.name)
+    return aliases
+
+
+def test_no_module_reads_private_names_of_another() -> None:
+    """`import oracle_wms.session as s; s._error_body(...)` is the same reach as importing it."""
+    reads = []
+    for module, path in MODULES.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        aliases = module_aliases(module, tree)
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in aliases
+                and aliases[node.value.id] != module
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+            ):
+                reads.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value.id}.{node.attr}")
+    assert not reads, "private names read off another module:\n" + "\n".join(reads)
+
+
+def test_no_dynamic_imports() -> None:
+    """Imports by string would hide edges from every check above."""
+    dynamic = []
+    for path in MODULES.values():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
+                if name in {"import_module", "__import__"}:
+                    dynamic.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not dynamic, "dynamic imports:\n" + "\n".join(dynamic)
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))
