@@ -270,9 +270,11 @@ class Simulator:
         readable_entities: list[str] | None = None,
         default_facility: str | None = None,
         writable: bool = True,
+        rows_per_page: int = 125,
     ) -> None:
         """A WMS user scoped to facility/company codes (None: all), with read access to
-        `readable_entities` only (None: all); `writable=False` gets 403 on POST and PATCH."""
+        `readable_entities` only (None: all); `writable=False` gets 403 on POST and PATCH;
+        `rows_per_page` is the user's "Rows per Page" (list page size, bulk operation cap)."""
         self.admin.add_user(
             User(
                 username,
@@ -282,6 +284,7 @@ class Simulator:
                 frozenset(readable_entities) if readable_entities is not None else None,
                 default_facility,
                 writable,
+                rows_per_page,
             )
         )
 
