@@ -198,6 +198,7 @@ MODELLED: Final = (
             text_field("lpn_nbr", 50),
             decimal_field("shipped_qty"),
             decimal_field("received_qty"),
+            *(text_field(f"inv_attr_{letter}", 50) for letter in "abcdefghijklmno"),
             text_field("cust_field_1", 50),
             *audit_fields(),
         ),

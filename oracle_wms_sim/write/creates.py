@@ -131,7 +131,7 @@ def _create_owned(
         raise rejected(message, {key: message})
     ident = store.next_id(conn, entity.name)
     stamp = store.stamps(conn, entity)[0]
-    row = {**values, "id": ident, "_fac": fac, "_co": co}
+    row = {**_defaults(entity), **values, "id": ident, "_fac": fac, "_co": co}
     if "status_id" in entity.by_name:
         row["status_id"] = codes.code_id("container_status", "IN_TRANSIT")
     for stamp_field in ("create_ts", "mod_ts"):
@@ -139,6 +139,15 @@ def _create_owned(
     row["create_user"] = row["mod_user"] = user.username
     store.insert_row(conn, entity.name, row)
     return Created(ident, True)
+
+
+def _defaults(entity: Entity) -> dict[str, Any]:
+    """`describe`'s default of every required field that has one (a decimal 0, a flag false)."""
+    out: dict[str, Any] = {}
+    for f in entity.stored_fields:
+        if f.required and f.default is not None:
+            out[f.name] = f.default if not isinstance(f.default, bool) else int(f.default)
+    return out
 
 
 def create_inventory(store: Store, conn: sqlite3.Connection, body: Any, user: User) -> int:
