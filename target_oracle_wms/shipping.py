@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import typing as t
 
-from oracle_wms.errors import WmsConfigError
+from oracle_wms.errors import WmsConfigError, WmsNotFoundError
 from target_oracle_wms.base import Call, Pending, RecordRejectedError, WmsSink
 from target_oracle_wms.validation import Reasons
 
@@ -130,10 +130,13 @@ class OblpnShipSink(WmsSink):
         Oracle documents as the default page size of a list (read once from one list page)."""
         if "_limit" not in self.__dict__:
             limit = self.services.bulk_max_objects
-            response = self.services.wms.get(
-                "entity/oblpn/", {"fields": "id", "page_mode": "paged"}, entity="oblpn"
-            )
-            page = response.json() if response.content else {}
+            try:
+                response = self.services.wms.get(
+                    "entity/oblpn/", {"fields": "id", "page_mode": "paged"}, entity="oblpn"
+                )
+                page = response.json() if response.content else {}
+            except WmsNotFoundError:  # no LPN visible: nothing to ship, keep the setting
+                page = {}
             served = len(page.get("results") or []) if isinstance(page, dict) else 0
             if served:
                 limit = min(limit, served)

@@ -352,11 +352,17 @@ def test_oblpns_ship_once(fresh_sim: Simulator, tmp_path: Path) -> None:
     first = run_target(tmp_path, config, lines)
     bulk = _bulk_requests(fresh_sim)
     replay = run_target(tmp_path, config, lines)
+    without_ledger = run_target(
+        tmp_path, {**config, "ledger_path": str(tmp_path / "other.sqlite")}, lines
+    )
 
     assert first.returncode == 0, first.stderr[-3000:]
     assert len(bulk) == 1 and bulk[0]["status"] == 200, "one documented bulk request"
     assert "3 applied, 1 already applied (skipped), 1 rejected" in first.stderr
     assert "0 applied, 4 already applied (skipped), 1 rejected" in replay.stderr
+    # without the ledger, the LPNs' Shipped status (re-read before sending) proves them applied
+    assert "0 applied, 4 already applied (skipped), 1 rejected" in without_ledger.stderr
+    assert len(_bulk_requests(fresh_sim)) == 1, "nothing left to send"
     (reject,) = first.rejects
     assert "only Packed or Loaded" in reject["reasons"]["status_id"]
     after = _oblpn_status(fresh_sim, "F1")
