@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import typing as t
 
-from target_oracle_wms.base import Call, Pending, WmsSink
+from target_oracle_wms.base import Call, Pending, RecordRejectedError, WmsSink
 from target_oracle_wms.validation import (
     Reasons,
     RecordSchema,
@@ -192,10 +193,17 @@ class InventoryAdjustmentSink(WmsSink):
 
 
 class InventoryCreateSink(InventoryAdjustmentSink):
+    _ref_recorded: bool | None = None
+    """Whether the WMS carries a create's reference into history (None: not known yet)."""
+
     """`POST entity/inventory/`: new inventory in an active location (Oracle creates inventory
     only in an IBLPN or an active location), with the same deterministic
     `transaction_ref_nbr` (carried into inventory history) as adjustments, so a replay or a lost
     response never creates it twice."""
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._ref_lock = threading.Lock()
 
     def validate(self, record: dict[str, t.Any]) -> tuple[Reasons, Call | None]:
         reasons: Reasons = {}
@@ -229,3 +237,35 @@ class InventoryCreateSink(InventoryAdjustmentSink):
             },
         }
         return {}, ("POST", "entity/inventory/", body)
+
+    REF_DROPPED = (
+        "not sent: the WMS did not record transaction_ref_nbr in inventory history for this "
+        "run's first inventory create (Oracle documents the reference only for "
+        "update_active_inventory), so a replay or a lost answer could create this inventory twice"
+    )
+
+    def apply(self, item: Pending) -> tuple[str, t.Any]:
+        """Send the create; the run's first create also proves that the WMS records its
+        `transaction_ref_nbr` (undocumented for create, contract row G4), on which exactly-once
+        rests. When it does not, every later create of the run is rejected unsent."""
+        if self._ref_recorded is None:
+            with self._ref_lock:  # the first create alone; the others wait for its verdict
+                if self._ref_recorded is None:
+                    outcome, answer = super().apply(item)
+                    self._ref_recorded = self._ref_kept(item)
+                    return outcome, answer
+        if self._ref_recorded is False:
+            raise RecordRejectedError({"transaction_ref_nbr": self.REF_DROPPED})
+        return super().apply(item)
+
+    def _ref_kept(self, item: Pending) -> bool:
+        ref = item.call[2]["options"]["transaction_ref_nbr"]
+        if self._refs_in_history(str(item.record["facility_code"]), [ref]):
+            return True
+        self.logger.error(
+            "inventory create: transaction_ref_nbr %s is not in inventory history; later "
+            "creates of this run are rejected (%s)",
+            ref,
+            self.REF_DROPPED,
+        )
+        return False

@@ -586,3 +586,93 @@ def test_a_bad_max_parallel_writes_is_a_config_error(sim: Simulator, tmp_path: P
     assert run.returncode != 0
     assert "max_parallel_writes" in run.stderr
     assert "from 1 to 8" in run.stderr
+
+
+CREATE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "receipt_id": {"type": "integer"},
+        "facility_code": {"type": "string"},
+        "location_barcode": {"type": "string"},
+        "item_code": {"type": "string"},
+        "curr_qty": {"type": "number"},
+        "reason_code": {"type": "string"},
+    },
+}
+
+
+def test_creates_stop_when_the_wms_does_not_record_their_reference(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    """Contract row G4: `transaction_ref_nbr` on create is undocumented. A WMS that drops it
+    gets the first create only; the others are rejected unsent, naming the assumption."""
+    active, item, _ = fresh_sim.active_location_with_inventory("F2")
+    before = qty(fresh_sim, "F2", active, item)
+    records = [
+        {
+            "receipt_id": n,
+            "facility_code": "F2",
+            "location_barcode": active,
+            "item_code": item,
+            "curr_qty": 5,
+            "reason_code": "FOUND",
+        }
+        for n in (1, 2, 3)
+    ]
+    lines = messages("found_stock", CREATE_SCHEMA, ["receipt_id"], records)
+    config = target_config(
+        fresh_sim,
+        tmp_path,
+        stream_actions={"found_stock": {"entity": "inventory", "action": "create"}},
+    )
+    fresh_sim.set_undocumented(create_ref=False)
+
+    run = run_target(tmp_path, config, lines)
+
+    assert run.returncode != 0
+    assert "1 applied, 0 already applied (skipped), 2 rejected" in run.stderr
+    assert {r["record"]["receipt_id"] for r in run.rejects} == {2, 3}
+    assert all("transaction_ref_nbr" in r["reasons"] for r in run.rejects)
+    assert qty(fresh_sim, "F2", active, item) == before + 5
+
+
+def test_undocumented_patch_fields_are_verified_by_a_re_read(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    """Contract row H4: a WMS that answers 200 but ignores `ord_qty` is caught by the re-read."""
+    order_nbr, seqs = fresh_sim.order_with_lines("F1", status="open")
+    order_id = _order(fresh_sim, "F1", order_nbr)["id"]
+    before = {
+        r["seq_nbr"]: r["ord_qty"] for r in all_records(fresh_sim, "order_dtl", order_id=order_id)
+    }
+    schema = {
+        "type": "object",
+        "properties": {
+            "facility_code": {"type": "string"},
+            "order_nbr": {"type": "string"},
+            "seq_nbr": {"type": "integer"},
+            "ord_qty": {"type": "number"},
+            "cust_field_1": {"type": "string"},
+        },
+    }
+    assert len(seqs) > 1
+    seq = seqs[0]
+    wanted = int(Decimal(before[seq])) + 3
+    records = [
+        {"facility_code": "F1", "order_nbr": order_nbr, "seq_nbr": seq, "ord_qty": wanted},
+        {"facility_code": "F1", "order_nbr": order_nbr, "seq_nbr": seqs[-1], "cust_field_1": "ok"},
+    ]
+    lines = messages("order_dtl", schema, ["facility_code", "order_nbr", "seq_nbr"], records)
+    fresh_sim.set_undocumented(patch_fields=False)
+
+    run = run_target(
+        tmp_path, target_config(fresh_sim, tmp_path, undocumented_patch_fields=True), lines
+    )
+
+    assert run.returncode != 0
+    (reject,) = run.rejects
+    assert reject["record"]["seq_nbr"] == seq
+    assert "does not show it" in reject["reasons"]["ord_qty"]
+    after = {r["seq_nbr"]: r for r in all_records(fresh_sim, "order_dtl", order_id=order_id)}
+    assert after[seq]["ord_qty"] == before[seq]
+    assert after[seqs[-1]]["cust_field_1"] == "ok"

@@ -83,10 +83,19 @@ def _body(body: Any) -> tuple[dict[str, Any], dict[str, Any], Problems]:
     return fields, options, problems
 
 
-def create(store: Store, conn: sqlite3.Connection, name: str, body: Any, user: User) -> Created:
-    """Check, then create (or, for get-or-create entities, find) one record."""
+def create(
+    store: Store,
+    conn: sqlite3.Connection,
+    name: str,
+    body: Any,
+    user: User,
+    *,
+    record_ref: bool = True,
+) -> Created:
+    """Check, then create (or, for get-or-create entities, find) one record. `record_ref`
+    False: inventory history does not get the create's `transaction_ref_nbr`."""
     if name == "inventory":
-        return Created(create_inventory(store, conn, body, user), True)
+        return Created(create_inventory(store, conn, body, user, record_ref=record_ref), True)
     return _create_owned(store, conn, store.entity(name), body, user)
 
 
@@ -150,7 +159,9 @@ def _defaults(entity: Entity) -> dict[str, Any]:
     return out
 
 
-def create_inventory(store: Store, conn: sqlite3.Connection, body: Any, user: User) -> int:
+def create_inventory(
+    store: Store, conn: sqlite3.Connection, body: Any, user: User, *, record_ref: bool = True
+) -> int:
     """New inventory (always a new row) in an IBLPN or an active location, and its ADJUST_PLUS
     history row; its id."""
     fields, options, problems = _body(body)
@@ -218,7 +229,7 @@ def create_inventory(store: Store, conn: sqlite3.Connection, body: Any, user: Us
         adj_qty=qty,
         orig_qty=Decimal("0"),
         reason_code=str(reason),
-        transaction_ref_nbr=ref or None,
+        transaction_ref_nbr=(ref or None) if record_ref else None,
     )
     return inventory_id
 

@@ -144,13 +144,24 @@ def check_status(conn: sqlite3.Connection, entity: Entity, ident: int) -> None:
 
 
 def patch(
-    store: Store, conn: sqlite3.Connection, entity: Entity, ident: int, *, fields: Any, user: User
+    store: Store,
+    conn: sqlite3.Connection,
+    entity: Entity,
+    ident: int,
+    *,
+    fields: Any,
+    user: User,
+    undocumented: bool = True,
 ) -> None:
-    """Check, then write the fields and stamp `mod_ts`/`mod_user` (when the entity has them)."""
+    """Check, then write the fields and stamp `mod_ts`/`mod_user` (when the entity has them).
+    `undocumented` False: the `UNDOCUMENTED` fields are accepted but left unchanged."""
     if fetch(conn, entity, ident, user, ("id",)) is None:
         raise ApiError(404, f"No {entity.name} record with id {ident}.")
     values = check_fields(entity, fields, user)
     check_status(conn, entity, ident)
+    if not undocumented:
+        for name in UNDOCUMENTED.get(entity.name, frozenset()):
+            values.pop(name, None)
     if entity.tracks_changes:
         values["mod_ts"] = store.stamps(conn, entity)[0]
         values["mod_user"] = user.username

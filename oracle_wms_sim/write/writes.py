@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..data.store import Store
@@ -19,6 +19,7 @@ from ..read.render import record_by_id
 from ..responses import Response, json_response
 from . import adjustments, bulk, creates, shipping, updates
 from .validation import rejected
+from .variant import Undocumented
 
 SINGLE_OPS = {("location", "update_active_inventory"), ("oblpn", "ship")}
 """`POST entity/{name}/{id}/{op}/`."""
@@ -78,6 +79,7 @@ def _body(raw: bytes) -> dict[str, Any]:
 @dataclass
 class Writes:
     store: Store
+    undocumented: Undocumented = field(default_factory=Undocumented)
 
     def handle(
         self, method: str, segments: list[str], raw: bytes, api_root: str, user: User
@@ -119,7 +121,15 @@ class Writes:
         entity = self.store.entity(segments[0])
         ident = _ident(segments[1], entity.name)
         with self.store.transaction() as conn:
-            updates.patch(self.store, conn, entity, ident, fields=body.get("fields"), user=user)
+            updates.patch(
+                self.store,
+                conn,
+                entity,
+                ident,
+                fields=body.get("fields"),
+                user=user,
+                undocumented=self.undocumented.patch_fields,
+            )
         return self._record(entity.name, ident, api_root)
 
     def _create(
@@ -127,7 +137,9 @@ class Writes:
     ) -> Response:
         _only(body, ("fields", "options"))
         with self.store.transaction() as conn:
-            done = creates.create(self.store, conn, segments[0], body, user)
+            done = creates.create(
+                self.store, conn, segments[0], body, user, record_ref=self.undocumented.create_ref
+            )
         return self._record(segments[0], done.ident, api_root, status=201 if done.new else 200)
 
     def _single_op(
