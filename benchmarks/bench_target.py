@@ -6,10 +6,11 @@ barcode, item code, batch), each with its own `transaction_ref_nbr`. They are fe
 messages (stream `inventory_adjustment`) to `target-oracle-wms` with a temporary ledger and
 rejects file. HTTP requests are counted from the simulator's request log (cleared before).
 The ceiling is `plain_writes.py`: one POST per adjustment and nothing else, on a sample.
-Goal: >= 50 records per HTTP request where bulk endpoints exist. lgfapi's bulk
-`location/update_active_inventory/` applies one set of options to many locations, so
-adjustments that differ cannot share a request; stage messages (up to 1,000 orders, each with
-its lines) and `oblpn/bulk_ship` (100 LPNs) can. Skipped when the simulator has no write side.
+Goal: >= 50 records per HTTP request where bulk endpoints exist. lgfapi's
+`location/update_active_inventory/` takes one location and one item per request, so
+adjustments cannot share a request; stage messages (up to 1,000 orders, each with its lines) and
+`oblpn/bulk_ship` (up to the user's Rows per Page, 125, LPNs) can. Skipped when the simulator
+has no write side.
 
     .venv/bin/python benchmarks/bench_target.py [--quick]
 """
@@ -110,7 +111,7 @@ def _runs(sim: Sim, tmp: Path, count: int, sample: int, orders: int) -> Iterator
     yield row
     case = f"target-oracle-wms, {orders:,} new orders of 3 lines (stage)"
     yield attempt(NAME, case, partial(_stage_orders, sim, tmp, orders, case))
-    case = "target-oracle-wms, every open LPN of F1 shipped (bulk_ship)"
+    case = "target-oracle-wms, every Packed or Loaded LPN of F1 shipped (bulk_ship)"
     yield attempt(NAME, case, partial(_lpn_shipments, sim, tmp, case))
 
 
@@ -247,14 +248,17 @@ def _stage_orders(sim: Sim, tmp: Path, count: int, case: str) -> Row:
 
 
 def _lpn_shipments(sim: Sim, tmp: Path, case: str) -> Row:
-    """Every outbound LPN of F1 not yet shipped or cancelled (stream `oblpn_shipment`)."""
+    """Every Packed or Loaded outbound LPN of F1 (stream `oblpn_shipment`), shipped to one
+    location of F1 (Oracle's Ship OBLPN requires `locn_barcode`)."""
     lpns = [
         r["container_nbr"]
         for r in sim.all_records(
             "oblpn", facility_id__code=FACILITY, fields="container_nbr,status_id", ordering="id"
         )
-        if int(r["status_id"]) < 80
+        if int(r["status_id"]) in (60, 70)
     ]
+    dock = sim.all_records("location", facility_id__code=FACILITY, fields="barcode", ordering="id")
+    config = {"ship_location_barcode": dock[0]["barcode"]}
     path = tmp / "lpns.singer.jsonl"
     schema = {
         "type": "object",
@@ -262,7 +266,7 @@ def _lpn_shipments(sim: Sim, tmp: Path, case: str) -> Row:
     }
     records = ({"facility_code": FACILITY, "container_nbr": lpn} for lpn in lpns)
     _singer_file(path, "oblpn_shipment", schema, ["facility_code", "container_nbr"], records)
-    return _run_target(sim, tmp, path, len(lpns), case.replace("every", f"{len(lpns):,}"), {})
+    return _run_target(sim, tmp, path, len(lpns), case.replace("every", f"{len(lpns):,}"), config)
 
 
 def _messages(tmp: Path, stock: list[dict[str, Any]], count: int) -> Path:

@@ -1,6 +1,7 @@
 """Inventory writes made exactly once through `transaction_ref_nbr` (docs/write-api.md):
-adjustments (`POST entity/location/{id}/update_active_inventory/`) and new inventory
-(`POST entity/inventory/`).
+adjustments (`POST entity/location/update_active_inventory/`, the location named by facility
+code and barcode in `parameters`, as Oracle's "Update Active Inventory" allows) and new
+inventory (`POST entity/inventory/`, in an active location only).
 
 Each record's reference is its `transaction_ref_nbr` (or `singer`) plus a hash of the stream and
 the record's identity; inventory history keeps it, so before a write and before each retry of a
@@ -11,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import typing as t
 
-from target_oracle_wms.base import Call, Pending, WmsSink
+from target_oracle_wms.base import Call, Pending, RecordRejectedError, WmsSink
 from target_oracle_wms.validation import (
     Reasons,
     RecordSchema,
@@ -69,12 +71,14 @@ class InventoryAdjustmentSink(WmsSink):
             lookups.find("item", "code", values, {"company_id__code": company})
 
     def write_key(self, item: Pending) -> str:
-        """One inventory row: location (in the path, or the created row's), item and batch."""
-        options = item.call[2].get("options") or {}
-        fields = item.call[2].get("fields") or {}
+        """One inventory row: location (the filters, or the created row's), item and batch."""
+        body = item.call[2]
+        options = body.get("options") or {}
+        fields = body.get("fields") or {}
         item_ref = options.get("item_code") or fields.get("item_id")
-        row = [item.call[1], fields.get("location_id"), item_ref, options.get("batch_nbr")]
-        return json.dumps(row)
+        where = body.get("parameters") or fields.get("location_id")
+        row = [item.call[1], where, item_ref, options.get("batch_nbr")]
+        return json.dumps(row, sort_keys=True)
 
     def reference(self, record: dict[str, t.Any]) -> str:
         digest = hashlib.sha256(f"{self.stream_name}\n{self.identity(record)}".encode())
@@ -115,12 +119,14 @@ class InventoryAdjustmentSink(WmsSink):
             options["actual_qty"] = str(absolute)
         if record.get("batch_nbr"):
             options["batch_nbr"] = str(record["batch_nbr"])
-        path = f"entity/location/{location_id}/update_active_inventory/"
-        return {}, ("POST", path, {"options": options})
+        location = {
+            "facility_id__code": str(record["facility_code"]),
+            "barcode": str(record["location_barcode"]),
+        }
+        body = {"parameters": location, "options": options}
+        return {}, ("POST", "entity/location/update_active_inventory/", body)
 
-    def _resolve(
-        self, record: dict[str, t.Any], reasons: Reasons, *, active_only: bool = True
-    ) -> int | None:
+    def _resolve(self, record: dict[str, t.Any], reasons: Reasons) -> int | None:
         lookups = self.services.lookups
         facility = lookups.facility(str(record.get("facility_code") or ""))
         if facility is None:
@@ -135,9 +141,7 @@ class InventoryAdjustmentSink(WmsSink):
         if location is None and "location_barcode" not in reasons:
             reasons["location_barcode"] = f"no location '{barcode}' in facility {facility.code}"
         elif (
-            active_only
-            and location is not None
-            and (location.get("location_type_id") or {}).get("key") != "ACTIVE"
+            location is not None and (location.get("location_type_id") or {}).get("key") != "ACTIVE"
         ):
             reasons["location_barcode"] = f"location '{barcode}' is not an active location"
         item_code = str(record.get("item_code"))
@@ -189,9 +193,17 @@ class InventoryAdjustmentSink(WmsSink):
 
 
 class InventoryCreateSink(InventoryAdjustmentSink):
-    """`POST entity/inventory/`: new inventory in any location, with the same deterministic
+    _ref_recorded: bool | None = None
+    """Whether the WMS carries a create's reference into history (None: not known yet)."""
+
+    """`POST entity/inventory/`: new inventory in an active location (Oracle creates inventory
+    only in an IBLPN or an active location), with the same deterministic
     `transaction_ref_nbr` (carried into inventory history) as adjustments, so a replay or a lost
     response never creates it twice."""
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._ref_lock = threading.Lock()
 
     def validate(self, record: dict[str, t.Any]) -> tuple[Reasons, Call | None]:
         reasons: Reasons = {}
@@ -202,7 +214,7 @@ class InventoryCreateSink(InventoryAdjustmentSink):
         if "curr_qty" not in reasons:
             sent["curr_qty"] = record["curr_qty"]
         reasons.update(OPTIONS.check(sent))
-        location_id = self._resolve(record, reasons, active_only=False)
+        location_id = self._resolve(record, reasons)
         if reasons or location_id is None:
             return reasons, None
         quantity = as_decimal(record["curr_qty"])
@@ -225,3 +237,35 @@ class InventoryCreateSink(InventoryAdjustmentSink):
             },
         }
         return {}, ("POST", "entity/inventory/", body)
+
+    REF_DROPPED = (
+        "not sent: the WMS did not record transaction_ref_nbr in inventory history for this "
+        "run's first inventory create (Oracle documents the reference only for "
+        "update_active_inventory), so a replay or a lost answer could create this inventory twice"
+    )
+
+    def apply(self, item: Pending) -> tuple[str, t.Any]:
+        """Send the create; the run's first create also proves that the WMS records its
+        `transaction_ref_nbr` (undocumented for create, contract row G4), on which exactly-once
+        rests. When it does not, every later create of the run is rejected unsent."""
+        if self._ref_recorded is None:
+            with self._ref_lock:  # the first create alone; the others wait for its verdict
+                if self._ref_recorded is None:
+                    outcome, answer = super().apply(item)
+                    self._ref_recorded = self._ref_kept(item)
+                    return outcome, answer
+        if self._ref_recorded is False:
+            raise RecordRejectedError({"transaction_ref_nbr": self.REF_DROPPED})
+        return super().apply(item)
+
+    def _ref_kept(self, item: Pending) -> bool:
+        ref = item.call[2]["options"]["transaction_ref_nbr"]
+        if self._refs_in_history(str(item.record["facility_code"]), [ref]):
+            return True
+        self.logger.error(
+            "inventory create: transaction_ref_nbr %s is not in inventory history; later "
+            "creates of this run are rejected (%s)",
+            ref,
+            self.REF_DROPPED,
+        )
+        return False

@@ -82,6 +82,23 @@ class WriteServices(abc.ABC):
 
     @property
     @abc.abstractmethod
+    def bulk_max_objects(self) -> int:
+        """Objects per bulk request at most (the `bulk_max_objects` setting; Oracle caps a bulk
+        request at the user's "Rows per Page", 10 to 125)."""
+
+    @property
+    @abc.abstractmethod
+    def ship_location_barcode(self) -> str | None:
+        """The final shipping location for LPNs whose record names none (Oracle's Ship OBLPN
+        requires `locn_barcode`)."""
+
+    @property
+    @abc.abstractmethod
+    def undocumented_patch_fields(self) -> bool:
+        """Also PATCH fields no Oracle page lists as writable (each then verified by a re-read)."""
+
+    @property
+    @abc.abstractmethod
     def dry_run(self) -> bool:
         """Validate and log the planned calls; write nothing."""
 

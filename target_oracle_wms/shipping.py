@@ -1,17 +1,39 @@
-"""Outbound LPN shipping: `POST entity/oblpn/bulk_ship/` for many LPNs at once, found by
-facility code and `container_nbr`; an LPN already shipped is a no-op (docs/write-api.md)."""
+"""Outbound LPN shipping: `POST entity/oblpn/bulk_ship/`, as Oracle documents it ("Bulk
+Operations", "Bulk Ship OBLPN", "Ship OBLPN"; docs/write-api.md):
+
+- `parameters.id__in` and `options` (`locn_barcode`, required: the record's, else the
+  `ship_location_barcode` setting; `commit_frequency` 1: each LPN commits on its own);
+- at most the user's "Rows per Page" LPNs per request (`bulk_max_objects`, lowered to the page
+  size the WMS actually serves this user);
+- only Packed or Loaded LPNs ship: the status is checked before sending.
+
+Oracle documents neither the bulk answer body nor the "already shipped" message, so the sink
+reads neither: each LPN's outcome is its status, re-read through the entity GET before the
+request (Shipped: already applied) and after it (Shipped: applied; else rejected).
+"""
 
 from __future__ import annotations
 
 import json
 import typing as t
 
+from oracle_wms.errors import WmsConfigError, WmsNotFoundError
 from target_oracle_wms.base import Call, Pending, RecordRejectedError, WmsSink
 from target_oracle_wms.validation import Reasons
 
+SHIPPABLE = ("PACKED", "LOADED")
+SHIPPED = "SHIPPED"
+LOOKUP_CHUNK = 100
+
+
+def status_word(row: dict[str, t.Any]) -> str:
+    """A container_status row as one upper-case word: its `code`, else its description."""
+    text = str(row.get("code") or row.get("description") or "")
+    return text.strip().upper().replace(" ", "_")
+
 
 class OblpnShipSink(WmsSink):
-    """`POST entity/oblpn/{id}/ship/`; an LPN the WMS reports as already shipped is a no-op."""
+    """Ships LPNs found by facility code and `container_nbr`, many per `bulk_ship` request."""
 
     def prefetch(self, records: list[dict[str, t.Any]]) -> None:
         by_facility: dict[str, set[str]] = {}
@@ -21,8 +43,35 @@ class OblpnShipSink(WmsSink):
             )
         for facility, values in by_facility.items():
             self.services.lookups.find(
-                "oblpn", "container_nbr", values, {"facility_id__code": facility}
+                "oblpn",
+                "container_nbr",
+                values,
+                {"facility_id__code": facility},
+                "id,status_id",
+                refresh=True,
             )
+
+    def statuses(self) -> dict[int, str]:
+        """container_status id -> word (`PACKED`, `SHIPPED`, ...), read once per sink.
+
+        Raises:
+            WmsConfigError: the WMS serves no Packed, Loaded and Shipped statuses, without
+                which the sink cannot tell a shippable or shipped LPN.
+        """
+        if "_statuses" not in self.__dict__:
+            rows = self.services.wms.iter_records("container_status", {"ordering": "id"})
+            found = {int(row["id"]): status_word(row) for row in rows if row.get("id") is not None}
+            missing = {*SHIPPABLE, SHIPPED} - set(found.values())
+            if missing:
+                raise WmsConfigError(
+                    "stream_actions",
+                    "oblpn shipping decides each LPN's outcome by its status, but the WMS's "
+                    f"container_status list has no {', '.join(sorted(missing))} (by code or "
+                    "description)",
+                )
+            self.__dict__["_statuses"] = found
+        statuses: dict[int, str] = self.__dict__["_statuses"]
+        return statuses
 
     def document_key(self, record: dict[str, t.Any]) -> str:
         return f"{record.get('facility_code')}:{record.get('container_nbr')}"
@@ -32,54 +81,102 @@ class OblpnShipSink(WmsSink):
         for name in ("facility_code", "container_nbr"):
             if record.get(name) in (None, ""):
                 reasons[name] = "required"
+        barcode = record.get("locn_barcode") or self.services.ship_location_barcode
+        if not barcode:
+            reasons["locn_barcode"] = (
+                "required: Oracle's Ship OBLPN needs the final shipping location's barcode "
+                "(give locn_barcode in the record or set ship_location_barcode)"
+            )
         if reasons:
             return reasons, None
         facility, lpn = str(record["facility_code"]), str(record["container_nbr"])
         row = self.services.lookups.find(
-            "oblpn", "container_nbr", [lpn], {"facility_id__code": facility}
+            "oblpn", "container_nbr", [lpn], {"facility_id__code": facility}, "id,status_id"
         )[lpn]
         if row is None:
             return {"container_nbr": f"no oblpn '{lpn}' in facility {facility}"}, None
-        options = (
-            {"locn_barcode": str(record["locn_barcode"])} if record.get("locn_barcode") else {}
-        )
+        word = self.statuses().get(int(row.get("status_id") or -1), "UNKNOWN")
+        if word not in (*SHIPPABLE, SHIPPED):
+            reason = f"LPN {lpn} is {word}: only Packed or Loaded LPNs can be shipped"
+            return {"status_id": reason}, None
+        options = {"locn_barcode": str(barcode)}
         return {}, ("POST", f"entity/oblpn/{row['id']}/ship/", {"options": options})
 
-    BULK = 500
-    """LPNs per `bulk_ship` request. Oracle documents no cap; each LPN commits on its own, so a
-    large request only takes longer to answer (half an SDK batch keeps it well under the
-    request timeout)."""
+    def _shipped(self, ids: list[int]) -> dict[int, bool]:
+        """LPN id -> whether its status is Shipped now (through `GET entity/oblpn/`)."""
+        statuses = self.statuses()
+        found: dict[int, bool] = {}
+        for start in range(0, len(ids), LOOKUP_CHUNK):
+            chunk = ids[start : start + LOOKUP_CHUNK]
+            params = {"id__in": ",".join(map(str, chunk)), "fields": "id,status_id"}
+            for row in self.services.wms.iter_records("oblpn", params):
+                found[int(row["id"])] = statuses.get(int(row.get("status_id") or -1)) == SHIPPED
+        return found
+
+    @staticmethod
+    def _lpn_id(item: Pending) -> int:
+        return int(item.call[1].split("/")[2])
+
+    def already_in_wms(self, pending: list[Pending]) -> set[str]:
+        """LPNs already Shipped (by an earlier run, or by hand) are not sent again."""
+        shipped = self._shipped([self._lpn_id(item) for item in pending])
+        return {item.identity for item in pending if shipped.get(self._lpn_id(item))}
+
+    def was_applied(self, item: Pending) -> bool:
+        return bool(self._shipped([self._lpn_id(item)]).get(self._lpn_id(item)))
+
+    def bulk_limit(self) -> int:
+        """LPNs per request: `bulk_max_objects`, lowered to the user's Rows per Page, which
+        Oracle documents as the default page size of a list (read once from one list page)."""
+        if "_limit" not in self.__dict__:
+            limit = self.services.bulk_max_objects
+            try:
+                response = self.services.wms.get(
+                    "entity/oblpn/", {"fields": "id", "page_mode": "paged"}, entity="oblpn"
+                )
+                page = response.json() if response.content else {}
+            except WmsNotFoundError:  # no LPN visible: nothing to ship, keep the setting
+                page = {}
+            served = len(page.get("results") or []) if isinstance(page, dict) else 0
+            if served:
+                limit = min(limit, served)
+            self.__dict__["_limit"] = limit
+        limit_now: int = self.__dict__["_limit"]
+        return limit_now
 
     def apply_all(self, items: list[Pending]) -> t.Iterator[tuple[Pending, str, t.Any]]:
-        """`POST entity/oblpn/bulk_ship/` for up to `BULK` LPNs sharing the same options,
-        committing each LPN on its own (`commit_frequency` 1); an LPN already shipped (by an
-        earlier run, or by this request before its answer was lost) is a no-op."""
+        """One `bulk_ship` request per `bulk_limit()` LPNs sharing the same options; then each
+        LPN's outcome from its status (Shipped: applied; else rejected, with the WMS's message
+        for it when the answer names one)."""
         groups: dict[str, list[Pending]] = {}
         for item in items:
             groups.setdefault(json.dumps(item.call[2]["options"], sort_keys=True), []).append(item)
+        limit = self.bulk_limit() if items else 0
         for options, group in groups.items():
-            for start in range(0, len(group), self.BULK):
-                chunk = group[start : start + self.BULK]
-                by_id = {int(item.call[1].split("/")[2]): item for item in chunk}
-                body = {
-                    "parameters": {"id__in": sorted(by_id)},
-                    "options": json.loads(options),
-                    "commit_frequency": 1,
-                }
-                try:
-                    summary = self.send_with_retries(
-                        "POST", "entity/oblpn/bulk_ship/", body, chunk[0]
-                    )
-                except RecordRejectedError as exc:
-                    for item in chunk:
-                        yield item, "rejected", exc.reasons
-                    continue
-                failed = {str(k): str(v) for k, v in (summary.get("details") or {}).items()}
-                for ident, item in by_id.items():
-                    message = failed.get(str(ident))
-                    if message is None:
-                        yield item, "applied", {"bulk_ship": "shipped"}
-                    elif "already shipped" in message.lower():
-                        yield item, "already_applied", message
-                    else:
-                        yield item, "rejected", {"container_nbr": message}
+            for start in range(0, len(group), limit):
+                chunk = group[start : start + limit]
+                yield from self._ship(chunk, json.loads(options))
+
+    def _ship(
+        self, chunk: list[Pending], options: dict[str, t.Any]
+    ) -> t.Iterator[tuple[Pending, str, t.Any]]:
+        by_id = {self._lpn_id(item): item for item in chunk}
+        body = {
+            "parameters": {"id__in": sorted(by_id)},
+            "options": {**options, "commit_frequency": 1},
+        }
+        hints: dict[str, str] = {}
+        try:
+            answer = self.send_with_retries("POST", "entity/oblpn/bulk_ship/", body, chunk[0])
+            details = answer.get("details") if isinstance(answer, dict) else None
+            if isinstance(details, dict):  # undocumented: used only to word a reject
+                hints = {str(k): str(v) for k, v in details.items()}
+        except RecordRejectedError as exc:
+            hints = {str(ident): json.dumps(exc.reasons) for ident in by_id}
+        shipped = self._shipped(sorted(by_id))
+        for ident, item in by_id.items():
+            if shipped.get(ident):
+                yield item, "applied", {"bulk_ship": "shipped"}
+                continue
+            why = hints.get(str(ident), "the WMS answered, but the LPN's status is not Shipped")
+            yield item, "rejected", {"container_nbr": f"not shipped: {why}"}

@@ -40,6 +40,8 @@ SINKS: dict[str, type[WmsSink]] = {
 
 DEFAULT_PARALLEL_WRITES = 4
 MAX_PARALLEL_WRITES = 8
+ROWS_PER_PAGE = (10, 125)
+"""Oracle's "Rows per Page" user setting: the most objects one bulk request may act on."""
 
 
 class RecordsRejectedError(WmsError):
@@ -69,6 +71,28 @@ class TargetOracleWMS(Target, WriteServices):
             default=DEFAULT_PARALLEL_WRITES,
             description="Write requests in flight at once (1 to 8), each to a different WMS row; "
             "records of one row are written in input order",
+        ),
+        th.Property(
+            "bulk_max_objects",
+            th.IntegerType,
+            default=ROWS_PER_PAGE[1],
+            description="Objects per bulk request (10 to 125): Oracle caps a bulk operation at "
+            "the API user's 'Rows per Page'; the target also lowers it to the page size the WMS "
+            "serves the user",
+        ),
+        th.Property(
+            "ship_location_barcode",
+            th.StringType,
+            description="Barcode of the final shipping location for LPNs whose record has no "
+            "locn_barcode (Oracle's Ship OBLPN requires one)",
+        ),
+        th.Property(
+            "undocumented_patch_fields",
+            th.BooleanType,
+            default=False,
+            description="Also update fields Oracle does not document as writable "
+            "(order_dtl.ord_qty, ib_shipment.exp_arrival_date/ref_nbr, "
+            "ib_shipment_dtl.shipped_qty); each write is verified by re-reading the record",
         ),
         th.Property(
             "stage_batch_size",
@@ -146,6 +170,19 @@ class TargetOracleWMS(Target, WriteServices):
             self.config, "max_parallel_writes", DEFAULT_PARALLEL_WRITES, 1, MAX_PARALLEL_WRITES
         )
 
+    @cached_property
+    def bulk_max_objects(self) -> int:
+        return count_setting(self.config, "bulk_max_objects", ROWS_PER_PAGE[1], *ROWS_PER_PAGE)
+
+    @property
+    def ship_location_barcode(self) -> str | None:
+        value = self.config.get("ship_location_barcode")
+        return str(value) if value else None
+
+    @property
+    def undocumented_patch_fields(self) -> bool:
+        return bool(self.config.get("undocumented_patch_fields"))
+
     @property
     def dry_run(self) -> bool:
         return bool(self.config.get("dry_run"))
@@ -168,7 +205,7 @@ class TargetOracleWMS(Target, WriteServices):
 
     def _process_schema_message(self, message_dict: dict[str, t.Any]) -> None:
         """SDK: registers the stream, makes its sink. Ours first fails fast on a bad setting."""
-        _ = self.settings, self.max_parallel_writes  # fail fast, naming the setting
+        _ = self.settings, self.max_parallel_writes, self.bulk_max_objects  # fail fast
         _ = self.action_for(str(message_dict.get("stream")))
         super()._process_schema_message(message_dict)
 

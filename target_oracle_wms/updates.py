@@ -9,8 +9,16 @@ from __future__ import annotations
 
 import typing as t
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
-from target_oracle_wms.base import Call, Pending, WmsSink, checked_values, without_metadata
+from target_oracle_wms.base import (
+    Call,
+    Pending,
+    RecordRejectedError,
+    WmsSink,
+    checked_values,
+    without_metadata,
+)
 from target_oracle_wms.validation import Reasons
 
 
@@ -51,23 +59,57 @@ CUSTOM_FIELD = (
     "cust_short_text_",
     "cust_long_text_",
 )
+DIMENSIONS = frozenset({"length", "width", "height", "weight", "volume"})
 WRITABLE: dict[str, frozenset[str]] = {
-    "order_hdr": frozenset({"priority", "req_ship_date"}),
+    "order_hdr": frozenset(
+        {
+            "priority",
+            "ref_nbr",
+            "spl_instr",
+            "sales_channel",
+            "gift_msg",
+            "req_ship_date",
+            "start_ship_date",
+            "stop_ship_date",
+        }
+    ),
+    "ib_shipment_dtl": frozenset(f"inv_attr_{letter}" for letter in "abcdefghijklmno"),
+    "oblpn": DIMENSIONS,
+}
+"""Fields Oracle documents as writable by PATCH, besides custom fields (docs/api-contract.md
+H3, H6, H7)."""
+UNDOCUMENTED: dict[str, frozenset[str]] = {
     "order_dtl": frozenset({"ord_qty"}),
     "ib_shipment": frozenset({"exp_arrival_date", "ref_nbr"}),
     "ib_shipment_dtl": frozenset({"shipped_qty"}),
-    "oblpn": frozenset({"weight", "volume"}),
 }
-"""Fields lgfapi lets PATCH change, besides custom fields (docs/write-api.md)."""
+"""Fields no Oracle page we could read lists as writable (H4-H6): sent only with the
+`undocumented_patch_fields` setting, and then verified by re-reading the record."""
 
 
-def is_writable(entity: str, name: str) -> bool:
-    """Whether PATCH may change field `name` of `entity`: listed in `WRITABLE`, or a numbered
-    custom field (`cust_field_3`, `cust_decimal_1`, ...). Whether `describe` knows the field is
-    checked apart."""
-    return name in WRITABLE.get(entity, frozenset()) or (
-        name.startswith(CUSTOM_FIELD) and name.rsplit("_", 1)[-1].isdigit()
-    )
+def is_custom(name: str) -> bool:
+    """A numbered custom field (`cust_field_3`, `cust_decimal_1`, ...)."""
+    return name.startswith(CUSTOM_FIELD) and name.rsplit("_", 1)[-1].isdigit()
+
+
+def is_writable(entity: str, name: str, *, undocumented: bool = False) -> bool:
+    """Whether PATCH may change field `name` of `entity`: listed in `WRITABLE` (or, with
+    `undocumented`, in `UNDOCUMENTED`), or a custom field. Whether `describe` knows the field
+    is checked apart."""
+    listed = WRITABLE.get(entity, frozenset())
+    if undocumented:
+        listed = listed | UNDOCUMENTED.get(entity, frozenset())
+    return name in listed or is_custom(name)
+
+
+def same_value(sent: t.Any, stored: t.Any) -> bool:
+    """Whether a re-read value is the one sent (decimals compared as numbers)."""
+    if sent is None or stored is None:
+        return sent is stored
+    try:
+        return Decimal(str(sent)) == Decimal(str(stored))
+    except InvalidOperation:
+        return str(sent) == str(stored)
 
 
 class UpdateSink(WmsSink):
@@ -149,9 +191,20 @@ class UpdateSink(WmsSink):
         entity = self.action.entity
         described = self.entity_schema(entity)
         data = {n: v for n, v in without_metadata(record).items() if n not in spec.record_keys}
-        writable = {n for n in data if is_writable(entity, n) and n in described}
+        extra = self.services.undocumented_patch_fields
+        writable = {
+            n for n in data if is_writable(entity, n, undocumented=extra) and n in described
+        }
         refusal = f"not a writable field of {entity}"
+        hidden = UNDOCUMENTED.get(entity, frozenset())
+        refusal_extra = (
+            f"not a field Oracle documents as writable for {entity} "
+            "(set undocumented_patch_fields to send it, verified by a re-read)"
+        )
         changes = checked_values(data, described, writable, refusal, reasons)
+        for name in data.keys() & hidden:
+            if not extra and name in reasons:
+                reasons[name] = refusal_extra
         if not changes and not reasons:
             reasons["_fields"] = "nothing to update: no writable field in the record"
         if reasons:
@@ -168,4 +221,19 @@ class UpdateSink(WmsSink):
         def reread() -> None:
             self.services.wms.get(path, entity=entity)
 
-        return "applied", self.send_with_retries(method, path, body, item, on_conflict=reread)
+        answer = self.send_with_retries(method, path, body, item, on_conflict=reread)
+        unlisted = body["fields"].keys() & UNDOCUMENTED.get(entity, frozenset())
+        if unlisted:  # Oracle does not say PATCH takes them: prove the WMS applied them
+            record = self.services.wms.get_record(entity, int(path.rstrip("/").rsplit("/", 1)[1]))
+            ignored = sorted(
+                n for n in unlisted if not same_value(body["fields"][n], record.get(n))
+            )
+            if ignored:
+                raise RecordRejectedError(
+                    {
+                        n: "the WMS accepted the update but the re-read record does not show "
+                        "it (not a documented writable field)"
+                        for n in ignored
+                    }
+                )
+        return "applied", answer

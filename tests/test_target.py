@@ -310,31 +310,124 @@ def test_order_updates_send_only_writable_fields(fresh_sim: Simulator, tmp_path:
     assert _order(fresh_sim, "F1", second_open)["mod_ts"] == before_second["mod_ts"]
 
 
+SHIP_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "facility_code": {"type": "string"},
+        "container_nbr": {"type": "string"},
+        "locn_barcode": {"type": ["string", "null"]},
+    },
+}
+
+
+def _oblpn_status(sim: Simulator, facility: str) -> dict[str, int]:
+    """container_nbr -> status_id, straight from the simulator."""
+    return {
+        r["container_nbr"]: r["status_id"]
+        for r in all_records(sim, "oblpn", facility_id__code=facility)
+    }
+
+
+def _bulk_requests(sim: Simulator) -> list[dict[str, Any]]:
+    return [
+        r
+        for r in sim.request_log()
+        if r["method"] == "POST" and r["path"].rstrip("/").endswith("bulk_ship")
+    ]
+
+
 def test_oblpns_ship_once(fresh_sim: Simulator, tmp_path: Path) -> None:
     to_ship = fresh_sim.oblpn_numbers("F1", shipped=False, count=3)
     already = fresh_sim.oblpn_numbers("F1", shipped=True, count=1)
-    schema = {
-        "type": "object",
-        "properties": {"facility_code": {"type": "string"}, "container_nbr": {"type": "string"}},
-    }
+    before = _oblpn_status(fresh_sim, "F1")
+    picked = next(n for n, status in before.items() if status == 50)  # Picked: not shippable
+    dock = fresh_sim.reserve_location("F1")
     records = [{"facility_code": "F1", "container_nbr": n} for n in to_ship + already]
-    lines = messages("oblpn_shipment", schema, ["facility_code", "container_nbr"], records)
-    config = target_config(fresh_sim, tmp_path)
+    records[0]["locn_barcode"] = dock  # the record's own location wins over the setting
+    records.append({"facility_code": "F1", "container_nbr": picked})
+    lines = messages("oblpn_shipment", SHIP_SCHEMA, ["facility_code", "container_nbr"], records)
+    config = target_config(fresh_sim, tmp_path, ship_location_barcode=dock, allow_failures=True)
 
     fresh_sim.clear_request_log()
     first = run_target(tmp_path, config, lines)
-    writes = [r for r in fresh_sim.request_log() if r["method"] == "POST"]
+    bulk = _bulk_requests(fresh_sim)
     replay = run_target(tmp_path, config, lines)
+    without_ledger = run_target(
+        tmp_path, {**config, "ledger_path": str(tmp_path / "other.sqlite")}, lines
+    )
 
     assert first.returncode == 0, first.stderr[-3000:]
-    assert [r["path"].rsplit("/", 2)[-2] for r in writes] == ["bulk_ship"], "one bulk request"
-    assert "3 applied, 1 already applied (skipped), 0 rejected" in first.stderr
-    assert "0 applied, 4 already applied (skipped), 0 rejected" in replay.stderr
-    shipped_status = {
-        r["container_nbr"]: r["status_id"]
-        for r in all_records(fresh_sim, "oblpn", facility_id__code="F1")
+    assert len(bulk) == 1 and bulk[0]["status"] == 200, "one documented bulk request"
+    assert "3 applied, 1 already applied (skipped), 1 rejected" in first.stderr
+    assert "0 applied, 4 already applied (skipped), 1 rejected" in replay.stderr
+    # without the ledger, the LPNs' Shipped status (re-read before sending) proves them applied
+    assert "0 applied, 4 already applied (skipped), 1 rejected" in without_ledger.stderr
+    assert len(_bulk_requests(fresh_sim)) == 1, "nothing left to send"
+    (reject,) = first.rejects
+    assert "only Packed or Loaded" in reject["reasons"]["status_id"]
+    after = _oblpn_status(fresh_sim, "F1")
+    assert {after[n] for n in to_ship + already} == {80}
+    assert after[picked] == 50, "a Picked LPN is never sent"
+
+
+def test_an_lpn_without_a_shipping_location_is_rejected_before_sending(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    (lpn,) = fresh_sim.oblpn_numbers("F1", shipped=False, count=1)
+    lines = messages(
+        "oblpn_shipment",
+        SHIP_SCHEMA,
+        ["facility_code", "container_nbr"],
+        [{"facility_code": "F1", "container_nbr": lpn}],
+    )
+    fresh_sim.clear_request_log()
+
+    run = run_target(tmp_path, target_config(fresh_sim, tmp_path), lines)
+
+    assert run.returncode != 0
+    (reject,) = run.rejects
+    assert "ship_location_barcode" in reject["reasons"]["locn_barcode"]
+    assert _bulk_requests(fresh_sim) == []
+    assert _oblpn_status(fresh_sim, "F1")[lpn] != 80
+
+
+def test_bulk_ship_stays_within_the_users_rows_per_page(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    lpns = fresh_sim.oblpn_numbers("F1", shipped=False, count=23)
+    fresh_sim.add_user("small", "pages", rows_per_page=10)
+    dock = fresh_sim.reserve_location("F1")
+    records = [{"facility_code": "F1", "container_nbr": n} for n in lpns]
+    lines = messages("oblpn_shipment", SHIP_SCHEMA, ["facility_code", "container_nbr"], records)
+    config = {
+        **target_config(fresh_sim, tmp_path, ship_location_barcode=dock),
+        "username": "small",
+        "password": "pages",
     }
-    assert len({shipped_status[n] for n in to_ship + already}) == 1
+    fresh_sim.clear_request_log()
+
+    run = run_target(tmp_path, config, lines)
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert [r["status"] for r in _bulk_requests(fresh_sim)] == [200, 200, 200]
+    assert "23 applied" in run.stderr
+    after = _oblpn_status(fresh_sim, "F1")
+    assert {after[n] for n in lpns} == {80}
+
+    # a setting below the user's cap lowers it further
+    more = fresh_sim.oblpn_numbers("F1", shipped=False, count=6)
+    lines = messages(
+        "oblpn_shipment",
+        SHIP_SCHEMA,
+        ["facility_code", "container_nbr"],
+        [{"facility_code": "F1", "container_nbr": n} for n in more],
+    )
+    fresh_sim.clear_request_log()
+    run = run_target(tmp_path, {**config, "bulk_max_objects": 10}, lines)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert len(_bulk_requests(fresh_sim)) == 1
+    too_big = run_target(tmp_path, {**config, "bulk_max_objects": 126}, lines)
+    assert too_big.returncode != 0 and "bulk_max_objects" in too_big.stderr
 
 
 def test_dry_run_plans_and_writes_nothing(fresh_sim: Simulator, tmp_path: Path) -> None:
@@ -383,11 +476,19 @@ def test_order_lines_are_found_by_order_number_and_sequence(
     ]
     key = ["facility_code", "order_nbr", "seq_nbr"]
     lines = messages("order_dtl", schema, key, records)
+    order_id = _order(fresh_sim, "F2", order_nbr)["id"]
+    before = all_records(fresh_sim, "order_dtl", order_id=order_id)
 
-    run = run_target(tmp_path, target_config(fresh_sim, tmp_path), lines)
+    # ord_qty is not a writable field in any Oracle page: refused unless asked for
+    refused = run_target(tmp_path, target_config(fresh_sim, tmp_path), lines)
+    assert refused.returncode != 0
+    assert all("undocumented_patch_fields" in r["reasons"]["ord_qty"] for r in refused.rejects)
+    assert all_records(fresh_sim, "order_dtl", order_id=order_id) == before
+
+    config = target_config(fresh_sim, tmp_path, undocumented_patch_fields=True)
+    run = run_target(tmp_path, config, lines)
 
     assert run.returncode == 0, run.stderr[-3000:]
-    order_id = _order(fresh_sim, "F2", order_nbr)["id"]
     stored = {
         r["seq_nbr"]: Decimal(r["ord_qty"])
         for r in all_records(fresh_sim, "order_dtl", order_id=order_id)
@@ -396,12 +497,12 @@ def test_order_lines_are_found_by_order_number_and_sequence(
     assert f"{len(seqs)} applied" in run.stderr
 
 
-def test_inventory_is_created_once_in_a_reserve_location(
+def test_inventory_is_created_once_in_an_active_location_never_in_a_reserve_one(
     fresh_sim: Simulator, tmp_path: Path
 ) -> None:
     reserve = fresh_sim.reserve_location("F1")
-    _, item, _ = fresh_sim.active_location_with_inventory("F1")
-    before = qty(fresh_sim, "F1", reserve, item)
+    active, item, _ = fresh_sim.active_location_with_inventory("F1")
+    before = qty(fresh_sim, "F1", active, item)
     schema = {
         "type": "object",
         "properties": {
@@ -416,13 +517,15 @@ def test_inventory_is_created_once_in_a_reserve_location(
     record = {
         "receipt_id": 1,
         "facility_code": "F1",
-        "location_barcode": reserve,
+        "location_barcode": active,
         "item_code": item,
         "curr_qty": 12,
         "reason_code": "FOUND",
     }
     bad = {**record, "receipt_id": 2, "curr_qty": 0}
-    lines = messages("found_stock", schema, ["receipt_id"], [record, bad])
+    in_reserve = {**record, "receipt_id": 3, "location_barcode": reserve}
+    reserve_before = qty(fresh_sim, "F1", reserve, item)
+    lines = messages("found_stock", schema, ["receipt_id"], [record, bad, in_reserve])
     config = target_config(
         fresh_sim,
         tmp_path,
@@ -434,10 +537,13 @@ def test_inventory_is_created_once_in_a_reserve_location(
     replay = run_target(tmp_path, config, lines)
 
     assert first.returncode == 0, first.stderr[-3000:]
-    assert "1 applied, 0 already applied (skipped), 1 rejected" in first.stderr
-    assert "0 applied, 1 already applied (skipped), 1 rejected" in replay.stderr
-    assert first.rejects[0]["reasons"] == {"curr_qty": "new inventory needs a quantity above zero"}
-    assert qty(fresh_sim, "F1", reserve, item) == before + 12
+    assert "1 applied, 0 already applied (skipped), 2 rejected" in first.stderr
+    assert "0 applied, 1 already applied (skipped), 2 rejected" in replay.stderr
+    reasons = {r["record"]["receipt_id"]: r["reasons"] for r in first.rejects}
+    assert reasons[2] == {"curr_qty": "new inventory needs a quantity above zero"}
+    assert "not an active location" in reasons[3]["location_barcode"]
+    assert qty(fresh_sim, "F1", active, item) == before + 12
+    assert qty(fresh_sim, "F1", reserve, item) == reserve_before
     assert len(fresh_sim.history_with_ref("singer:")) == 1
 
 
@@ -480,3 +586,93 @@ def test_a_bad_max_parallel_writes_is_a_config_error(sim: Simulator, tmp_path: P
     assert run.returncode != 0
     assert "max_parallel_writes" in run.stderr
     assert "from 1 to 8" in run.stderr
+
+
+CREATE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "receipt_id": {"type": "integer"},
+        "facility_code": {"type": "string"},
+        "location_barcode": {"type": "string"},
+        "item_code": {"type": "string"},
+        "curr_qty": {"type": "number"},
+        "reason_code": {"type": "string"},
+    },
+}
+
+
+def test_creates_stop_when_the_wms_does_not_record_their_reference(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    """Contract row G4: `transaction_ref_nbr` on create is undocumented. A WMS that drops it
+    gets the first create only; the others are rejected unsent, naming the assumption."""
+    active, item, _ = fresh_sim.active_location_with_inventory("F2")
+    before = qty(fresh_sim, "F2", active, item)
+    records = [
+        {
+            "receipt_id": n,
+            "facility_code": "F2",
+            "location_barcode": active,
+            "item_code": item,
+            "curr_qty": 5,
+            "reason_code": "FOUND",
+        }
+        for n in (1, 2, 3)
+    ]
+    lines = messages("found_stock", CREATE_SCHEMA, ["receipt_id"], records)
+    config = target_config(
+        fresh_sim,
+        tmp_path,
+        stream_actions={"found_stock": {"entity": "inventory", "action": "create"}},
+    )
+    fresh_sim.set_undocumented(create_ref=False)
+
+    run = run_target(tmp_path, config, lines)
+
+    assert run.returncode != 0
+    assert "1 applied, 0 already applied (skipped), 2 rejected" in run.stderr
+    assert {r["record"]["receipt_id"] for r in run.rejects} == {2, 3}
+    assert all("transaction_ref_nbr" in r["reasons"] for r in run.rejects)
+    assert qty(fresh_sim, "F2", active, item) == before + 5
+
+
+def test_undocumented_patch_fields_are_verified_by_a_re_read(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    """Contract row H4: a WMS that answers 200 but ignores `ord_qty` is caught by the re-read."""
+    order_nbr, seqs = fresh_sim.order_with_lines("F1", status="open")
+    order_id = _order(fresh_sim, "F1", order_nbr)["id"]
+    before = {
+        r["seq_nbr"]: r["ord_qty"] for r in all_records(fresh_sim, "order_dtl", order_id=order_id)
+    }
+    schema = {
+        "type": "object",
+        "properties": {
+            "facility_code": {"type": "string"},
+            "order_nbr": {"type": "string"},
+            "seq_nbr": {"type": "integer"},
+            "ord_qty": {"type": "number"},
+            "cust_field_1": {"type": "string"},
+        },
+    }
+    assert len(seqs) > 1
+    seq = seqs[0]
+    wanted = int(Decimal(before[seq])) + 3
+    records = [
+        {"facility_code": "F1", "order_nbr": order_nbr, "seq_nbr": seq, "ord_qty": wanted},
+        {"facility_code": "F1", "order_nbr": order_nbr, "seq_nbr": seqs[-1], "cust_field_1": "ok"},
+    ]
+    lines = messages("order_dtl", schema, ["facility_code", "order_nbr", "seq_nbr"], records)
+    fresh_sim.set_undocumented(patch_fields=False)
+
+    run = run_target(
+        tmp_path, target_config(fresh_sim, tmp_path, undocumented_patch_fields=True), lines
+    )
+
+    assert run.returncode != 0
+    (reject,) = run.rejects
+    assert reject["record"]["seq_nbr"] == seq
+    assert "does not show it" in reject["reasons"]["ord_qty"]
+    after = {r["seq_nbr"]: r for r in all_records(fresh_sim, "order_dtl", order_id=order_id)}
+    assert after[seq]["ord_qty"] == before[seq]
+    assert after[seqs[-1]]["cust_field_1"] == "ok"

@@ -78,6 +78,7 @@ def ib_shipment_dtl(p: Picker, rng: Random, ident: int, parent: int | None, mod_
         "lpn_nbr": maybe(rng, 0.7, f"IB{rng.randint(1, 99999999):08d}"),
         "shipped_qty": shipped,
         "received_qty": float(rng.randint(0, int(shipped))),
+        **{f"inv_attr_{letter}": None for letter in "abcdefghijklmno"},
         "cust_field_1": None,
         "_fac": fac,
         "_co": co,

@@ -21,6 +21,18 @@ _FIRST = ("Ana", "Ben", "Chen", "Dana", "Eli", "Femi", "Gus", "Hana", "Ivo", "Ju
 _LAST = ("Smith", "Garcia", "Nguyen", "Okafor", "Jansen", "Muller", "Rossi", "Kim")
 
 
+_PATCH_ONLY = (
+    "start_ship_date",
+    "stop_ship_date",
+    "ref_nbr",
+    "spl_instr",
+    "sales_channel",
+    "gift_msg",
+)
+"""Order fields Oracle lets PATCH change; generated orders leave them empty (no draw from `rng`,
+so the rest of the generated data stays as it was)."""
+
+
 def order_hdr(p: Picker, rng: Random, ident: int, parent: int | None, mod_ts: str) -> Row:
     fac, co = pick_facility(p, rng)
     return {
@@ -32,6 +44,7 @@ def order_hdr(p: Picker, rng: Random, ident: int, parent: int | None, mod_ts: st
         "priority": rng.choice((10, 50, 50, 50, 90)),
         "ord_date": date_between(rng, -100, -1),
         "req_ship_date": maybe(rng, 0.9, date_between(rng, -60, 20)),
+        **dict.fromkeys(_PATCH_ONLY),
         "cust_name": f"{rng.choice(_FIRST)} {rng.choice(_LAST)}",
         "cust_city": rng.choice(CITIES),
         "cust_country": rng.choice(COUNTRIES),

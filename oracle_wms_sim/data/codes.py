@@ -26,14 +26,30 @@ def code_label(table: str, ident: int) -> str:
 
 ORDER_CLOSED = frozenset((code_id("order_status", "SHIPPED"), code_id("order_status", "CANCELLED")))
 """order_hdr (and its lines) cannot be changed in these statuses: 90 Shipped, 99 Cancelled."""
-
-SHIPMENT_CLOSED = frozenset(
-    (code_id("ib_shipment_status", "VERIFIED"), code_id("ib_shipment_status", "CANCELLED"))
+ORDER_OPEN = frozenset(
+    ident for ident, _, _ in CODE_ROWS["order_status"] if ident < code_id("order_status", "SHIPPED")
 )
-"""ib_shipment (and its lines) cannot be changed in these: 90 Shipment Verified, 99 Cancelled."""
+"""Oracle (25B "PATCH Order"): an order changes only while its status is below Shipped."""
+
+SHIPMENT_OPEN = frozenset(
+    code_id("ib_shipment_status", code) for code in ("IN_TRANSIT", "RECEIVING_STARTED", "RECEIVED")
+)
+"""The only statuses in which an ib_shipment (and its lines) may be changed through PATCH, as
+Oracle's "IB Shipment" page lists them: In Transit, Receiving Started, Receiving Complete (our
+`RECEIVED`, "Shipment Received"). Every other status (Verified, Cancelled, and Locked for
+Receiving or Verification in Progress where a WMS has them) refuses changes."""
+RECEIVING_STARTED = frozenset(
+    code_id("ib_shipment_status", code) for code in ("RECEIVING_STARTED", "RECEIVED")
+)
+"""Detail lines change in these only where the shipment type allows updating after receiving
+started (the simulator's shipment types never do)."""
 
 LPN_SHIPPED = code_id("container_status", "SHIPPED")  # 80
 LPN_CANCELLED = code_id("container_status", "CANCELLED")  # 99
+LPN_SHIPPABLE = frozenset(
+    (code_id("container_status", "PACKED"), code_id("container_status", "LOADED"))
+)
+"""Ship OBLPN ships only Packed (60) or Loaded (70) LPNs."""
 ACTIVE_LOCATION = code_id("location_type", "ACTIVE")  # 1
 
 ADJUST_PLUS = code_id("history_activity", "ADJUST_PLUS")  # 3

@@ -18,12 +18,16 @@ from .reference import FACILITIES
 
 _FACILITY_IDS = {f.code: i for i, f in enumerate(FACILITIES, start=1)}
 _COMPANY_IDS = {"C1": 1, "C2": 2}
+ROWS_PER_PAGE = (10, 125)
+"""The range of the "Rows per Page" user setting."""
 
 
 @dataclass(frozen=True)
 class User:
     """`None` for facilities/companies/readable_entities means "all". `writable`: the
-    `lgfapi_create_access`/`lgfapi_update_access` permissions (POST/PATCH); False is read-only."""
+    `lgfapi_create_access`/`lgfapi_update_access` permissions (POST/PATCH); False is read-only.
+    `rows_per_page`: the user's "Rows per Page" (10 to 125): the default page size of a list and
+    the most objects one bulk operation may act on."""
 
     username: str
     password: str
@@ -32,10 +36,13 @@ class User:
     readable_entities: frozenset[str] | None = None
     default_facility: str | None = None
     writable: bool = True
+    rows_per_page: int = 125
     facility_ids: tuple[int, ...] | None = field(init=False, default=None)
     company_ids: tuple[int, ...] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
+        if not ROWS_PER_PAGE[0] <= self.rows_per_page <= ROWS_PER_PAGE[1]:
+            raise ValueError(f"rows_per_page must be from 10 to 125 (got {self.rows_per_page})")
         for code in (*(self.facilities or ()), self.default_facility or "F1"):
             if code not in _FACILITY_IDS:
                 raise ValueError(f"unknown facility code {code!r}")

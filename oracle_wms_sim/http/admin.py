@@ -172,6 +172,7 @@ class Admin:
                 else None,
                 payload.get("default_facility"),
                 bool(payload.get("writable", True)),
+                int(payload.get("rows_per_page", 125)),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ApiError(400, f"Bad user: {exc}") from exc

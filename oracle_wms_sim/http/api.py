@@ -19,6 +19,7 @@ from ..read.reads import Reads
 from ..read.xmlrender import XML_TYPE, to_xml
 from ..responses import Response, error_response
 from ..stage.interface import Stage
+from ..write.variant import Undocumented
 from ..write.writes import Writes, allowed_methods
 
 
@@ -29,12 +30,13 @@ class Api:
     store: Store
     environment: str
     stage: Stage
+    undocumented: Undocumented = field(default_factory=Undocumented)
     reads: Reads = field(init=False)
     writes: Writes = field(init=False)
 
     def __post_init__(self) -> None:
         self.reads = Reads(self.store, self.prefix)
-        self.writes = Writes(self.store)
+        self.writes = Writes(self.store, self.undocumented)
 
     @property
     def prefix(self) -> str:

@@ -23,6 +23,7 @@ from ..data.users import User, Users
 from ..read import queries
 from ..read.filters import build_where
 from ..stage.interface import Stage
+from ..write.variant import Undocumented
 from .admin import Admin
 from .api import Api
 from .app import ADMIN_PREFIX, App
@@ -84,6 +85,8 @@ class Simulator:
         self.log = RequestLog()
         self.admin = Admin(self.store, self.users, self.tokens, self.faults, self.log)
         self.stage = Stage(self.store, delay=stage_delay)
+        self.undocumented = Undocumented()
+        """Readings of what Oracle does not document (`write/variant.py`); tests switch them."""
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -93,7 +96,7 @@ class Simulator:
         self.meta = prepare(self.db_path, self.seed, self.scale)
         self.store.load_catalogue()
         app = App(
-            Api(self.store, self.environment, self.stage),
+            Api(self.store, self.environment, self.stage, self.undocumented),
             self.admin,
             Authenticator(self.users, self.tokens),
             TokenEndpoint(
@@ -270,9 +273,11 @@ class Simulator:
         readable_entities: list[str] | None = None,
         default_facility: str | None = None,
         writable: bool = True,
+        rows_per_page: int = 125,
     ) -> None:
         """A WMS user scoped to facility/company codes (None: all), with read access to
-        `readable_entities` only (None: all); `writable=False` gets 403 on POST and PATCH."""
+        `readable_entities` only (None: all); `writable=False` gets 403 on POST and PATCH;
+        `rows_per_page` is the user's "Rows per Page" (list page size, bulk operation cap)."""
         self.admin.add_user(
             User(
                 username,
@@ -282,6 +287,7 @@ class Simulator:
                 frozenset(readable_entities) if readable_entities is not None else None,
                 default_facility,
                 writable,
+                rows_per_page,
             )
         )
 
@@ -292,6 +298,17 @@ class Simulator:
     def expire_tokens(self) -> None:
         """Every issued token becomes invalid now."""
         self.tokens.expire_all()
+
+    def set_undocumented(
+        self, *, patch_fields: bool | None = None, create_ref: bool | None = None
+    ) -> None:
+        """Behave otherwise where Oracle is silent: `patch_fields=False` ignores the undocumented
+        PATCH fields (200, unchanged), `create_ref=False` keeps inventory creates'
+        `transaction_ref_nbr` out of history."""
+        if patch_fields is not None:
+            self.undocumented.patch_fields = patch_fields
+        if create_ref is not None:
+            self.undocumented.create_ref = create_ref
 
     # ---- faults and the request log --------------------------------------------------
     def add_fault(

@@ -127,12 +127,12 @@ def order_with_lines(
 def oblpn_numbers(
     conn: sqlite3.Connection, facility_code: str, shipped: bool, count: int
 ) -> list[str]:
-    """LPN numbers that are Shipped, or can still be shipped (not Shipped, not Cancelled)."""
+    """LPN numbers that are Shipped, or can be shipped (Packed or Loaded)."""
     fac, _ = _facility(conn, facility_code)
     if shipped:
         condition, args = "status_id = ?", [codes.LPN_SHIPPED]
     else:
-        condition, args = "status_id NOT IN (?, ?)", [codes.LPN_SHIPPED, codes.LPN_CANCELLED]
+        condition, args = "status_id IN (?, ?)", sorted(codes.LPN_SHIPPABLE)
     rows = conn.execute(
         f"SELECT container_nbr FROM oblpn WHERE _fac = ? AND {condition} ORDER BY id LIMIT ?",
         (fac, *args, count),

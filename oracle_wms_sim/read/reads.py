@@ -138,7 +138,7 @@ class Reads:
         mode = params.pop("page_mode", "paged")
         if mode not in ("paged", "sequenced"):
             raise bad_param("page_mode", "must be 'paged' or 'sequenced'")
-        size = _positive_int(params.pop("page_size", str(DEFAULT_PAGE_SIZE)), "page_size")
+        size = _positive_int(params.pop("page_size", str(user.rows_per_page)), "page_size")
         if size > MAX_PAGE_SIZE:
             raise bad_param("page_size", f"must be at most {MAX_PAGE_SIZE}")
         catalogue = self.store.catalogue.entities

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -22,22 +23,45 @@ from .validation import FieldError, Problems, decimal_value, integer_value, reje
 REASON_MAX = 25
 REF_MAX = 250
 BATCH_MAX = 50
+ITEM_KEYS = ("item_code", "item_barcode", "item_alternate_code")
+"""Oracle: exactly one of these names the item."""
+INVENTORY_ATTRIBUTE_OPTIONS = tuple(f"invn_attr_{letter}" for letter in "ABCDEFGHIJKLMNO")
 _ADJUST_OPTIONS = frozenset(
-    ("item_code", "adjustment_qty", "actual_qty", "reason_code", "batch_nbr", "transaction_ref_nbr")
+    (
+        *ITEM_KEYS,
+        "adjustment_qty",
+        "actual_qty",
+        "reason_code",
+        "batch_nbr",
+        "expiry_date",
+        *INVENTORY_ATTRIBUTE_OPTIONS,
+        "transaction_ref_nbr",
+        "locn_capacity_check_flg",
+        "company_id",
+        "company_code",
+    )
 )
-_LOCATION_COLUMNS = ("id", "barcode", "location_type_id", "_fac", "_co")
+_ITEM_COLUMN = {"item_code": "code", "item_barcode": "barcode"}
+"""The item column each item key matches; the simulated item has no alternate code, so
+`item_alternate_code` matches nothing (400 naming it)."""
+LOCATION_COLUMNS = ("id", "barcode", "location_type_id", "_fac", "_co")
+_LOCATION_FILTERS = frozenset(("facility_id", "facility_id__code", "barcode"))
 
 
 @dataclass(frozen=True)
 class Adjustment:
     """Validated options of `update_active_inventory` (location-independent checks done)."""
 
-    item_code: str
+    item_key: str  # which of ITEM_KEYS names the item
+    item_value: str
     delta: Decimal | None  # adjustment_qty
     actual: Decimal | None  # actual_qty
     reason_code: str
     batch_nbr: str | None
     transaction_ref_nbr: str | None
+    expiry_date: str | None = None
+    company_id: int | None = None
+    company_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,13 +98,52 @@ def _unknown(options: dict[str, Any], known: frozenset[str], problems: Problems)
             problems[name] = "unknown option"
 
 
+def _date(value: Any) -> str:
+    if not isinstance(value, str):
+        raise FieldError(f"must be an ISO 8601 date (got {value!r})")
+    try:
+        return date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise FieldError(f"must be an ISO 8601 date (got {value!r})") from None
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise FieldError(f"must be true or false (got {value!r})")
+    return value
+
+
 def parse_adjustment(options: Any) -> Adjustment:
-    """400 naming each bad option; nothing depends on the location yet."""
+    """400 naming each bad option; nothing depends on the location yet.
+
+    Inventory attributes (`invn_attr_A`...`O`) are checked as text of at most 50 characters;
+    the simulated inventory carries none, so they do not narrow the match. The simulated
+    locations have no capacity, so `locn_capacity_check_flg` never refuses."""
     if not isinstance(options, dict):
         raise rejected("'options' must be an object.", {"options": "must be an object"})
     problems: Problems = {}
     _unknown(options, _ADJUST_OPTIONS, problems)
-    item = _check(problems, "item_code", text_value, options.get("item_code"), 25, required=True)
+    keys = [k for k in ITEM_KEYS if options.get(k) not in (None, "")]
+    item_key = keys[0] if keys else "item_code"
+    if len(keys) > 1:
+        problems[keys[1]] = "give only one of item_code, item_barcode or item_alternate_code"
+    item = _check(problems, item_key, text_value, options.get(item_key), 100, required=True)
+    if not keys:
+        problems["item_code"] = "give one of item_code, item_barcode or item_alternate_code"
+    expiry = None
+    if options.get("expiry_date") is not None:
+        expiry = _check(problems, "expiry_date", _date, options["expiry_date"])
+    for name in INVENTORY_ATTRIBUTE_OPTIONS:
+        _check(problems, name, text_value, options.get(name), 50)
+    if options.get("locn_capacity_check_flg") is not None:
+        _check(problems, "locn_capacity_check_flg", _flag, options["locn_capacity_check_flg"])
+    company_id = company_code = None
+    if options.get("company_id") is not None:
+        company_id = _check(problems, "company_id", integer_value, options["company_id"])
+    if options.get("company_code") is not None:
+        company_code = _check(problems, "company_code", text_value, options["company_code"], 25)
+    if company_id is not None and company_code is not None:
+        problems["company_code"] = "give only one of company_id or company_code"
     reason = _check(
         problems, "reason_code", text_value, options.get("reason_code"), REASON_MAX, required=True
     )
@@ -104,30 +167,115 @@ def parse_adjustment(options: Any) -> Adjustment:
             problems["actual_qty"] = "must be at least 0"
     if problems:
         raise rejected("The inventory adjustment is not valid.", problems)
-    return Adjustment(str(item), delta, actual, str(reason), batch or None, ref or None)
+    return Adjustment(
+        item_key,
+        str(item),
+        delta,
+        actual,
+        str(reason),
+        batch or None,
+        ref or None,
+        expiry,
+        company_id,
+        company_code or None,
+    )
+
+
+def find_location(
+    conn: sqlite3.Connection, store: Store, parameters: Any, user: User
+) -> dict[str, Any]:
+    """The one location the filter form names: `barcode` with `facility_id` or
+    `facility_id__code` (a barcode is unique only within a facility); 400 naming a bad filter,
+    404 when no location in the user's scope matches."""
+    if not isinstance(parameters, dict) or not parameters:
+        raise rejected(
+            "The location filters are not valid.",
+            {"parameters": "required: barcode and facility_id or facility_id__code"},
+        )
+    problems: Problems = {
+        f"parameters.{name}": "unknown filter"
+        for name in parameters
+        if name not in _LOCATION_FILTERS
+    }
+    barcode = _check(
+        problems, "parameters.barcode", text_value, parameters.get("barcode"), 40, required=True
+    )
+    facility = [n for n in ("facility_id", "facility_id__code") if parameters.get(n) is not None]
+    if len(facility) != 1:
+        problems["parameters.facility_id__code"] = "give one of facility_id or facility_id__code"
+    if problems:
+        raise rejected("The location filters are not valid.", problems)
+    if facility[0] == "facility_id":
+        condition = "t._fac = ?"
+    else:
+        condition = "t._fac = (SELECT id FROM facility WHERE code = ?)"
+    scope = user.scope_sql(store.entity("location"))
+    limit = f" AND ({scope})" if scope else ""
+    row = conn.execute(
+        f"SELECT {', '.join('t.' + c for c in LOCATION_COLUMNS)} FROM location t "
+        f"WHERE t.barcode = ? AND {condition}{limit}",
+        (barcode, parameters[facility[0]]),
+    ).fetchone()
+    if row is None:
+        raise ApiError(404, f"No location '{barcode}' matches the filters.")
+    return dict(zip(LOCATION_COLUMNS, row, strict=True))
+
+
+def location_by_id(
+    conn: sqlite3.Connection, store: Store, location_id: int, user: User
+) -> dict[str, Any]:
+    """The location of the id form (404 for one the user cannot see)."""
+    location = fetch(conn, store.entity("location"), location_id, user, LOCATION_COLUMNS)
+    if location is None:
+        raise ApiError(404, f"No location record with id {location_id}.")
+    return location
+
+
+def _item_company(
+    conn: sqlite3.Connection, adj: Adjustment, location: dict[str, Any], user: User
+) -> tuple[int | None, str]:
+    """The company the item belongs to: the option's (eligible for the user), else the
+    location's; (None, reason) when the option names no company the user may act for."""
+    if adj.company_id is None and adj.company_code is None:
+        return int(location["_co"]), _company_code(conn, int(location["_co"]))
+    if adj.company_id is not None:
+        row = conn.execute("SELECT id, code FROM company WHERE id = ?", (adj.company_id,))
+    else:
+        row = conn.execute("SELECT id, code FROM company WHERE code = ?", (adj.company_code,))
+    found = row.fetchone()
+    if found is None or (user.company_ids is not None and found[0] not in user.company_ids):
+        return None, str(adj.company_code or adj.company_id)
+    return int(found[0]), str(found[1])
 
 
 def adjust(
-    store: Store, conn: sqlite3.Connection, location_id: int, adj: Adjustment, user: User
+    store: Store, conn: sqlite3.Connection, location: dict[str, Any], adj: Adjustment, user: User
 ) -> Adjusted:
-    """Apply one adjustment in an active location (404 for a location the user cannot see)."""
-    location = fetch(conn, store.entity("location"), location_id, user, _LOCATION_COLUMNS)
-    if location is None:
-        raise ApiError(404, f"No location record with id {location_id}.")
+    """Apply one adjustment in an active location (found by `location_by_id`/`find_location`)."""
+    location_id = int(location["id"])
     problems: Problems = {}
     if location["location_type_id"] != codes.ACTIVE_LOCATION:
         problems["location_id"] = f"Location '{location['barcode']}' is not an active location."
-    item = item_by_code(conn, adj.item_code, int(location["_co"]))
-    if item is None:
-        company = _company_code(conn, int(location["_co"]))
-        problems["item_code"] = f"Item '{adj.item_code}' does not exist in company {company}."
+    company, company_name = _item_company(conn, adj, location, user)
+    item = None
+    if company is None:
+        name = "company_id" if adj.company_id is not None else "company_code"
+        problems[name] = f"No company '{company_name}' for this user."
+    else:
+        item = _item_by(conn, adj.item_key, adj.item_value, company)
+        if item is None:
+            problems[adj.item_key] = (
+                f"Item '{adj.item_value}' does not exist in company {company_name}."
+            )
     if problems:
         raise rejected("The inventory adjustment is not valid.", problems)
     assert item is not None
+    item_id, item_code = item
+    expiry_match = "" if adj.expiry_date is None else " AND expiry_date = ?"
     current = conn.execute(
         "SELECT id, curr_qty, container_id FROM inventory WHERE location_id = ? AND item_id = ? "
-        "AND batch_nbr IS ? ORDER BY container_id IS NOT NULL, id LIMIT 1",
-        (location_id, item, adj.batch_nbr),
+        f"AND batch_nbr IS ?{expiry_match} ORDER BY container_id IS NOT NULL, id LIMIT 1",
+        (location_id, item_id, adj.batch_nbr, *([adj.expiry_date] if adj.expiry_date else [])),
     ).fetchone()
     orig = quantity(current[1]) if current else Decimal("0.000")
     new = orig + adj.delta if adj.delta is not None else adj.actual
@@ -145,15 +293,16 @@ def adjust(
             (float(new), stamp, user.username, inventory_id),
         )
     elif new > 0:
-        inventory_id = _new_inventory(
+        inventory_id = new_inventory(
             store,
             conn,
             location,
-            item=item,
+            item=item_id,
             qty=new,
             batch_nbr=adj.batch_nbr,
             user=user,
             stamp=stamp,
+            expiry_date=adj.expiry_date,
         )
     if adj.actual is not None:
         activity = codes.CYCLE_COUNT
@@ -165,14 +314,14 @@ def adjust(
         location,
         user,
         activity=activity,
-        item_code=adj.item_code,
+        item_code=item_code,
         container_id=current[2] if current else None,
         adj_qty=new - orig,
         orig_qty=orig,
         reason_code=adj.reason_code,
         transaction_ref_nbr=adj.transaction_ref_nbr,
     )
-    return Adjusted(location_id, adj.item_code, orig, new, inventory_id, history_id)
+    return Adjusted(location_id, item_code, orig, new, inventory_id, history_id)
 
 
 def write_history(
@@ -224,7 +373,7 @@ def write_history(
     return ident
 
 
-def _new_inventory(
+def new_inventory(
     store: Store,
     conn: sqlite3.Connection,
     location: dict[str, Any],
@@ -234,6 +383,8 @@ def _new_inventory(
     batch_nbr: str | None,
     user: User,
     stamp: str,
+    expiry_date: str | None = None,
+    container_id: int | None = None,
 ) -> int:
     ident = store.next_id(conn, "inventory")
     case_qty = conn.execute("SELECT std_case_qty FROM item WHERE id = ?", (item,)).fetchone()[0]
@@ -246,13 +397,14 @@ def _new_inventory(
             "company_id": co,
             "facility_id": fac,
             "item_id": item,
-            "location_id": int(location["id"]),
-            "container_id": None,
+            "location_id": None if location.get("id") is None else int(location["id"]),
+            "container_id": container_id,
             "curr_qty": float(qty),
             "orig_qty": float(qty),
             "pack_qty": 1.0,
             "case_qty": case_qty,
             "batch_nbr": batch_nbr,
+            "expiry_date": expiry_date,
             "lock_flg": 0,
             "create_ts": stamp,
             "create_user": user.username,
@@ -265,99 +417,32 @@ def _new_inventory(
     return ident
 
 
+def _item_by(
+    conn: sqlite3.Connection, key: str, value: str, company: int
+) -> tuple[int, str] | None:
+    """(id, code) of the company's item whose `key` column is `value` (the lowest id when
+    several), else None."""
+    column = _ITEM_COLUMN.get(key)
+    if column is None:
+        return None
+    row = conn.execute(
+        f"SELECT id, code FROM item WHERE {column} = ? AND _co = ? ORDER BY id LIMIT 1",
+        (value, company),
+    ).fetchone()
+    return None if row is None else (int(row[0]), str(row[1]))
+
+
 def item_by_code(conn: sqlite3.Connection, code: str, company: int) -> int | None:
     """The id of the company's item with this code (the lowest when several), else None."""
-    row = conn.execute(
-        "SELECT id FROM item WHERE code = ? AND _co = ? ORDER BY id LIMIT 1", (code, company)
-    ).fetchone()
-    return None if row is None else int(row[0])
+    found = _item_by(conn, "item_code", code, company)
+    return None if found is None else found[0]
+
+
+def company_code(conn: sqlite3.Connection, company: int) -> str:
+    """A company's code for messages (its id when unknown)."""
+    return _company_code(conn, company)
 
 
 def _company_code(conn: sqlite3.Connection, company: int) -> str:
     row = conn.execute("SELECT code FROM company WHERE id = ?", (company,)).fetchone()
     return str(row[0]) if row else str(company)
-
-
-# ---- POST entity/inventory/ ---------------------------------------------------------------
-_CREATE_FIELDS = frozenset(("location_id", "item_id", "curr_qty", "batch_number_id"))
-_CREATE_OPTIONS = frozenset(("reason_code", "transaction_ref_nbr"))
-
-
-def _fk(value: Any) -> int:
-    """A foreign key as written: an id, or the `{"id": ...}` object that reads return."""
-    if isinstance(value, dict) and "id" in value:
-        value = value["id"]
-    return integer_value(value)
-
-
-def create_inventory(store: Store, conn: sqlite3.Connection, body: Any, user: User) -> int:
-    """A new inventory record (always a new row) and its ADJUST_PLUS history; its id."""
-    fields, options = body.get("fields"), body.get("options")
-    if not isinstance(fields, dict) or not fields:
-        raise rejected("'fields' must be a non-empty object.", {"fields": "required"})
-    if not isinstance(options, dict):
-        options = {} if options is None else {"options": options}
-    problems: Problems = {}
-    _unknown(fields, _CREATE_FIELDS, problems)
-    _unknown(options, _CREATE_OPTIONS, problems)
-    for name in ("location_id", "item_id", "curr_qty"):
-        if fields.get(name) is None:
-            problems[name] = "is required"
-    location_id = _check(problems, "location_id", _fk, fields.get("location_id", 0))
-    item_id = _check(problems, "item_id", _fk, fields.get("item_id", 0))
-    qty = _check(problems, "curr_qty", decimal_value, fields.get("curr_qty", 1))
-    if qty is not None and qty <= 0:
-        problems["curr_qty"] = "must be greater than 0"
-    reason = _check(
-        problems, "reason_code", text_value, options.get("reason_code"), REASON_MAX, required=True
-    )
-    ref = _check(
-        problems, "transaction_ref_nbr", text_value, options.get("transaction_ref_nbr"), REF_MAX
-    )
-    location = None
-    if location_id is not None and "location_id" not in problems:
-        location = fetch(conn, store.entity("location"), location_id, user, _LOCATION_COLUMNS)
-        if location is None:
-            problems["location_id"] = f"Location {location_id} does not exist."
-    if location is not None and item_id is not None and "item_id" not in problems:
-        found = conn.execute("SELECT _co FROM item WHERE id = ?", (item_id,)).fetchone()
-        if found is None or found[0] != location["_co"]:
-            company = _company_code(conn, int(location["_co"]))
-            problems["item_id"] = f"Item {item_id} does not exist in company {company}."
-    batch = _batch_code(conn, fields.get("batch_number_id"), problems)
-    if problems:
-        raise rejected("The inventory cannot be created.", problems)
-    assert location is not None and qty is not None
-    stamp = store.stamps(conn, store.entity("inventory"))[0]
-    inventory_id = _new_inventory(
-        store, conn, location, item=item_id, qty=qty, batch_nbr=batch, user=user, stamp=stamp
-    )
-    code = conn.execute("SELECT code FROM item WHERE id = ?", (item_id,)).fetchone()[0]
-    write_history(
-        store,
-        conn,
-        location,
-        user,
-        activity=codes.ADJUST_PLUS,
-        item_code=str(code),
-        container_id=None,
-        adj_qty=qty,
-        orig_qty=Decimal("0"),
-        reason_code=str(reason),
-        transaction_ref_nbr=ref or None,
-    )
-    return inventory_id
-
-
-def _batch_code(conn: sqlite3.Connection, value: Any, problems: Problems) -> str | None:
-    """`batch_number_id` names a batch_number record; the inventory keeps its code."""
-    if value is None:
-        return None
-    ident = _check(problems, "batch_number_id", _fk, value)
-    if ident is None:
-        return None
-    row = conn.execute("SELECT code FROM batch_number WHERE id = ?", (ident,)).fetchone()
-    if row is None:
-        problems["batch_number_id"] = f"Batch number {ident} does not exist."
-        return None
-    return str(row[0])

@@ -1,13 +1,16 @@
-"""`oblpn/{id}/ship/`: an outbound LPN leaves the building.
+"""`oblpn/{id}/ship/` and `oblpn/bulk_ship/`: an outbound LPN leaves the building.
 
-Shipping sets the LPN's status to Shipped (container_status 80) and clears its location, as the
-generated shipped LPNs have none. Shipping twice is refused with the message a client can
-recognise as "already done" (docs/write-api.md), which makes a retried ship harmless.
+Oracle's "Ship OBLPN" page: `options.locn_barcode` (the final shipping location) is required,
+`output_file_to_generate` is optional, and only Packed or Loaded LPNs ship. Shipping sets the
+LPN's status to Shipped (container_status 80) and clears its location, as the generated shipped
+LPNs have none. The refusal of an LPN already Shipped carries a message of the simulator's own
+("LPN is already shipped."): Oracle does not document it, so a client must not depend on it.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from typing import Any
 
 from ..data import codes
@@ -15,48 +18,131 @@ from ..data.records import fetch
 from ..data.store import Store
 from ..data.users import User
 from ..errors import ApiError
-from .validation import FieldError, rejected, text_value
+from .validation import FieldError, Problems, rejected, text_value
 
 ALREADY_SHIPPED = "LPN is already shipped."
-_OPTIONS = frozenset(("locn_barcode",))
+OUTPUT_FILES = frozenset(("oblpn_shipping_info", "lpn_inventory", "container_outbound_load_export"))
+"""The documented values of `output_file_to_generate` (the last since 26B)."""
+_OPTIONS = frozenset(("locn_barcode", "output_file_to_generate"))
+_FILTERS = frozenset(
+    ("container_nbr__in", "facility_id", "facility_id__code", "company_id", "company_id__code")
+)
 
 
-def parse_options(options: Any) -> str | None:
-    """The optional `locn_barcode`; 400 for anything else in `options`."""
-    if options is None:
-        return None
+@dataclass(frozen=True)
+class ShipOptions:
+    locn_barcode: str
+    output_files: tuple[str, ...]
+
+
+def parse_options(options: Any) -> ShipOptions:
+    """`locn_barcode` (required) and `output_file_to_generate`; 400 naming anything else."""
     if not isinstance(options, dict):
-        raise rejected("'options' must be an object.", {"options": "must be an object"})
-    problems = {name: "unknown option" for name in options if name not in _OPTIONS}
+        raise rejected(
+            "The ship options are not valid.",
+            {"options.locn_barcode": "is required (the final shipping location's barcode)"},
+        )
+    problems: Problems = {
+        f"options.{name}": "unknown option" for name in options if name not in _OPTIONS
+    }
     barcode = None
     try:
-        barcode = text_value(options.get("locn_barcode"), 40)
+        barcode = text_value(options.get("locn_barcode"), 40, required=True)
     except FieldError as exc:
-        problems["locn_barcode"] = str(exc)
+        problems["options.locn_barcode"] = f"{exc} (the final shipping location's barcode)"
+    files = options.get("output_file_to_generate")
+    wanted: tuple[str, ...] = ()
+    if files is not None:
+        listed = [files] if isinstance(files, str) else files
+        if not isinstance(listed, list) or any(f not in OUTPUT_FILES for f in listed):
+            problems["options.output_file_to_generate"] = (
+                f"must be one or a list of {', '.join(sorted(OUTPUT_FILES))}"
+            )
+        else:
+            wanted = tuple(listed)
     if problems:
         raise rejected("The ship options are not valid.", problems)
-    return barcode or None
+    assert barcode is not None
+    return ShipOptions(barcode, wanted)
 
 
 def ship(
-    store: Store, conn: sqlite3.Connection, ident: int, locn_barcode: str | None, user: User
+    store: Store, conn: sqlite3.Connection, ident: int, options: ShipOptions, user: User
 ) -> None:
     lpn = fetch(conn, store.entity("oblpn"), ident, user, ("id", "status_id", "_fac"))
     if lpn is None:
         raise ApiError(404, f"No oblpn record with id {ident}.")
-    if lpn["status_id"] == codes.LPN_SHIPPED:
+    status = int(lpn["status_id"])
+    if status == codes.LPN_SHIPPED:
         raise rejected(ALREADY_SHIPPED, {"status_id": ALREADY_SHIPPED})
-    if lpn["status_id"] == codes.LPN_CANCELLED:
-        raise rejected("LPN is cancelled.", {"status_id": "LPN is cancelled."})
-    if locn_barcode is not None:
-        found = conn.execute(
-            "SELECT 1 FROM location WHERE barcode = ? AND _fac = ?", (locn_barcode, lpn["_fac"])
-        ).fetchone()
-        if found is None:
-            message = f"No location '{locn_barcode}' in the LPN's facility."
-            raise rejected(message, {"locn_barcode": message})
+    if status not in codes.LPN_SHIPPABLE:
+        label = codes.code_label("container_status", status)
+        message = f"LPN is {label}: only Packed or Loaded LPNs can be shipped."
+        raise rejected(message, {"status_id": message})
+    found = conn.execute(
+        "SELECT 1 FROM location WHERE barcode = ? AND _fac = ?",
+        (options.locn_barcode, lpn["_fac"]),
+    ).fetchone()
+    if found is None:
+        message = f"No location '{options.locn_barcode}' in the LPN's facility."
+        raise rejected(message, {"locn_barcode": message})
     stamp = store.stamps(conn, store.entity("oblpn"))[0]
     conn.execute(
         "UPDATE oblpn SET status_id = ?, location_id = NULL, mod_ts = ?, mod_user = ? WHERE id = ?",
         (codes.LPN_SHIPPED, stamp, user.username, ident),
     )
+
+
+def _one(filters: dict[str, Any], names: tuple[str, str], problems: Problems) -> Any:
+    given = [n for n in names if filters.get(n) not in (None, "")]
+    if len(given) > 1:
+        problems[f"parameters.{given[1]}"] = f"give only one of {' or '.join(names)}"
+    return (given[0], filters[given[0]]) if given else None
+
+
+def resolve_lpns(
+    conn: sqlite3.Connection,
+    store: Store,
+    user: User,
+    filters: dict[str, Any],
+    *,
+    strict: bool,
+    problems: Problems,
+) -> list[int]:
+    """The ids of the LPNs named by `container_nbr__in` within a facility and company (both
+    needed unless `require_facility_company_flg` is false), in the user's scope."""
+    for name in filters:
+        if name not in _FILTERS:
+            problems[f"parameters.{name}"] = "unknown filter"
+    numbers = filters.get("container_nbr__in")
+    if isinstance(numbers, str):
+        numbers = [n for n in numbers.split(",") if n.strip()]
+    if not isinstance(numbers, list) or not numbers or not all(isinstance(n, str) for n in numbers):
+        problems["parameters.container_nbr__in"] = "must be a non-empty list of LPN numbers"
+    facility = _one(filters, ("facility_id", "facility_id__code"), problems)
+    company = _one(filters, ("company_id", "company_id__code"), problems)
+    if strict and (facility is None or company is None):
+        problems["parameters"] = (
+            "filtering on fields other than id needs facility and company "
+            "(or options.require_facility_company_flg false)"
+        )
+    if problems or not isinstance(numbers, list):
+        return []
+    marks = ", ".join("?" * len(numbers))
+    where, args = [f"t.container_nbr IN ({marks})"], list(numbers)
+    for pair, table, column in ((facility, "facility", "_fac"), (company, "company", "_co")):
+        if pair is None:
+            continue
+        name, value = pair
+        if name.endswith("__code"):
+            where.append(f"t.{column} = (SELECT id FROM {table} WHERE code = ?)")
+        else:
+            where.append(f"t.{column} = ?")
+        args.append(value)
+    scope = user.scope_sql(store.entity("oblpn"))
+    if scope:
+        where.append(f"({scope})")
+    rows = conn.execute(
+        f"SELECT t.id FROM oblpn t WHERE {' AND '.join(where)} ORDER BY t.id", args
+    ).fetchall()
+    return [int(r[0]) for r in rows]

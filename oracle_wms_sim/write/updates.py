@@ -21,43 +21,80 @@ from ..errors import ApiError
 from .validation import FieldError, Problems, rejected, stored_value
 
 CUSTOM_FIELD = re.compile(r"^cust_(field|date|number|decimal|short_text|long_text)_\d+$")
+INVENTORY_ATTRIBUTES = frozenset(f"inv_attr_{letter}" for letter in "abcdefghijklmno")
+DIMENSIONS = frozenset(("length", "width", "height", "weight", "volume"))
 WRITABLE: dict[str, frozenset[str]] = {
-    "order_hdr": frozenset(("priority", "req_ship_date")),
+    "order_hdr": frozenset(
+        (
+            "priority",
+            "ref_nbr",
+            "spl_instr",
+            "sales_channel",
+            "gift_msg",
+            "req_ship_date",
+            "start_ship_date",
+            "stop_ship_date",
+        )
+    ),
+    "ib_shipment_dtl": INVENTORY_ATTRIBUTES,
+    "oblpn": DIMENSIONS,
+    "iblpn": DIMENSIONS,
+    "container": DIMENSIONS,
+}
+"""Entity -> writable fields Oracle documents, besides the custom fields every entity allows
+(order_hdr: the 25B "PATCH Order" parameter list; ib_shipment_dtl: the IB Shipment Detail field
+table; containers: "Container, IBLPN, and OBLPN"). A name the entity's catalogue lacks stays
+unknown (400 naming it)."""
+UNDOCUMENTED: dict[str, frozenset[str]] = {
     "order_dtl": frozenset(("ord_qty",)),
     "ib_shipment": frozenset(("exp_arrival_date", "ref_nbr")),
     "ib_shipment_dtl": frozenset(("shipped_qty",)),
-    "oblpn": frozenset(("weight", "volume")),
-    "container": frozenset(("weight", "volume")),
 }
-"""Entity -> writable fields besides the custom fields every entity allows."""
+"""Fields the simulator also lets PATCH change although no Oracle page we could read lists them
+(docs/api-contract.md H4-H6). The target sends them only when told to, and then re-reads the
+record to prove the WMS applied them."""
 NON_NEGATIVE = frozenset((("order_dtl", "ord_qty"), ("ib_shipment_dtl", "shipped_qty")))
 
 
 @dataclass(frozen=True)
 class StatusRule:
-    """Refuse changes while the owning header is in one of `closed` statuses."""
+    """Allow changes only while the owning header is in one of `open_statuses`."""
 
     header: str  # the entity that carries the status
     link: str | None  # the patched entity's foreign key to it; None: the record itself
-    closed: frozenset[int]
+    open_statuses: frozenset[int]
     status_table: str
     noun: str
+    why: str = "it can no longer be changed."
 
 
 RULES: dict[str, StatusRule] = {
-    "order_hdr": StatusRule("order_hdr", None, codes.ORDER_CLOSED, "order_status", "Order"),
-    "order_dtl": StatusRule("order_hdr", "order_id", codes.ORDER_CLOSED, "order_status", "Order"),
+    "order_hdr": StatusRule("order_hdr", None, codes.ORDER_OPEN, "order_status", "Order"),
+    "order_dtl": StatusRule("order_hdr", "order_id", codes.ORDER_OPEN, "order_status", "Order"),
     "ib_shipment": StatusRule(
-        "ib_shipment", None, codes.SHIPMENT_CLOSED, "ib_shipment_status", "Shipment"
+        "ib_shipment", None, codes.SHIPMENT_OPEN, "ib_shipment_status", "Shipment"
     ),
     "ib_shipment_dtl": StatusRule(
-        "ib_shipment", "shipment_id", codes.SHIPMENT_CLOSED, "ib_shipment_status", "Shipment"
+        "ib_shipment",
+        "shipment_id",
+        codes.SHIPMENT_OPEN - codes.RECEIVING_STARTED,
+        "ib_shipment_status",
+        "Shipment",
+        "its lines can no longer be changed (its shipment type does not allow updating the ASN "
+        "after receiving started).",
     ),
 }
+"""Oracle: orders change only below Shipped (25B); ib_shipment only In Transit, Receiving
+Started or Receiving Complete; its lines after receiving started only with the shipment type's
+flag, which no simulated shipment type has."""
 
 
 def is_writable(entity: str, name: str) -> bool:
-    return name in WRITABLE.get(entity, frozenset()) or bool(CUSTOM_FIELD.match(name))
+    return (
+        name in WRITABLE.get(entity, frozenset())
+        or name in UNDOCUMENTED.get(entity, frozenset())
+        or bool(CUSTOM_FIELD.match(name))
+    )
 
 
 def check_fields(entity: Entity, fields: Any, user: User) -> dict[str, Any]:
@@ -100,20 +137,31 @@ def check_status(conn: sqlite3.Connection, entity: Entity, ident: int) -> None:
     row = conn.execute(
         f"SELECT status_id, {key_column} FROM {rule.header} WHERE id = ?", (header,)
     ).fetchone()
-    if row is not None and row[0] in rule.closed:
+    if row is not None and row[0] not in rule.open_statuses:
         label = codes.code_label(rule.status_table, int(row[0]))
-        message = f"{rule.noun} {row[1]} is {label}: it can no longer be changed."
+        message = f"{rule.noun} {row[1]} is {label}: {rule.why}"
         raise rejected(message, {"status_id": message})
 
 
 def patch(
-    store: Store, conn: sqlite3.Connection, entity: Entity, ident: int, *, fields: Any, user: User
+    store: Store,
+    conn: sqlite3.Connection,
+    entity: Entity,
+    ident: int,
+    *,
+    fields: Any,
+    user: User,
+    undocumented: bool = True,
 ) -> None:
-    """Check, then write the fields and stamp `mod_ts`/`mod_user` (when the entity has them)."""
+    """Check, then write the fields and stamp `mod_ts`/`mod_user` (when the entity has them).
+    `undocumented` False: the `UNDOCUMENTED` fields are accepted but left unchanged."""
     if fetch(conn, entity, ident, user, ("id",)) is None:
         raise ApiError(404, f"No {entity.name} record with id {ident}.")
     values = check_fields(entity, fields, user)
     check_status(conn, entity, ident)
+    if not undocumented:
+        for name in UNDOCUMENTED.get(entity.name, frozenset()):
+            values.pop(name, None)
     if entity.tracks_changes:
         values["mod_ts"] = store.stamps(conn, entity)[0]
         values["mod_user"] = user.username

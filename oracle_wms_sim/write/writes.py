@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..data.store import Store
@@ -17,12 +17,18 @@ from ..data.users import User
 from ..errors import ApiError
 from ..read.render import record_by_id
 from ..responses import Response, json_response
-from . import adjustments, bulk, shipping, updates
+from . import adjustments, bulk, creates, shipping, updates
 from .validation import rejected
+from .variant import Undocumented
 
 SINGLE_OPS = {("location", "update_active_inventory"), ("oblpn", "ship")}
-BULK_OPS = {("location", "update_active_inventory"), ("oblpn", "bulk_ship")}
-CREATABLE = frozenset(("inventory",))
+"""`POST entity/{name}/{id}/{op}/`."""
+FILTER_OPS = {("location", "update_active_inventory"), ("oblpn", "bulk_ship")}
+"""`POST entity/{name}/{op}/` with `parameters`: update_active_inventory finds its one location
+by filters (Oracle: one location and item per request); bulk_ship is a bulk operation."""
+CREATABLE = creates.CREATABLE
+BULK_SHIP_COMMIT_FREQUENCY = 1
+"""The "Bulk Ship OBLPN" page's default `commit_frequency` (the general bulk page says 0)."""
 
 
 def allowed_methods(segments: list[str]) -> str:
@@ -30,7 +36,7 @@ def allowed_methods(segments: list[str]) -> str:
     if len(segments) == 1:
         return "GET, HEAD, POST" if segments[0] in CREATABLE else "GET, HEAD"
     if len(segments) == 2 and segments[1] != "describe":
-        if (segments[0], segments[1]) in BULK_OPS:
+        if (segments[0], segments[1]) in FILTER_OPS:
             return "POST"
         return "GET, HEAD, PATCH"
     if len(segments) == 3 and (segments[0], segments[2]) in SINGLE_OPS:
@@ -53,6 +59,13 @@ def _ident(text: str, entity: str) -> int:
         raise ApiError(404, f"No {entity} record with id '{text}'.") from None
 
 
+def _only(body: dict[str, Any], keys: tuple[str, ...]) -> None:
+    """400 naming each top-level key of the body this route does not take."""
+    problems = {name: "unknown key" for name in body if name not in keys}
+    if problems:
+        raise rejected("The request body is not valid.", problems)
+
+
 def _body(raw: bytes) -> dict[str, Any]:
     try:
         body = json.loads(raw) if raw.strip() else {}
@@ -66,6 +79,7 @@ def _body(raw: bytes) -> dict[str, Any]:
 @dataclass
 class Writes:
     store: Store
+    undocumented: Undocumented = field(default_factory=Undocumented)
 
     def handle(
         self, method: str, segments: list[str], raw: bytes, api_root: str, user: User
@@ -87,15 +101,15 @@ class Writes:
     def _route(self, method: str, segments: list[str]) -> Callable[..., Response] | None:
         shape = len(segments)
         if method == "PATCH" and shape == 2:
-            if segments[1] == "describe" or (segments[0], segments[1]) in BULK_OPS:
+            if segments[1] == "describe" or (segments[0], segments[1]) in FILTER_OPS:
                 return None
             return self._patch
         if method != "POST":
             return None
         if shape == 1 and segments[0] in CREATABLE:
             return self._create
-        if shape == 2 and (segments[0], segments[1]) in BULK_OPS:
-            return self._bulk
+        if shape == 2 and (segments[0], segments[1]) in FILTER_OPS:
+            return self._filter_op
         if shape == 3 and (segments[0], segments[2]) in SINGLE_OPS:
             return self._single_op
         return None
@@ -107,45 +121,67 @@ class Writes:
         entity = self.store.entity(segments[0])
         ident = _ident(segments[1], entity.name)
         with self.store.transaction() as conn:
-            updates.patch(self.store, conn, entity, ident, fields=body.get("fields"), user=user)
+            updates.patch(
+                self.store,
+                conn,
+                entity,
+                ident,
+                fields=body.get("fields"),
+                user=user,
+                undocumented=self.undocumented.patch_fields,
+            )
         return self._record(entity.name, ident, api_root)
 
     def _create(
         self, segments: list[str], body: dict[str, Any], api_root: str, user: User
     ) -> Response:
+        _only(body, ("fields", "options"))
         with self.store.transaction() as conn:
-            ident = adjustments.create_inventory(self.store, conn, body, user)
-        return self._record("inventory", ident, api_root, status=201)
+            done = creates.create(
+                self.store, conn, segments[0], body, user, record_ref=self.undocumented.create_ref
+            )
+        return self._record(segments[0], done.ident, api_root, status=201 if done.new else 200)
 
     def _single_op(
         self, segments: list[str], body: dict[str, Any], api_root: str, user: User
     ) -> Response:
         name, ident = segments[0], _ident(segments[1], segments[0])
+        _only(body, ("options",))
         if name == "location":
             adjustment = adjustments.parse_adjustment(body.get("options"))
             with self.store.transaction() as conn:
-                done = adjustments.adjust(self.store, conn, ident, adjustment, user)
+                location = adjustments.location_by_id(conn, self.store, ident, user)
+                done = adjustments.adjust(self.store, conn, location, adjustment, user)
             return json_response(done.to_json())
-        barcode = shipping.parse_options(body.get("options"))
+        options = shipping.parse_options(body.get("options"))
         with self.store.transaction() as conn:
-            shipping.ship(self.store, conn, ident, barcode, user)
+            shipping.ship(self.store, conn, ident, options, user)
         return self._record("oblpn", ident, api_root)
 
-    def _bulk(
+    def _filter_op(
         self, segments: list[str], body: dict[str, Any], api_root: str, user: User
     ) -> Response:
-        request = bulk.parse(body)
         if segments[0] == "location":
+            _only(body, ("parameters", "options"))
             adjustment = adjustments.parse_adjustment(body.get("options"))
+            with self.store.transaction() as conn:
+                location = adjustments.find_location(conn, self.store, body.get("parameters"), user)
+                done = adjustments.adjust(self.store, conn, location, adjustment, user)
+            return json_response(done.to_json())
 
-            def apply_one(conn: Any, ident: int) -> None:
-                adjustments.adjust(self.store, conn, ident, adjustment, user)
+        def resolve(filters: dict[str, Any], strict: bool, problems: dict[str, str]) -> list[int]:
+            with self.store.transaction() as conn:
+                return shipping.resolve_lpns(
+                    conn, self.store, user, filters, strict=strict, problems=problems
+                )
 
-        else:
-            barcode = shipping.parse_options(body.get("options"))
+        request = bulk.parse(
+            body, user, default_commit_frequency=BULK_SHIP_COMMIT_FREQUENCY, resolve=resolve
+        )
+        options = shipping.parse_options(request.options)
 
-            def apply_one(conn: Any, ident: int) -> None:
-                shipping.ship(self.store, conn, ident, barcode, user)
+        def apply_one(conn: Any, ident: int) -> None:
+            shipping.ship(self.store, conn, ident, options, user)
 
         return json_response(bulk.run(self.store, request, apply_one).to_json())
 

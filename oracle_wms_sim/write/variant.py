@@ -1,0 +1,20 @@
+"""How the simulator behaves where Oracle's guide is silent and our clients must not assume.
+
+By default the simulator takes the convenient reading (it applies the PATCH fields no Oracle page
+lists, and records `transaction_ref_nbr` on inventory created by POST). Tests switch a reading off
+to show that a client survives a WMS that behaves otherwise (docs/api-contract.md H4-H6, G4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Undocumented:
+    patch_fields: bool = True
+    """False: PATCH accepts the undocumented writable fields (`updates.UNDOCUMENTED`) and answers
+    200, but does not change them, as a WMS that ignores fields it does not know might."""
+    create_ref: bool = True
+    """False: `POST entity/inventory/` accepts `options.transaction_ref_nbr` but does not carry
+    it into inventory history."""
