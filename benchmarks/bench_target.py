@@ -9,7 +9,10 @@ The ceiling is `plain_writes.py`: one POST per adjustment and nothing else, on a
 Goal: >= 50 records per HTTP request where bulk endpoints exist. lgfapi's bulk
 `location/update_active_inventory/` applies one set of options to many locations, so
 adjustments that differ cannot share a request; stage messages (up to 1,000 orders, each with
-its lines) and `oblpn/bulk_ship` (100 LPNs) can. Skipped when the simulator has no write side.
+its lines) and `oblpn/bulk_ship` (100 LPNs) can. A stage run also reads the orders' headers twice
+(before sending, so a rerun without the ledger creates nothing twice, and after, since Oracle
+documents no read-back of stage results), about 160 order numbers per GET. Skipped when the
+simulator has no write side.
 
     .venv/bin/python benchmarks/bench_target.py [--quick]
 """
