@@ -3,14 +3,15 @@
 One record is one document: the header's fields, its business key, an `action_code` (CREATE,
 UPDATE or DELETE; CREATE when absent) and the lines as a `lines` array (a JSON array or its
 text). Documents are validated here first, then sent up to `stage_batch_size` per message with
-`async_flg` true; the WMS acknowledges at once and validates later, so the sink reads every
-message's results back and reports each failed document as a reject.
+`async_flg` false: the WMS processes the message before it answers.
 
-Exactly-once: a message's `messageid` is a hash of the stream and the identities it carries, and
-the WMS never processes a message id twice, so resending after a lost answer or a kill (the same
-batch replayed) reads the first message's results instead of applying again. The ledger skips
-documents applied by earlier runs; a CREATE the WMS refuses while its key exists in the
-facility, or a DELETE refused while its key is gone, is counted as already applied.
+Oracle documents neither the answer's body nor any read-back of stage results, and a message id
+sent again is a new file group (processed again), so nothing here reads the answer beyond its
+HTTP status or relies on message ids: what each document did is read from the entity module
+(`stage_state.py`). Exactly-once: before anything is sent, documents already in the WMS (a
+CREATE whose key exists, a DELETE whose key is gone) count as applied and are not sent; after a
+lost answer the sink waits for the documents instead of sending them again. The ledger skips
+documents applied by earlier runs.
 """
 
 from __future__ import annotations
@@ -19,22 +20,38 @@ import hashlib
 import json
 import time
 import typing as t
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 
-from oracle_wms.errors import WmsError, WmsNotFoundError
+from oracle_wms.errors import (
+    WmsError,
+    WmsNotFoundError,
+    WmsResponseError,
+    WmsValidationError,
+)
+from oracle_wms.retry import is_retriable, wait_before_retry
 from oracle_wms.settings import count_setting
 from target_oracle_wms.base import (
     Call,
     Pending,
-    RecordRejectedError,
     WmsSink,
     checked_values,
     wire_value,
     without_metadata,
+    wms_reasons,
 )
 from target_oracle_wms.lookups import Facility
+from target_oracle_wms.stage_specs import DOCUMENTED, STAGE, UNDOCUMENTED, StageSpec
+from target_oracle_wms.stage_state import (
+    Document,
+    Row,
+    Where,
+    already_there,
+    not_done,
+    outcome,
+    reached,
+    read_states,
+)
 from target_oracle_wms.validation import (
     Reasons,
     RecordSchema,
@@ -51,84 +68,12 @@ MAX_MESSAGE_BYTES = 512 * 1024
 servers cap request bodies (the simulator at 1 MiB)."""
 
 
-@dataclass(frozen=True)
-class StageSpec:
-    """What the stage interface of one entity takes (the table in docs/write-api.md)."""
-
-    entity: str
-    header_entity: str
-    line_entity: str
-    key_field: str
-    header_fields: frozenset[str]
-    """Header fields sent as given, checked against `describe` of `header_entity`."""
-    line_fields: frozenset[str]
-    qty_field: str
-    code_field: str
-    """The header's coded reference: order type (orders) or vendor (ASNs)."""
-    code_entity: str
-    code_key: str
-    code_required: bool
-    code_per_company: bool
-
-    @property
-    def list_name(self) -> str:
-        return f"stage_{self.entity}_list"
-
-    @property
-    def line_list_name(self) -> str:
-        return f"stage_{self.line_entity}_list"
-
-    @property
-    def record_fields(self) -> frozenset[str]:
-        control = {"facility_code", "company_code", "action_code", "lines"}
-        return self.header_fields | {self.key_field, self.code_field} | control
-
-
-STAGE: dict[str, StageSpec] = {
-    "order": StageSpec(
-        entity="order",
-        header_entity="order_hdr",
-        line_entity="order_dtl",
-        key_field="order_nbr",
-        header_fields=frozenset(
-            {
-                "ord_date",
-                "req_ship_date",
-                "priority",
-                "cust_name",
-                "cust_city",
-                "cust_country",
-                "cust_field_1",
-                "cust_field_2",
-            }
-        ),
-        line_fields=frozenset({"unit_sale_price", "cust_field_1"}),
-        qty_field="ord_qty",
-        code_field="order_type",
-        code_entity="order_type",
-        code_key="code",
-        code_required=True,
-        code_per_company=False,
-    ),
-    "ib_shipment": StageSpec(
-        entity="ib_shipment",
-        header_entity="ib_shipment",
-        line_entity="ib_shipment_dtl",
-        key_field="shipment_nbr",
-        header_fields=frozenset({"trailer_nbr", "ref_nbr", "exp_arrival_date", "cust_field_1"}),
-        line_fields=frozenset({"lpn_nbr", "cust_field_1"}),
-        qty_field="shipped_qty",
-        code_field="vendor_code",
-        code_entity="vendor",
-        code_key="vendor_code",
-        code_required=False,
-        code_per_company=True,
-    ),
-}
-
-
 class StageSink(WmsSink):
-    """`POST stage/{entity}/` (orders, ASNs): documents batched into messages, results read back."""
+    """`POST stage/{entity}/` (orders, ASNs): documents batched into messages, each document's
+    outcome read from the entity module."""
+
+    _before: dict[Where, Row]
+    """The documents' headers read before the batch was sent (`already_in_wms`)."""
 
     @property
     def spec(self) -> StageSpec:
@@ -316,71 +261,156 @@ class StageSink(WmsSink):
 
     # What the WMS already holds ------------------------------------------------------------
 
-    def _settled(self, failed: list[Pending]) -> set[str]:
-        """Of documents the WMS refused, the CREATEs whose key exists in the facility and the
-        DELETEs whose key is gone: their effect is already there (a replay without the ledger,
-        or a document an earlier run's lost message created), so they count as applied. Asked
-        only after a refusal, so an ordinary run costs no lookups."""
+    def _document(self, item: Pending) -> Document:
+        body = item.call[2]
+        return Document(
+            str(item.record["facility_code"]), str(body[self.spec.key_field]), body["action_code"]
+        )
+
+    def _states(self, items: list[Pending]) -> dict[Where, Row]:
         spec = self.spec
-        by_facility: dict[str, list[Pending]] = {}
-        for item in failed:
-            if item.call[2]["action_code"] in ("CREATE", "DELETE"):
-                by_facility.setdefault(str(item.record["facility_code"]), []).append(item)
+        docs = [self._document(item) for item in items]
+        return read_states(self.services.wms, spec.header_entity, spec.key_field, docs)
+
+    def already_in_wms(self, pending: list[Pending]) -> set[str]:
+        """Before anything is sent (a rerun without the ledger, a batch replayed after a kill
+        or a lost answer): a CREATE whose key exists in the facility and a DELETE whose key is
+        gone are already applied, and are not sent again. The headers read are kept: an UPDATE
+        counts as applied once its header's `mod_ts` moves."""
+        self._before = self._states(pending) if pending else {}
         proven: set[str] = set()
-        for facility, items in by_facility.items():
-            keys = {str(item.call[2][spec.key_field]) for item in items}
-            found = self.services.lookups.find(
-                spec.header_entity,
-                spec.key_field,
-                keys,
-                {"facility_id__code": facility},
-                refresh=True,
-            )
-            for item in items:
-                exists = found[str(item.call[2][spec.key_field])] is not None
-                if exists == (item.call[2]["action_code"] == "CREATE"):
-                    self.logger.info(
-                        "%s %s in facility %s %s: counted as already applied",
-                        spec.entity,
-                        item.call[2][spec.key_field],
-                        facility,
-                        "exists" if exists else "is already gone",
-                    )
-                    proven.add(item.identity)
+        for item in pending:
+            doc = self._document(item)
+            if already_there(doc, self._before[doc.where]):
+                self.logger.info(
+                    "%s %s in facility %s %s: counted as already applied, not sent",
+                    self.spec.entity,
+                    doc.key,
+                    doc.facility,
+                    "exists" if doc.action == "CREATE" else "is already gone",
+                )
+                proven.add(item.identity)
         return proven
 
-    # Sending and reading back --------------------------------------------------------------
+    # Sending and settling ------------------------------------------------------------------
 
     def apply_all(self, items: list[Pending]) -> t.Iterator[tuple[Pending, str, t.Any]]:
-        """Send every message of the batch first, then read their results: the WMS validates
-        them while the next ones travel."""
-        sent: list[tuple[str, list[Pending], dict[str, t.Any], bool]] = []
-        for messageid, chunk in self._messages(items):
-            body = self._message(messageid, chunk)
-            chunk[0].extra["messageid"] = messageid
+        """One message per chunk, processed by the WMS before it answers (`async_flg` false);
+        each document's outcome is then read from the entity module, not from the answer."""
+        if items and self.spec.entity not in DOCUMENTED:
+            self.logger.warning("%s", UNDOCUMENTED.format(entity=self.spec.entity))
+        for chunk in self._chunks(items):
+            yield from self._stage(chunk)
+
+    def _stage(self, chunk: list[Pending]) -> t.Iterator[tuple[Pending, str, t.Any]]:
+        """Send one message and settle its documents. An error answer (5xx) is followed by a
+        read of the documents and a new message with those not yet in their target state; a
+        lost answer (no answer at all: the WMS may still be processing) by a wait of at most
+        `stage_timeout` for them, and a named reject for the rest (the next run checks them
+        again before sending anything), so no document is ever sent twice while it may still
+        be on its way."""
+        client, spec = self.services.wms, self.spec
+        policy = client.settings.retry
+        path = f"stage/{spec.entity}/"
+        attempt, todo = 0, chunk
+        while todo:
+            attempt += 1
+            messageid, sent = self._messageid(todo, attempt), datetime.now(UTC)
+            group = (
+                f"{messageid}YYYYMMDDHHMMSS (the message id followed by the time the WMS "
+                f"received it, about {sent:%Y-%m-%d %H:%M:%S} UTC)"
+            )
             try:
-                ack = self.send_with_retries("POST", f"stage/{self.spec.entity}/", body, chunk[0])
-            except RecordRejectedError as exc:
-                for item in chunk:
-                    yield item, "rejected", exc.reasons
+                client.send(
+                    "POST", path, body=self._message(messageid, sent, todo), entity=spec.entity
+                )
+            except WmsValidationError as exc:
+                # Oracle does not say whether a 400 may follow a partly processed message:
+                # what is in the WMS counts as applied, the rest is rejected with the reasons.
+                done, todo = self._settle(messageid, todo, 0)
+                yield from done
+                yield from ((item, "rejected", wms_reasons(exc)) for item in todo)
+                return
+            except WmsNotFoundError as exc:
+                reason = f"the WMS has no stage interface {path}: {exc}"
+                if spec.entity not in DOCUMENTED:
+                    reason += "; " + UNDOCUMENTED.format(entity=spec.entity)
+                yield from ((item, "rejected", {"_wms": reason}) for item in todo)
+                return
+            except (WmsError, OSError) as exc:
+                if not is_retriable(exc) or attempt > policy.max_retries:
+                    raise
+                wait = wait_before_retry(policy, attempt, exc)
+                answered = isinstance(exc, WmsResponseError)
+                self.logger.warning(
+                    "%s: message %s failed (%s); reading its %d document(s) from the WMS %s",
+                    self.stream_name,
+                    messageid,
+                    exc,
+                    len(todo),
+                    f"in {wait:.2f} s" if answered else f"for up to {self._timeout:g} s",
+                )
+                time.sleep(wait)
+                done, todo = self._settle(messageid, todo, 0 if answered else self._timeout)
+                yield from done
+                if not answered:
+                    for item in todo:
+                        reason = not_done(self._document(item), spec.noun, group, self._timeout)
+                        yield item, "rejected", {"_wms": reason}
+                    return
                 continue
-            earlier_run = bool(ack.get("duplicate")) and not ack.get("already_applied")
-            sent.append((messageid, chunk, ack, earlier_run))
+            done, todo = self._settle(messageid, todo, 0)
             self.logger.info(
-                "%s: message %s with %d %s document(s) %s",
+                "%s: message %s (file group %s): %d of %d %s document(s) in the WMS",
                 self.stream_name,
                 messageid,
-                len(chunk),
-                self.spec.entity,
-                "was received before" if ack.get("duplicate") else "received",
+                group,
+                len(done),
+                len(done) + len(todo),
+                spec.entity,
             )
-        for messageid, chunk, ack, earlier_run in sent:
-            result = ack if ack.get("status") == "PROCESSED" else self._wait(messageid)
-            yield from self._outcomes(messageid, chunk, result, earlier_run)
+            yield from done
+            for item in todo:
+                yield item, "rejected", {"_wms": not_done(self._document(item), spec.noun, group)}
+            return
 
-    def _messages(self, items: list[Pending]) -> t.Iterator[tuple[str, list[Pending]]]:
-        """(messageid, documents): up to `batch_size` documents and `MAX_MESSAGE_BYTES` of JSON,
-        all of one facility."""
+    @property
+    def _timeout(self) -> float:
+        return float(self.config.get("stage_timeout") or 600)
+
+    def _settle(
+        self, messageid: str, todo: list[Pending], wait: float
+    ) -> tuple[list[tuple[Pending, str, t.Any]], list[Pending]]:
+        """(the documents in their target state, as applied; the others), read from the entity
+        module until all are there or `wait` seconds have passed."""
+        deadline = time.monotonic() + wait
+        pause = 0.25
+        while True:
+            states = self._states(todo)
+            done: list[tuple[Pending, str, t.Any]] = []
+            rest: list[Pending] = []
+            for item in todo:
+                doc = self._document(item)
+                row = states[doc.where]
+                if reached(doc, row, self._before.get(doc.where)):
+                    done.append((item, "applied", {"messageid": messageid, **outcome(doc, row)}))
+                else:
+                    rest.append(item)
+            if not rest or time.monotonic() + pause > deadline:
+                return done, rest
+            self.logger.info(
+                "%s: %d of %d document(s) of message %s in the WMS; waiting up to %.0f s more",
+                self.stream_name,
+                len(done),
+                len(todo),
+                messageid,
+                deadline - time.monotonic(),
+            )
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
+
+    def _chunks(self, items: list[Pending]) -> t.Iterator[list[Pending]]:
+        """Up to `batch_size` documents and `MAX_MESSAGE_BYTES` of JSON, all of one facility."""
         size = self.batch_size
         by_facility: dict[str, list[Pending]] = {}
         for item in items:
@@ -391,90 +421,35 @@ class StageSink(WmsSink):
             for item in group:
                 length = len(json.dumps(item.call[2]))
                 if chunk and (len(chunk) >= size or used + length > MAX_MESSAGE_BYTES):
-                    yield self._messageid(chunk), chunk
+                    yield chunk
                     chunk, used = [], 0
                 chunk.append(item)
                 used += length
             if chunk:
-                yield self._messageid(chunk), chunk
+                yield chunk
 
-    def _messageid(self, chunk: list[Pending]) -> str:
-        digest = hashlib.sha256(
-            "\n".join([self.stream_name, *(i.identity for i in chunk)]).encode()
-        )
-        return f"singer-{digest.hexdigest()[:40]}"
+    def _messageid(self, chunk: list[Pending], attempt: int) -> str:
+        """Named after the stream, the documents and the attempt: operators can find it, and a
+        resend is its own file group (the WMS does not de-duplicate message ids)."""
+        text = "\n".join([self.stream_name, str(attempt), *(i.identity for i in chunk)])
+        return f"singer-{hashlib.sha256(text.encode()).hexdigest()[:40]}"
 
-    def _message(self, messageid: str, chunk: list[Pending]) -> dict[str, t.Any]:
+    def _message(self, messageid: str, sent: datetime, chunk: list[Pending]) -> dict[str, t.Any]:
         facility = self.services.lookups.facility(str(chunk[0].record["facility_code"]))
         assert facility is not None  # validated
         return {
-            "async_flg": True,
+            "async_flg": False,
             "header": {
                 "origin_system": "target-oracle-wms",
                 "parent_company_code": facility.company_code,
                 "entity": self.spec.entity,
-                "timestamp": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+                "timestamp": sent.strftime("%Y-%m-%d %H:%M:%S"),
                 "messageid": messageid,
                 "facility_code": facility.code,
                 "company_code": facility.company_code,
             },
             self.spec.list_name: [item.call[2] for item in chunk],
         }
-
-    def was_applied(self, item: Pending) -> bool:
-        """After a lost answer: did the message arrive? (Its results say what it did.)"""
-        try:
-            self._result(str(item.extra["messageid"]))
-        except WmsNotFoundError:
-            return False
-        return True
-
-    def _result(self, messageid: str) -> dict[str, t.Any]:
-        path = f"stage/{self.spec.entity}/"
-        response = self.services.wms.get(path, {"messageid": messageid}, self.spec.entity)
-        result: dict[str, t.Any] = response.json()
-        return result
-
-    def _wait(self, messageid: str) -> dict[str, t.Any]:
-        """Poll the results until the message is processed (at most `stage_timeout` s)."""
-        timeout = float(self.config.get("stage_timeout") or 600)
-        deadline = time.monotonic() + timeout
-        pause = 0.25
-        while True:
-            result = self._result(messageid)
-            if result.get("status") == "PROCESSED":
-                return result
-            if time.monotonic() + pause > deadline:
-                raise WmsError(
-                    f"stage message {messageid} ({self.spec.entity}) was still "
-                    f"{result.get('status')} after {timeout:g} s; rerun to read its results "
-                    "(the WMS will not process it twice)"
-                )
-            time.sleep(pause)
-            pause = min(pause * 2, 2.0)
-
-    def _outcomes(
-        self, messageid: str, chunk: list[Pending], result: dict[str, t.Any], earlier_run: bool
-    ) -> t.Iterator[tuple[Pending, str, t.Any]]:
-        by_index = {int(r["index"]): r for r in result.get("results") or []}
-        applied = "already_applied" if earlier_run else "applied"
-        refused = [
-            item
-            for index, item in enumerate(chunk)
-            if (by_index.get(index) or {}).get("status", "FAILED") != "PROCESSED"
-        ]
-        settled = self._settled(refused) if refused else set()
-        for index, item in enumerate(chunk):
-            entry = by_index.get(index)
-            if item.identity in settled:
-                yield item, "already_applied", {"messageid": messageid, "found_in_wms": True}
-            elif entry is None:
-                yield item, "rejected", {"_wms": f"message {messageid} has no result for it"}
-            elif entry.get("status") == "PROCESSED":
-                yield item, applied, {"messageid": messageid, "id": entry.get("id")}
-            else:
-                errors = entry.get("errors") or {"_wms": "failed without a reason"}
-                yield item, "rejected", {_record_field(k): str(v) for k, v in errors.items()}
 
 
 def _parse_lines(value: t.Any) -> list[t.Any] | None:
@@ -487,10 +462,3 @@ def _parse_lines(value: t.Any) -> list[t.Any] | None:
         except ValueError:
             return None
     return list(value) if isinstance(value, list) else None
-
-
-def _record_field(name: str) -> str:
-    """The WMS names lines `stage_order_dtl_list[i]`; records call them `lines[i]`."""
-    if name.startswith("stage_") and "_list[" in name:
-        return "lines[" + name.split("_list[", 1)[1]
-    return name

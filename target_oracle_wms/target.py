@@ -105,7 +105,8 @@ class TargetOracleWMS(Target, WriteServices):
             "stage_timeout",
             th.NumberType,
             default=600,
-            description="Seconds to wait for the WMS to process a stage message",
+            description="Seconds to wait for a stage message's documents to appear in the WMS "
+            "when its answer was lost (then the missing ones are rejected, not resent)",
         ),
         th.Property(
             "ledger_path",

@@ -1,5 +1,7 @@
 """The simulator's JSON stage interface over real HTTP, against docs/write-api.md ("Stage
-interface"): messages, background processing, results, duplicates, faults and restarts."""
+interface") and Oracle's documentation (docs/api-contract.md, section K): messages, their
+`parameters`, file groups, background processing, faults and restarts. Per-record results are
+read from the simulator in Python: Oracle documents no HTTP read-back of them."""
 
 from __future__ import annotations
 
@@ -68,9 +70,17 @@ def post(
 
 
 def result(http: requests.Session, sim: Simulator, entity: str, messageid: str) -> Any:
-    response = http.get(api(sim, f"stage/{entity}"), params={"messageid": messageid})
+    """The newest file group of `messageid`: Oracle documents no read-back of stage results, so
+    the tests read them from the simulator in Python (`Stage.file_groups`), never over HTTP."""
+    return sim.stage.file_groups(entity, messageid)[-1]
+
+
+def staged(http: requests.Session, sim: Simulator, entity: str, body: Any) -> Any:
+    """POST a message, then its results (for a synchronous one, already final)."""
+    response = post(http, sim, entity, body)
     assert response.status_code == 200, response.text
-    return response.json()
+    assert set(response.json()) == {"messageid", "file_group_nbr", "entity", "record_count"}
+    return result(http, sim, entity, body["header"]["messageid"])
 
 
 def processed(
@@ -157,18 +167,12 @@ def test_async_create_is_queued_then_processed_and_readable(
         body = message("order", "async-1", [record])
         answer = post(http, sim, "order", body)
         assert answer.status_code == 200, answer.text
-        assert answer.json() == {
-            "messageid": "async-1",
-            "entity": "order",
-            "status": "QUEUED",
-            "record_count": 1,
-            "duplicate": False,
-        }
+        ack = answer.json()
+        assert (ack["messageid"], ack["entity"], ack["record_count"]) == ("async-1", "order", 1)
+        assert re.fullmatch(r"async-1\d{14}", ack["file_group_nbr"])
         queued = result(http, sim, "order", "async-1")
         assert (queued["status"], queued["results"], queued["processed_ts"]) == ("QUEUED", [], None)
         assert records(http, sim, "order_hdr", order_nbr="WEB-1001") == []
-        again = post(http, sim, "order", body).json()  # a duplicate while still queued
-        assert (again["status"], again["duplicate"]) == ("QUEUED", True)
 
         done = processed(http, sim, "order", "async-1")
         header = order(http, sim, "WEB-1001")
@@ -182,7 +186,8 @@ def test_async_create_is_queued_then_processed_and_readable(
                 "errors": {},
             }
         ]
-        assert (done["success_count"], done["failure_count"], done["duplicate"]) == (1, 0, False)
+        assert (done["success_count"], done["failure_count"]) == (1, 0)
+        assert done["file_group_nbr"] == ack["file_group_nbr"]
         assert READ_SHAPE.match(done["received_ts"]) and done["received_ts"].endswith("-06:00")
         assert READ_SHAPE.match(done["processed_ts"])
         received, finished = (
@@ -216,7 +221,9 @@ def test_async_create_is_queued_then_processed_and_readable(
         assert [r["order_nbr"] for r in changed] == ["WEB-1001"]
 
 
-def test_sync_message_answers_the_result(sim: Simulator, http: requests.Session) -> None:
+def test_sync_message_is_processed_before_the_answer(
+    sim: Simulator, http: requests.Session
+) -> None:
     items = codes(http, sim, "item", "C2", 1)
     for messageid, flag, nbr in (("sync-1", False, "EU-1"), ("sync-default", None, "EU-2")):
         body = message("order", messageid, [new_order(nbr, items, ["3"], order_type="STD")])
@@ -227,9 +234,9 @@ def test_sync_message_answers_the_result(sim: Simulator, http: requests.Session)
             body["async_flg"] = flag
         answer = post(http, sim, "order", body)
         assert answer.status_code == 200, answer.text
-        done = answer.json()
         created = order(http, sim, nbr, "F3")  # readable as soon as the answer arrives
-        assert done["status"] == "PROCESSED" and done["duplicate"] is False
+        done = result(http, sim, "order", messageid)
+        assert done["status"] == "PROCESSED"
         assert done["received_ts"].endswith("+01:00")  # the facility's zone, as reads render
         assert done["results"] == [
             {
@@ -241,7 +248,6 @@ def test_sync_message_answers_the_result(sim: Simulator, http: requests.Session)
                 "errors": {},
             }
         ]
-        assert result(http, sim, "order", messageid) == done
         assert created["company_id"]["key"] == "C2" and created["ord_date"] is not None
 
 
@@ -254,9 +260,9 @@ def test_a_failed_record_leaves_nothing_and_the_others_apply(
     odd = new_order("ODD-1", items, ["0", "1"], order_type="NOPE", colour="red")
     odd["stage_order_dtl_list"][1]["seq_nbr"] = 1
     before = fingerprint(sim)
-    done = post(
+    done = staged(
         http, sim, "order", message("order", "mixed", [bad, good, odd, "text"], async_flg=False)
-    ).json()
+    )
     assert (done["record_count"], done["success_count"], done["failure_count"]) == (4, 1, 3)
     first, second, third, fourth = done["results"]
     assert first == {
@@ -298,7 +304,7 @@ def test_create_of_an_existing_order_fails_naming_order_nbr(
     existing, _ = sim.order_with_lines("F1")
     items = codes(http, sim, "item", "C1", 1)
     original = order(http, sim, existing)
-    done = post(
+    done = staged(
         http,
         sim,
         "order",
@@ -312,7 +318,7 @@ def test_create_of_an_existing_order_fails_naming_order_nbr(
             ],
             async_flg=False,
         ),
-    ).json()
+    )
     assert [r["status"] for r in done["results"]] == ["FAILED", "PROCESSED", "FAILED"]
     assert done["results"][0]["errors"] == {
         "order_nbr": f"Order '{existing}' already exists in facility F1."
@@ -324,7 +330,7 @@ def test_create_of_an_existing_order_fails_naming_order_nbr(
     (line,) = lines(http, sim, order(http, sim, "TWICE")["id"]).values()
     assert line["ord_qty"] == "1.000"  # the second TWICE changed nothing
     # the key is unique per facility: the same number is free in F2
-    other = post(
+    other = staged(
         http,
         sim,
         "order",
@@ -335,7 +341,7 @@ def test_create_of_an_existing_order_fails_naming_order_nbr(
             async_flg=False,
             facility="F2",
         ),
-    ).json()
+    )
     assert other["results"][0]["status"] == "PROCESSED"
     assert order(http, sim, existing, "F2")["id"] != original["id"]
 
@@ -359,7 +365,7 @@ def test_update_changes_and_adds_lines_and_refuses_a_shipped_order(
             {"seq_nbr": 3, "item_code": items[2], "ord_qty": "2", "cust_field_1": "new"},
         ],
     }
-    done = post(http, sim, "order", message("order", "upd-1", [update], async_flg=False)).json()
+    done = staged(http, sim, "order", message("order", "upd-1", [update], async_flg=False))
     assert done["results"][0]["status"] == "PROCESSED", done
     assert done["results"][0]["id"] == before["id"]
     after = order(http, sim, "UPD-1")
@@ -384,7 +390,7 @@ def test_update_changes_and_adds_lines_and_refuses_a_shipped_order(
         {"action_code": "UPDATE", "order_nbr": "UPD-1", "stage_order_dtl_list": [{"seq_nbr": 4}]},
         {"action_code": "UPDATE", "order_nbr": "NO-SUCH", "priority": 1},
     ]
-    done = post(http, sim, "order", message("order", "upd-2", failing, async_flg=False)).json()
+    done = staged(http, sim, "order", message("order", "upd-2", failing, async_flg=False))
     assert done["results"][0]["errors"] == {
         "stage_order_dtl_list[0].ord_qty": "is required",
         "stage_order_dtl_list[0].item_code": "is required",
@@ -400,7 +406,7 @@ def test_update_changes_and_adds_lines_and_refuses_a_shipped_order(
         "order_nbr": shipped,
         "stage_order_dtl_list": [{"seq_nbr": seqs[0], "ord_qty": "1"}],
     }
-    done = post(http, sim, "order", message("order", "upd-3", [refused], async_flg=False)).json()
+    done = staged(http, sim, "order", message("order", "upd-3", [refused], async_flg=False))
     assert done["results"][0]["status"] == "FAILED"
     assert done["results"][0]["errors"] == {
         "status_id": f"Order {shipped} is Shipped: it can no longer be changed."
@@ -431,7 +437,7 @@ def test_delete_removes_the_document_in_its_first_status_only(
         {"action_code": "DELETE", "order_nbr": "DEL-1"},
         {"action_code": "DELETE", "order_nbr": allocated["order_nbr"]},
     ]
-    done = post(http, sim, "order", message("order", "del-1", delete, async_flg=False)).json()
+    done = staged(http, sim, "order", message("order", "del-1", delete, async_flg=False))
     assert [r["status"] for r in done["results"]] == ["PROCESSED", "FAILED", "FAILED"]
     assert done["results"][0]["id"] == created["id"]
     assert done["results"][1]["errors"] == {
@@ -482,7 +488,8 @@ def test_asn_create_with_vendor_and_lines(sim: Simulator, http: requests.Session
     }
     wrong = {**asn, "shipment_nbr": "ASN-WEB-2", "vendor_code": foreign_vendor}
     body = message("ib_shipment", "asn-1", [asn, wrong])
-    assert post(http, sim, "ib_shipment", body).json()["status"] == "QUEUED"
+    assert post(http, sim, "ib_shipment", body).status_code == 200
+    assert result(http, sim, "ib_shipment", "asn-1")["status"] == "QUEUED"
     done = processed(http, sim, "ib_shipment", "asn-1")
     assert [r["status"] for r in done["results"]] == ["PROCESSED", "FAILED"]
     assert done["results"][1]["errors"] == {
@@ -506,47 +513,58 @@ def test_asn_create_with_vendor_and_lines(sim: Simulator, http: requests.Session
         (2, items[1], "4.500", "0.000", None),
     ]
     assert records(http, sim, "ib_shipment", shipment_nbr="ASN-WEB-2") == []
-    # an order's message id is another entity's to take
-    other = post(
-        http, sim, "order", message("order", "asn-1", [{"action_code": "DELETE", "order_nbr": "X"}])
+    # message ids are per entity: the same id on the order interface is its own file group
+    other = staged(
+        http,
+        sim,
+        "order",
+        message("order", "asn-1", [{"action_code": "DELETE", "order_nbr": "X"}], async_flg=False),
     )
-    assert other.json()["duplicate"] is False
+    assert [r["status"] for r in other["results"]] == ["FAILED"]
+    assert len(sim.stage.file_groups("ib_shipment", "asn-1")) == 1
 
 
-# ---- duplicates and malformed messages ----------------------------------------------------------
-def test_a_duplicate_messageid_is_never_processed_again(
+# ---- message ids, file groups, parameters, malformed messages -----------------------------------
+def test_a_resent_messageid_is_a_new_file_group_processed_again(
     sim: Simulator, http: requests.Session
 ) -> None:
+    """Readiness 24D: the file group is the message id plus a timestamp, so nothing stops a
+    message id from being processed again; its CREATEs meet the documents the first made."""
     items = codes(http, sim, "item", "C1", 1)
     first = message("order", "dup-1", [new_order("DUP-1", items, ["1"], order_type="STD")])
-    assert post(http, sim, "order", first).json()["duplicate"] is False
-    done = processed(http, sim, "order", "dup-1")
+    answer = post(http, sim, "order", first)
+    assert re.fullmatch(r"dup-1\d{14}", answer.json()["file_group_nbr"])
+    processed(http, sim, "order", "dup-1")
     created = order(http, sim, "DUP-1")
-    before = fingerprint(sim)
     second = message(
         "order",
         "dup-1",
         [
             new_order("DUP-2", items, ["5"], order_type="STD"),
-            new_order("DUP-1", items, ["9"], "UPDATE"),
+            new_order("DUP-1", items, ["9"], order_type="STD"),
+            {"action_code": "UPDATE", "order_nbr": "DUP-1", "priority": 3},
         ],
         async_flg=False,
     )
-    answer = post(http, sim, "order", second)
-    assert answer.status_code == 200
-    assert answer.json() == {**done, "duplicate": True}
-    time.sleep(0.3)  # longer than the stage delay: nothing is queued behind the answer either
-    assert fingerprint(sim) == before
-    assert records(http, sim, "order_hdr", order_nbr="DUP-2") == []
-    assert order(http, sim, "DUP-1") == created
-    assert result(http, sim, "order", "dup-1") == done
+    done = staged(http, sim, "order", second)
+    assert [r["status"] for r in done["results"]] == ["PROCESSED", "FAILED", "PROCESSED"]
+    assert done["results"][1]["errors"] == {
+        "order_nbr": "Order 'DUP-1' already exists in facility F1."
+    }
+    groups = sim.stage.file_groups("order", "dup-1")
+    assert [g["record_count"] for g in groups] == [1, 3]
+    assert all(re.fullmatch(r"dup-1\d{14}", g["file_group_nbr"]) for g in groups)
+    assert len(records(http, sim, "order_hdr", order_nbr="DUP-2")) == 1
+    (again,) = records(http, sim, "order_hdr", order_nbr="DUP-1")
+    assert (again["id"], again["priority"]) == (created["id"], 3)
+    assert sorted(lines(http, sim, created["id"])) == [1]  # the refused CREATE added nothing
 
 
-def test_concurrent_posts_of_one_messageid_accept_one(sim: Simulator) -> None:
+def test_concurrent_posts_of_one_messageid_are_each_processed(sim: Simulator) -> None:
     items_http = requests.Session()
     items_http.auth = AUTH
     items = codes(items_http, sim, "item", "C1", 1)
-    answers: list[dict[str, Any]] = []
+    statuses: list[int] = []
     start = threading.Barrier(6)
 
     def send(n: int) -> None:
@@ -559,17 +577,82 @@ def test_concurrent_posts_of_one_messageid_accept_one(sim: Simulator) -> None:
                 async_flg=False,
             )
             start.wait()
-            answers.append(post(session, sim, "order", body).json())
+            statuses.append(post(session, sim, "order", body).status_code)
 
     threads = [threading.Thread(target=send, args=(n,)) for n in range(6)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(a["duplicate"] for a in answers) == [False] + [True] * 5
+    assert statuses == [200] * 6
     made = records(items_http, sim, "order_hdr", order_nbr__startswith="RACE-")
-    assert len(made) == 1
-    assert processed(items_http, sim, "order", "race")["results"][0]["key"] == made[0]["order_nbr"]
+    assert sorted(r["order_nbr"] for r in made) == [f"RACE-{n}" for n in range(6)]
+    groups = sim.stage.file_groups("order", "race")
+    assert [g["status"] for g in groups] == ["PROCESSED"] * 6
+
+
+def test_file_group_without_timestamp_and_appending_to_its_header(
+    sim: Simulator, http: requests.Session
+) -> None:
+    """Readiness 24D, `parameters`: `file_group_num_without_timestamp_flg` makes the file group
+    the bare message id; `prevent_stage_hdr_record_creation_flg` appends the lines of a document
+    sent again in the same file group to its header instead of creating a new one."""
+    items = codes(http, sim, "item", "C1", 3)
+    flags = {
+        "file_group_num_without_timestamp_flg": "y",
+        "prevent_stage_hdr_record_creation_flg": "Y",
+    }
+    batch_1 = message(
+        "order", "ship-set-7", [new_order("SET-7", items[:2], ["1", "2"], order_type="STD")]
+    )
+    batch_1["parameters"] = flags
+    answer = post(http, sim, "order", batch_1 | {"async_flg": False})
+    assert answer.json()["file_group_nbr"] == "ship-set-7"
+    rest = new_order("SET-7", [items[2]], ["3"], order_type="STD")
+    rest["stage_order_dtl_list"][0]["seq_nbr"] = 3
+    batch_2 = message("order", "ship-set-7", [rest], async_flg=False)
+    batch_2["parameters"] = flags
+    done = staged(http, sim, "order", batch_2)
+    assert [r["status"] for r in done["results"]] == ["PROCESSED"], done
+    header = order(http, sim, "SET-7")
+    assert done["results"][0]["id"] == header["id"]
+    got = {
+        seq: (line["item_id"]["key"], line["ord_qty"])
+        for seq, line in lines(http, sim, header["id"]).items()
+    }
+    assert got == {1: (items[0], "1.000"), 2: (items[1], "2.000"), 3: (items[2], "3.000")}
+    assert header["total_orig_ord_qty"] == "6.000"
+    assert len(records(http, sim, "order_hdr", order_nbr="SET-7")) == 1
+
+    # without the prevent flag, the same document in the same file group is refused
+    plain = message(
+        "order",
+        "ship-set-7",
+        [new_order("SET-7", items[:1], ["1"], order_type="STD")],
+        async_flg=False,
+    )
+    plain["parameters"] = {
+        "file_group_num_without_timestamp_flg": True,
+        "prevent_stage_hdr_record_creation_flg": "no",
+    }
+    refused = staged(http, sim, "order", plain)
+    assert refused["file_group_nbr"] == "ship-set-7"
+    assert refused["results"][0]["errors"] == {
+        "order_nbr": "Order 'SET-7' already exists in facility F1."
+    }
+    # the prevent flag appends only within the file group: another group's CREATE is refused
+    other = message("order", "ship-set-8", [rest], async_flg=False)
+    other["parameters"] = {"prevent_stage_hdr_record_creation_flg": "yes"}
+    assert staged(http, sim, "order", other)["results"][0]["status"] == "FAILED"
+    # the defaults: a timestamped file group; an empty `parameters` is the defaults
+    default = message(
+        "order",
+        "ship-set-9",
+        [new_order("SET-9", items[:1], ["1"], order_type="STD")],
+        async_flg=False,
+    )
+    default["parameters"] = {}
+    assert re.fullmatch(r"ship-set-9\d{14}", staged(http, sim, "order", default)["file_group_nbr"])
 
 
 def test_malformed_messages_are_400_and_take_no_messageid(
@@ -607,6 +690,16 @@ def test_malformed_messages_are_400_and_take_no_messageid(
         (body(header_colour="red"), {"header.colour"}),
         (body(async_flg="yes"), {"async_flg"}),
         (body(options={}), {"options"}),
+        (body(parameters=["y"]), {"parameters"}),
+        (body(parameters={"async": "y"}), {"parameters.async"}),
+        (
+            body(parameters={"file_group_num_without_timestamp_flg": "maybe"}),
+            {"parameters.file_group_num_without_timestamp_flg"},
+        ),
+        (
+            body(parameters={"prevent_stage_hdr_record_creation_flg": 1}),
+            {"parameters.prevent_stage_hdr_record_creation_flg"},
+        ),
         (
             body(header_messageid=None, stage_ib_shipment_list=[]),
             {"header.messageid", "stage_ib_shipment_list"},
@@ -630,13 +723,10 @@ def test_malformed_messages_are_400_and_take_no_messageid(
         api(sim, "stage/order/"), data=b"{not json", headers={"Content-Type": "application/json"}
     )
     assert set(assert_error(garbage, 400, "VALIDATION_ERROR")["details"]) == {"body"}
-    assert_error(
-        http.get(api(sim, "stage/order/"), params={"messageid": "mal-1"}), 404, "NOT_FOUND"
-    )
     assert fingerprint(sim) == before
-    # the message id was not taken: the corrected message is accepted and processed
-    accepted = post(http, sim, "order", body(async_flg=False)).json()
-    assert (accepted["duplicate"], accepted["success_count"]) == (False, 1)
+    assert sim.stage.file_groups("order", "mal-1") == []  # nothing was stored
+    accepted = staged(http, sim, "order", body(async_flg=False))
+    assert (accepted["record_count"], accepted["success_count"]) == (1, 1)
     # 1,000 records is the limit, not an error
     limit = post(
         http,
@@ -651,31 +741,30 @@ def test_malformed_messages_are_400_and_take_no_messageid(
     assert limit.json()["record_count"] == 1000
 
 
-def test_routes_formats_and_results_queries(sim: Simulator, http: requests.Session) -> None:
+def test_routes_formats_and_no_read_back(sim: Simulator, http: requests.Session) -> None:
     for path in ("stage/item/", "stage/", "stage/order/5/", "stage"):
         error = assert_error(http.post(api(sim, path), json={}), 404, "NOT_FOUND")
         assert "ib_shipment, order" in error["message"]
-    assert_error(
-        http.get(api(sim, "stage/order_hdr/"), params={"messageid": "x"}), 404, "NOT_FOUND"
-    )
-    for method in ("PUT", "PATCH", "DELETE"):
-        response = http.request(method, api(sim, "stage/order/"), json={})
+    # Oracle documents no GET of stage results: the interface takes POST only
+    for method in ("GET", "PUT", "PATCH", "DELETE"):
+        response = http.request(method, api(sim, "stage/order/"), params={"messageid": "x"})
         assert_error(response, 405, "METHOD_NOT_ALLOWED")
-        assert response.headers["Allow"] == "GET, HEAD, POST"
+        assert response.headers["Allow"] == "POST"
+    head = http.head(api(sim, "stage/order/"), params={"messageid": "x"})
+    assert (head.status_code, head.headers["Allow"]) == (405, "POST")
     xml = http.post(api(sim, "stage/order/?format=xml"), json={})
     assert xml.status_code == 400 and b"format" in xml.content
-    missing = assert_error(http.get(api(sim, "stage/order/")), 400, "VALIDATION_ERROR")
-    assert list(missing["details"]) == ["messageid"]
-    assert_error(
-        http.get(api(sim, "stage/order/"), params={"messageid": ""}), 400, "VALIDATION_ERROR"
+    # the simulator's own choices, configurable: the interfaces served and the record cap
+    sim.stage.entities = frozenset({"order"})
+    gone = http.post(api(sim, "stage/ib_shipment/"), json={})
+    assert "supported: order." in assert_error(gone, 404, "NOT_FOUND")["message"]
+    sim.stage.max_records = 2
+    three = [{"action_code": "DELETE", "order_nbr": f"N{i}"} for i in range(3)]
+    over = assert_error(
+        post(http, sim, "order", message("order", "cap", three)), 400, "VALIDATION_ERROR"
     )
-    extra = http.get(api(sim, "stage/order/"), params={"messageid": "x", "page_size": "5"})
-    assert list(assert_error(extra, 400, "VALIDATION_ERROR")["details"]) == ["page_size"]
-    unknown = http.get(api(sim, "stage/ib_shipment"), params={"messageid": "never-sent"})
-    assert "never-sent" in assert_error(unknown, 404, "NOT_FOUND")["message"]
-    assert (
-        http.head(api(sim, "stage/order/"), params={"messageid": "never-sent"}).status_code == 404
-    )
+    assert over["details"] == {"stage_order_list": "at most 2 records (got 3)"}
+    assert staged(http, sim, "order", message("order", "cap", three[:2]))["record_count"] == 2
 
 
 # ---- permissions, faults, restarts ---------------------------------------------------------------
@@ -696,30 +785,12 @@ def test_permissions_and_scope(sim: Simulator, http: requests.Session) -> None:
     )
     assert list(outside["details"]) == ["header.facility_code"]
     assert fingerprint(sim) == before
-    assert_error(
-        http.get(api(sim, "stage/order/"), params={"messageid": "perm-1"}), 404, "NOT_FOUND"
-    )
-
-    done = post(http, sim, "order", body).json()
+    assert sim.stage.file_groups("order", "perm-1") == []
+    done = staged(http, sim, "order", body)
     assert done["success_count"] == 1
-    # reading results needs the message's facility, not write access
-    assert (
-        http.get(
-            api(sim, "stage/order/"), params={"messageid": "perm-1"}, auth=("viewer", "pw")
-        ).json()
-        == done
-    )
-    hidden = http.get(api(sim, "stage/order/"), params={"messageid": "perm-1"}, auth=("f2", "pw"))
-    assert_error(hidden, 404, "NOT_FOUND")
-    # a duplicate from a user who cannot see the first message learns nothing about it
-    taken = body | {"header": {**body["header"], "facility_code": "F2"}}
-    error = assert_error(
-        post(http, sim, "order", taken, auth=("f2", "pw")), 400, "VALIDATION_ERROR"
-    )
-    assert list(error["details"]) == ["header.messageid"]
 
 
-def test_lost_response_still_processes_and_a_resend_is_a_duplicate(
+def test_lost_response_still_processes_and_a_resend_is_processed_again(
     sim: Simulator, http: requests.Session
 ) -> None:
     items = codes(http, sim, "item", "C1", 1)
@@ -731,15 +802,17 @@ def test_lost_response_still_processes_and_a_resend_is_a_duplicate(
     assert (entry["status"], entry["fault"]) == (200, "lost_response")
     done = processed(http, sim, "order", "lost-1")
     assert done["success_count"] == 1
-    resent = post(http, sim, "order", body).json()
-    assert resent == {**done, "duplicate": True}
-    time.sleep(0.3)
     (created,) = records(http, sim, "order_hdr", order_nbr="LOST-1")
-    assert done["results"][0]["id"] == created["id"]
+    resent = staged(http, sim, "order", body | {"async_flg": False})
+    assert resent["results"][0]["errors"] == {
+        "order_nbr": "Order 'LOST-1' already exists in facility F1."
+    }
+    assert len(sim.stage.file_groups("order", "lost-1")) == 2
+    assert records(http, sim, "order_hdr", order_nbr="LOST-1") == [created]
 
     # 409 does not occur on the stage interface: the fault waits for the next entity write
     sim.add_fault("409", next=1)
-    staged = post(
+    answer = post(
         http,
         sim,
         "order",
@@ -747,7 +820,8 @@ def test_lost_response_still_processes_and_a_resend_is_a_duplicate(
             "order", "no-409", [new_order("N409", items, ["1"], order_type="STD")], async_flg=False
         ),
     )
-    assert staged.status_code == 200 and staged.json()["success_count"] == 1
+    assert answer.status_code == 200
+    assert result(http, sim, "order", "no-409")["success_count"] == 1
     patched = http.patch(
         api(sim, f"entity/order_hdr/{created['id']}/"), json={"fields": {"priority": 1}}
     )
@@ -762,7 +836,7 @@ def test_a_queued_message_is_processed_after_a_restart(
     with Simulator(seed=8, db_path=db, stage_delay=60) as first:
         items = codes(http, first, "item", "C1", 1)
         body = message("order", "restart-1", [new_order("RST-1", items, ["3"], order_type="ECOM")])
-        assert post(http, first, "order", body).json()["status"] == "QUEUED"
+        assert post(http, first, "order", body).status_code == 200
         assert result(http, first, "order", "restart-1")["status"] == "QUEUED"
     leaked = [t for t in threading.enumerate() if t.name == "sim-stage" and t not in running]
     assert not leaked
@@ -779,7 +853,6 @@ def test_a_queued_message_is_processed_after_a_restart(
         assert (
             done["results"][0]["id"] == created["id"] and created["order_type_id"]["key"] == "ECOM"
         )
-        assert post(http, second, "order", body).json()["duplicate"] is True
-    with Simulator(seed=8, db_path=db) as third:  # kept in the file: still a duplicate
-        assert post(http, third, "order", body).json() == {**done, "duplicate": True}
+    with Simulator(seed=8, db_path=db) as third:  # the file groups are kept in the file
+        assert third.stage.file_groups("order", "restart-1") == [done]
         assert len(records(http, third, "order_hdr", order_nbr="RST-1")) == 1

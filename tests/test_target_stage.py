@@ -1,9 +1,11 @@
-"""target-oracle-wms stage sink: orders and ASNs as stage documents, validated first, read back,
-never applied twice. Expected rows come from the records sent and the simulator's own reads."""
+"""target-oracle-wms stage sink: orders and ASNs as stage documents, validated first, their
+outcome read from the entity module (Oracle documents no read-back of stage results), never
+created twice. Expected rows come from the records sent and the simulator's own reads."""
 
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -205,7 +207,9 @@ def test_documents_the_wms_refuses_are_rejected_with_its_reason(
     assert run.returncode != 0
     (reject,) = run.rejects
     assert reject["record"]["order_nbr"] == shipped
-    assert "status_id" in reject["reasons"]
+    reason = reject["reasons"]["_wms"]
+    assert f"Order {shipped} was not updated by the WMS" in reason
+    assert re.search(r"file group singer-[0-9a-f]{40}YYYYMMDDHHMMSS \(the message id ", reason)
     after = _orders(fresh_sim, shipped)[shipped]
     assert after["priority"] == before["priority"]
     assert after["mod_ts"] == before["mod_ts"]
@@ -217,7 +221,7 @@ def test_documents_the_wms_refuses_are_rejected_with_its_reason(
     assert "1 applied, 0 already applied (skipped), 1 rejected" in run.stderr
 
 
-def test_a_lost_stage_answer_is_read_back_not_resent_as_new(
+def test_a_lost_stage_answer_is_settled_from_the_documents_not_resent(
     fresh_sim: Simulator, tmp_path: Path
 ) -> None:
     a, b = _items(fresh_sim, "C1", 2)
@@ -236,42 +240,166 @@ def test_a_lost_stage_answer_is_read_back_not_resent_as_new(
     line_counts = [
         len(all_records(fresh_sim, "order_dtl", order_id=o["id"])) for o in created.values()
     ]
-    print(f"lost stage answer: applied {len(created)}, lines {line_counts}")
     assert sorted(created) == ["LOST-1", "LOST-2"]
     assert line_counts == [1, 1]
-    assert _stage_posts(fresh_sim, "order") == 1  # the message arrived: results read instead
+    assert _stage_posts(fresh_sim, "order") == 1  # the documents were there: nothing resent
     assert "Stream 'new_orders': 2 applied" in run.stderr
 
 
-def test_a_message_still_queued_when_the_run_gave_up_is_read_on_the_rerun(
-    tmp_path: Path,
+def test_a_lost_answer_for_a_document_the_wms_refused_is_a_named_reject(
+    fresh_sim: Simulator, tmp_path: Path
 ) -> None:
-    with Simulator(seed=11, scale=1, stage_delay=3.0) as slow:
-        (a,) = _items(slow, "C1", 1)
-        lines = messages(
-            "new_orders",
-            ORDER_DOC_SCHEMA,
-            ["facility_code", "order_nbr"],
-            [_order_doc("SLOW-1", [(1, a, "2")])],
-        )
-        config = target_config(slow, tmp_path, stream_actions=STAGE_ACTIONS)
+    shipped, _ = fresh_sim.order_with_lines("F1", status="shipped")
+    (a,) = _items(fresh_sim, "C1", 1)
+    orders = [
+        _order_doc("LOSTR-1", [(1, a, "1")]),
+        {"facility_code": "F1", "order_nbr": shipped, "action_code": "DELETE"},
+    ]
+    lines = messages("new_orders", ORDER_DOC_SCHEMA, ["facility_code", "order_nbr"], orders)
+    fresh_sim.clear_request_log()
+    fresh_sim.add_fault("lost_response", next=1, path_contains="stage/order")
+    config = target_config(fresh_sim, tmp_path, stream_actions=STAGE_ACTIONS, stage_timeout=1)
 
-        gave_up = run_target(tmp_path, {**config, "stage_timeout": 0.5}, lines)
-        assert gave_up.returncode != 0
-        assert "still QUEUED" in gave_up.stderr
-        assert "rerun" in gave_up.stderr
+    run = run_target(tmp_path, config, lines)
 
-        slow.clear_request_log()
-        rerun = run_target(tmp_path, config, lines)
+    assert run.returncode != 0
+    (reject,) = run.rejects
+    assert reject["record"]["order_nbr"] == shipped
+    assert f"Order {shipped} was not deleted by the WMS within 1 s" in reject["reasons"]["_wms"]
+    assert "see the WMS input interface errors for file group singer-" in reject["reasons"]["_wms"]
+    assert sorted(_orders(fresh_sim, "LOSTR-")) == ["LOSTR-1"]
+    assert len(_orders(fresh_sim, shipped)) == 1
+    assert _stage_posts(fresh_sim, "order") == 1  # never resent while it may be on its way
+    assert "Stream 'new_orders': 1 applied, 0 already applied (skipped), 1 rejected" in run.stderr
 
-        assert rerun.returncode == 0, rerun.stderr[-3000:]
-        (order,) = _orders(slow, "SLOW-").values()
-        assert len(all_records(slow, "order_dtl", order_id=order["id"])) == 1
-        assert "Stream 'new_orders': 0 applied, 1 already applied" in rerun.stderr
-        posts = [
-            r for r in slow.request_log() if r["method"] == "POST" and "stage/order" in r["path"]
-        ]
-        assert len(posts) == 1  # the same message id: acknowledged as a duplicate
+
+def test_a_rerun_without_the_ledger_after_a_lost_answer_creates_nothing_twice(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    a, b, c = _items(fresh_sim, "C1", 3)
+    first = [_order_doc("ONCE-1", [(1, a, "1")]), _order_doc("ONCE-2", [(1, b, "2")])]
+    more = [_order_doc("ONCE-3", [(1, c, "3"), (2, a, "1")])]
+    keys = ["facility_code", "order_nbr"]
+    config = target_config(fresh_sim, tmp_path, stream_actions=STAGE_ACTIONS)
+    fresh_sim.add_fault("lost_response", next=1, path_contains="stage/order")
+    lost = run_target(tmp_path, config, messages("new_orders", ORDER_DOC_SCHEMA, keys, first))
+    assert lost.returncode == 0, lost.stderr[-3000:]
+
+    (tmp_path / "ledger.sqlite").unlink()  # another machine, or the ledger lost
+    fresh_sim.clear_request_log()
+    rerun = run_target(
+        tmp_path, config, messages("new_orders", ORDER_DOC_SCHEMA, keys, first + more)
+    )
+
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert "Stream 'new_orders': 1 applied, 2 already applied" in rerun.stderr
+    rows = all_records(
+        fresh_sim, "order_hdr", facility_id__code="F1", order_nbr__startswith="ONCE-"
+    )
+    assert sorted(r["order_nbr"] for r in rows) == ["ONCE-1", "ONCE-2", "ONCE-3"]  # once each
+    line_counts = {
+        r["order_nbr"]: len(all_records(fresh_sim, "order_dtl", order_id=r["id"])) for r in rows
+    }
+    assert line_counts == {"ONCE-1": 1, "ONCE-2": 1, "ONCE-3": 2}
+    posts = [
+        r for r in fresh_sim.request_log() if r["method"] == "POST" and "stage/order" in r["path"]
+    ]
+    assert len(posts) == 1  # ONCE-3 alone was sent
+
+
+def test_an_asn_stage_run_warns_that_the_interface_is_an_assumption(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    (a,) = _items(fresh_sim, "C1", 1)
+    asns = [
+        {
+            "facility_code": "F1",
+            "shipment_nbr": "ASN-W1",
+            "lines": json.dumps([{"seq_nbr": 1, "item_code": a, "shipped_qty": 1}]),
+        }
+    ]
+    lines = messages("asns", ASN_DOC_SCHEMA, ["facility_code", "shipment_nbr"], asns)
+
+    run = run_target(
+        tmp_path, target_config(fresh_sim, tmp_path, stream_actions=STAGE_ACTIONS), lines
+    )
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "Oracle documents no JSON stage interface for 'ib_shipment'" in run.stderr
+    assert "docs/api-behaviour.md" in run.stderr
+
+
+def test_an_error_answer_resends_only_the_documents_not_yet_in_the_wms(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    a, b = _items(fresh_sim, "C1", 2)
+    orders = [_order_doc("RETRY-1", [(1, a, "1")]), _order_doc("RETRY-2", [(1, b, "2")])]
+    lines = messages("new_orders", ORDER_DOC_SCHEMA, ["facility_code", "order_nbr"], orders)
+    fresh_sim.clear_request_log()
+    fresh_sim.add_fault("503", next=1, path_contains="stage/order")
+
+    run = run_target(
+        tmp_path, target_config(fresh_sim, tmp_path, stream_actions=STAGE_ACTIONS), lines
+    )
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    posts = [
+        r for r in fresh_sim.request_log() if r["method"] == "POST" and "stage/order" in r["path"]
+    ]
+    assert [r["status"] for r in posts] == [503, 200]
+    created = _orders(fresh_sim, "RETRY-")
+    assert sorted(created) == ["RETRY-1", "RETRY-2"]
+    assert [len(_lines(fresh_sim, o["id"])) for o in created.values()] == [1, 1]
+    assert "Stream 'new_orders': 2 applied" in run.stderr
+
+
+def test_asns_are_rejected_naming_the_assumption_when_the_wms_has_no_asn_interface(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    (a,) = _items(fresh_sim, "C1", 1)
+    fresh_sim.stage.entities = frozenset({"order"})  # a WMS with only the documented interface
+    asns = [
+        {
+            "facility_code": "F1",
+            "shipment_nbr": "ASN-NONE-1",
+            "lines": json.dumps([{"seq_nbr": 1, "item_code": a, "shipped_qty": 1}]),
+        }
+    ]
+    lines = messages("asns", ASN_DOC_SCHEMA, ["facility_code", "shipment_nbr"], asns)
+
+    run = run_target(
+        tmp_path, target_config(fresh_sim, tmp_path, stream_actions=STAGE_ACTIONS), lines
+    )
+
+    assert run.returncode != 0
+    (reject,) = run.rejects
+    reason = reject["reasons"]["_wms"]
+    assert "the WMS has no stage interface stage/ib_shipment/" in reason
+    assert "Oracle documents no JSON stage interface for 'ib_shipment'" in reason
+    assert all_records(fresh_sim, "ib_shipment", shipment_nbr="ASN-NONE-1") == []
+
+
+def test_a_message_the_wms_refuses_whole_rejects_its_documents_with_the_reason(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    (a,) = _items(fresh_sim, "C1", 1)
+    fresh_sim.stage.max_records = 1  # a WMS with a lower cap than the target's batch
+    orders = [_order_doc("CAP-1", [(1, a, "1")]), _order_doc("CAP-2", [(1, a, "2")])]
+    lines = messages("new_orders", ORDER_DOC_SCHEMA, ["facility_code", "order_nbr"], orders)
+    config = target_config(fresh_sim, tmp_path, stream_actions=STAGE_ACTIONS)
+
+    run = run_target(tmp_path, config, lines)
+
+    assert run.returncode != 0
+    assert sorted(r["record"]["order_nbr"] for r in run.rejects) == ["CAP-1", "CAP-2"]
+    assert all(
+        r["reasons"] == {"stage_order_list": "at most 1 records (got 2)"} for r in run.rejects
+    )
+    assert _orders(fresh_sim, "CAP-") == {}
+
+    smaller = run_target(tmp_path, {**config, "stage_batch_size": 1}, lines)
+    assert smaller.returncode == 0, smaller.stderr[-3000:]
+    assert sorted(_orders(fresh_sim, "CAP-")) == ["CAP-1", "CAP-2"]
 
 
 def test_dry_run_plans_stage_documents_without_sending(

@@ -33,13 +33,21 @@ class _Line:
 
 
 def apply_record(
-    store: Store, conn: sqlite3.Connection, spec: DocumentSpec, target: Target, record: Any
+    store: Store,
+    conn: sqlite3.Connection,
+    spec: DocumentSpec,
+    target: Target,
+    record: Any,
+    *,
+    appendable: frozenset[int] = frozenset(),
 ) -> int:
     """Apply one record in `conn` (the caller's transaction); the header's id. A problem raises
-    a 400 naming the record's fields, and the caller rolls the record back."""
+    a 400 naming the record's fields, and the caller rolls the record back. `appendable`: ids
+    of headers a CREATE may append its lines to instead of failing on the existing key (those
+    of the same file group, with `prevent_stage_hdr_record_creation_flg`)."""
     if not isinstance(record, dict):
         raise rejected("The record is not valid.", {"record": "must be an object"})
-    return _Document(store, conn, spec, target, record).apply()
+    return _Document(store, conn, spec, target, record, appendable).apply()
 
 
 @dataclass
@@ -51,6 +59,7 @@ class _Document:
     spec: DocumentSpec
     target: Target
     record: dict[str, Any]
+    appendable: frozenset[int] = frozenset()
     problems: Problems = field(default_factory=dict)
     """Every problem found so far: a record fails with all of them at once."""
 
@@ -71,6 +80,9 @@ class _Document:
             (key, self.target.facility_id),
         ).fetchone()
         where = f"in facility {self.target.facility_code}"
+        if action == "CREATE" and row is not None and int(row[0]) in self.appendable:
+            self._update(int(row[0]))  # its lines join the header of the same file group
+            return int(row[0])
         if action == "CREATE":
             if row is not None:
                 message = f"{spec.noun} '{key}' already exists {where}."

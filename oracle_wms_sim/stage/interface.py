@@ -1,11 +1,23 @@
-"""The JSON stage interface, `POST stage/{entity}/` and `GET stage/{entity}/?messageid=`.
+"""The JSON stage interface, `POST stage/{entity}/`.
 
-docs/write-api.md, "Stage interface". A POST only checks the message's structure (its header and
-that the record list is a list), stores it and answers; the records are validated and applied
-later, one document per transaction, as Oracle's interface does. Messages and their per-record
-results live in the simulator's SQLite file (`_sim_stage_message`, `_sim_stage_result`), so a
-message queued when the simulator stops is processed when it starts again on the same file, and
-a message id once taken is never processed twice, across restarts too.
+docs/write-api.md, "Stage interface". A POST only checks the message's structure (its header,
+`parameters` and that the record list is a list), stores it and answers; the records are
+validated and applied at once (`async_flg` false, the default) or later by a background worker
+(`async_flg` true), one document per transaction, as Oracle's interface does.
+
+Every POST is a new file group, as Oracle documents for the sales order interface: its number is
+the message id followed by the time received (`YYYYMMDDHHMMSS`, UTC here), or the bare message
+id with `parameters.file_group_num_without_timestamp_flg`. A message id sent again is processed
+again: nothing de-duplicates messages (a CREATE of a document that exists fails, as it would in
+any message). With `parameters.prevent_stage_hdr_record_creation_flg`, a CREATE of a document
+created earlier in the same file group appends its lines to it instead.
+
+Oracle documents no answer body and no read-back of the results: the answer here is a small
+JSON object (message id, file group, record count) that no client may rely on, and the results
+are readable only in Python (`Stage.file_groups`, for tests); a client learns what happened
+from the documents themselves (`GET entity/order_hdr/...`). Messages and their per-record
+results live in the simulator's SQLite file (`_sim_stage_file_group`, `_sim_stage_outcome`), so
+a message queued when the simulator stops is processed when it starts again on the same file.
 
 Each record's effect and its result row commit in the same transaction, so processing that is
 interrupted (the simulator stopping between two records) resumes after the last committed record
@@ -26,23 +38,25 @@ from typing import Any
 from ..data.store import Store
 from ..data.timefmt import render_at, to_store
 from ..data.users import User
-from ..errors import ApiError, bad_param
+from ..errors import ApiError
 from ..responses import Response, json_response
-from ..write.validation import rejected
 from .documents import apply_record, failure
-from .messages import parse_message
+from .messages import MAX_RECORDS, Message, parse_message
 from .specs import SPECS, DocumentSpec, Target
 
 QUEUED, PROCESSED, FAILED = "QUEUED", "PROCESSED", "FAILED"
 
+_MESSAGES = "_sim_stage_file_group"
+_OUTCOMES = "_sim_stage_outcome"
 _TABLES = (
-    "CREATE TABLE IF NOT EXISTS _sim_stage_message ("
+    f"CREATE TABLE IF NOT EXISTS {_MESSAGES} ("
     " seq INTEGER PRIMARY KEY, entity TEXT NOT NULL, messageid TEXT NOT NULL,"
-    " facility_id INTEGER NOT NULL, company_id INTEGER NOT NULL, username TEXT NOT NULL,"
-    " async_flg INTEGER NOT NULL, header TEXT NOT NULL, records TEXT NOT NULL,"
-    " record_count INTEGER NOT NULL, status TEXT NOT NULL, received_ts TEXT NOT NULL,"
-    " processed_ts TEXT, UNIQUE (entity, messageid))",
-    "CREATE TABLE IF NOT EXISTS _sim_stage_result ("
+    " file_group TEXT NOT NULL, facility_id INTEGER NOT NULL, company_id INTEGER NOT NULL,"
+    " username TEXT NOT NULL, async_flg INTEGER NOT NULL, parameters TEXT NOT NULL,"
+    " header TEXT NOT NULL, records TEXT NOT NULL, record_count INTEGER NOT NULL,"
+    " status TEXT NOT NULL, received_ts TEXT NOT NULL, processed_ts TEXT)",
+    f"CREATE INDEX IF NOT EXISTS {_MESSAGES}_id ON {_MESSAGES} (entity, messageid)",
+    f"CREATE TABLE IF NOT EXISTS {_OUTCOMES} ("
     " seq INTEGER NOT NULL, idx INTEGER NOT NULL, action_code TEXT, doc_key TEXT,"
     " status TEXT NOT NULL, header_id INTEGER, errors TEXT NOT NULL, PRIMARY KEY (seq, idx))",
 )
@@ -59,6 +73,11 @@ class Stage:
 
     store: Store
     delay: float = 0.2
+    max_records: int = MAX_RECORDS
+    """Records per message (the simulator's own cap: Oracle only advises payloads < 10 MB)."""
+    entities: frozenset[str] = frozenset(SPECS)
+    """The stage interfaces served (tests drop `ib_shipment`, which Oracle does not document,
+    to play a WMS without it)."""
     _queue: deque[tuple[float, int]] = field(default_factory=deque, repr=False)
     _cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
     _stopping: threading.Event = field(default_factory=threading.Event, repr=False)
@@ -78,7 +97,7 @@ class Stage:
             left = [
                 int(r[0])
                 for r in conn.execute(
-                    "SELECT seq FROM _sim_stage_message WHERE status = ? ORDER BY seq", (QUEUED,)
+                    f"SELECT seq FROM {_MESSAGES} WHERE status = ? ORDER BY seq", (QUEUED,)
                 )
             ]
         self._stopping.clear()
@@ -102,147 +121,93 @@ class Stage:
     def handle(
         self, method: str, segments: list[str], params: dict[str, str], raw: bytes, user: User
     ) -> Response:
-        """`segments`: the path after `stage/`, e.g. `["order"]`."""
-        spec = SPECS.get(segments[0]) if len(segments) == 1 else None
+        """`segments`: the path after `stage/`, e.g. `["order"]`. Only POST: Oracle documents
+        no read-back of stage results."""
+        served = len(segments) == 1 and segments[0] in self.entities
+        spec = SPECS.get(segments[0]) if served else None
         if spec is None:
             name = "/".join(segments)
+            supported = ", ".join(sorted(self.entities))
+            raise ApiError(404, f"Stage interface '{name}' does not exist; supported: {supported}.")
+        if method != "POST":
             raise ApiError(
-                404,
-                f"Stage interface '{name}' does not exist; supported: {', '.join(sorted(SPECS))}.",
+                405, f"Method {method} is not allowed on this resource.", headers={"Allow": "POST"}
             )
-        if method not in ("GET", "HEAD", "POST"):
-            raise ApiError(
-                405,
-                f"Method {method} is not allowed on this resource.",
-                headers={"Allow": "GET, HEAD, POST"},
-            )
-        if method == "POST" and not user.writable:
+        if not user.writable:
             raise ApiError(
                 403, f"User '{user.username}' has no create access (lgfapi_create_access)."
             )
         if not user.can_read(spec.header):
             raise ApiError(403, f"User '{user.username}' has no access to entity '{spec.header}'.")
-        if method == "POST":
-            return self.submit(spec, raw, user)
-        return self.results(spec, params, user)
+        return self.submit(spec, raw, user)
 
     def submit(self, spec: DocumentSpec, raw: bytes, user: User) -> Response:
-        """Store the message (once per message id and entity), then queue or process it."""
-        message = parse_message(self.store.reader(), spec, raw, user)
+        """Store the message as a new file group, then process it (synchronous) or queue it."""
+        message = parse_message(self.store.reader(), spec, raw, user, self.max_records)
+        received = datetime.now(UTC)
+        file_group = message.messageid
+        if not message.parameters["file_group_num_without_timestamp_flg"]:
+            file_group += received.strftime("%Y%m%d%H%M%S")
         with self.store.transaction() as conn:
-            cursor = conn.execute(
-                "INSERT INTO _sim_stage_message (entity, messageid, facility_id, company_id,"
-                " username, async_flg, header, records, record_count, status, received_ts)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (entity, messageid) DO NOTHING",
-                (
-                    spec.entity,
-                    message.messageid,
-                    message.facility_id,
-                    message.company_id,
-                    user.username,
-                    int(message.async_flg),
-                    json.dumps(message.header),
-                    json.dumps(message.records),
-                    len(message.records),
-                    QUEUED,
-                    to_store(datetime.now(UTC)),
-                ),
-            )
-            duplicate = cursor.rowcount == 0
-            seq = int(
-                conn.execute(
-                    "SELECT seq FROM _sim_stage_message WHERE entity = ? AND messageid = ?",
-                    (spec.entity, message.messageid),
-                ).fetchone()[0]
-            )
-        if duplicate:
-            found = self._result(spec, message.messageid, user, duplicate=True)
-            if found is None:  # the first message is outside this user's scope
-                raise rejected(
-                    "The message id is already taken.",
-                    {"header.messageid": f"Message id '{message.messageid}' is already taken."},
-                )
-            return json_response(found)
-        if not message.async_flg:
+            seq = _store(conn, message, user, file_group, to_store(received))
+        if message.async_flg:
+            with self._cond:
+                self._queue.append((time.monotonic() + self.delay, seq))
+                self._cond.notify_all()
+        else:
             self.process(seq)
-            result = self._result(spec, message.messageid, user, duplicate=False)
-            return json_response(result)
-        with self._cond:
-            self._queue.append((time.monotonic() + self.delay, seq))
-            self._cond.notify_all()
         return json_response(
             {
                 "messageid": message.messageid,
+                "file_group_nbr": file_group,
                 "entity": spec.entity,
-                "status": QUEUED,
                 "record_count": len(message.records),
-                "duplicate": False,
             }
         )
 
-    def results(self, spec: DocumentSpec, params: dict[str, str], user: User) -> Response:
-        for name in params:
-            if name != "messageid":
-                raise bad_param(name, "only 'messageid' (and 'format') apply to stage results")
-        messageid = params.get("messageid")
-        if not messageid:
-            raise bad_param("messageid", "required: the message id whose results to read")
-        found = self._result(spec, messageid, user, duplicate=False)
-        if found is None:
-            raise ApiError(404, f"No {spec.entity} stage message with messageid '{messageid}'.")
-        return json_response(found)
-
-    def _result(
-        self, spec: DocumentSpec, messageid: str, user: User, *, duplicate: bool
-    ) -> dict[str, Any] | None:
-        """The message's current result (docs/write-api.md shape), or None when unknown or
-        outside the user's eligible facilities and companies. The message row is read before
-        its results: a PROCESSED status is committed after every result row."""
+    def file_groups(self, entity: str, messageid: str) -> list[dict[str, Any]]:
+        """What became of every message sent with `messageid`, oldest first (for tests and
+        people: no HTTP route serves it, since Oracle documents none)."""
         conn = self.store.reader()
-        row = conn.execute(
-            "SELECT m.seq, m.status, m.received_ts, m.processed_ts, m.record_count,"
-            " m.facility_id, m.company_id, f._tzm FROM _sim_stage_message m"
-            " JOIN facility f ON f.id = m.facility_id WHERE m.entity = ? AND m.messageid = ?",
-            (spec.entity, messageid),
-        ).fetchone()
-        if row is None:
-            return None
-        seq, status, received, processed, count, fac, co, tzm = row
-        if (user.facility_ids is not None and fac not in user.facility_ids) or (
-            user.company_ids is not None and co not in user.company_ids
-        ):
-            return None
-        results: list[dict[str, Any]] = []
-        if status == PROCESSED:
-            for idx, action, key, outcome, header_id, errors in conn.execute(
-                "SELECT idx, action_code, doc_key, status, header_id, errors"
-                " FROM _sim_stage_result WHERE seq = ? ORDER BY idx",
-                (seq,),
-            ):
-                results.append(
-                    {
-                        "index": idx,
-                        "action_code": action,
-                        "key": key,
-                        "status": outcome,
-                        "id": header_id,
-                        "errors": json.loads(errors),
-                    }
+        rows = conn.execute(
+            "SELECT m.seq, m.file_group, m.status, m.received_ts, m.processed_ts,"
+            f" m.record_count, f._tzm FROM {_MESSAGES} m JOIN facility f ON f.id = m.facility_id"
+            " WHERE m.entity = ? AND m.messageid = ? ORDER BY m.seq",
+            (entity, messageid),
+        ).fetchall()
+        found: list[dict[str, Any]] = []
+        for seq, file_group, status, received, processed, count, tzm in rows:
+            results = [
+                {
+                    "index": idx,
+                    "action_code": action,
+                    "key": key,
+                    "status": outcome,
+                    "id": header_id,
+                    "errors": json.loads(errors),
+                }
+                for idx, action, key, outcome, header_id, errors in conn.execute(
+                    "SELECT idx, action_code, doc_key, status, header_id, errors"
+                    f" FROM {_OUTCOMES} WHERE seq = ? ORDER BY idx",
+                    (seq,),
                 )
-        success = sum(1 for r in results if r["status"] == PROCESSED)
-        return {
-            "messageid": messageid,
-            "entity": spec.entity,
-            "status": status,
-            "received_ts": render_at(received, tzm),
-            "processed_ts": render_at(processed, tzm) if processed else None,
-            "record_count": count,
-            "success_count": success,
-            "failure_count": len(results) - success,
-            "duplicate": duplicate,
-            "results": results,
-        }
+            ]
+            success = sum(1 for r in results if r["status"] == PROCESSED)
+            found.append(
+                {
+                    "messageid": messageid,
+                    "file_group_nbr": file_group,
+                    "entity": entity,
+                    "status": status,
+                    "received_ts": render_at(received, tzm),
+                    "processed_ts": render_at(processed, tzm) if processed else None,
+                    "record_count": count,
+                    "success_count": success,
+                    "failure_count": len(results) - success,
+                    "results": results,
+                }
+            )
+        return found
 
     # ---- processing --------------------------------------------------------------------
     def process(self, seq: int, stopping: threading.Event | None = None) -> None:
@@ -253,7 +218,7 @@ class Stage:
             self.store.reader()
             .execute(
                 "SELECT m.entity, m.records, m.username, m.facility_id, m.company_id, f.code,"
-                " c.code, f._tzm FROM _sim_stage_message m"
+                f" c.code, f._tzm, m.file_group, m.parameters FROM {_MESSAGES} m"
                 " JOIN facility f ON f.id = m.facility_id JOIN company c ON c.id = m.company_id"
                 " WHERE m.seq = ? AND m.status = ?",
                 (seq, QUEUED),
@@ -262,33 +227,57 @@ class Stage:
         )
         if row is None:
             return
-        entity, records_text, username, fac, co, fac_code, co_code, tzm = row
+        entity, records_text, username, fac, co, fac_code, co_code, tzm, group, params = row
         spec = SPECS[entity]
         target = Target(int(fac), int(co), fac_code, co_code, int(tzm), username)
+        append = bool(json.loads(params).get("prevent_stage_hdr_record_creation_flg"))
         for index, record in enumerate(json.loads(records_text)):
             if stopping is not None and stopping.is_set():
                 return
-            self._apply(spec, target, seq, index, record)
+            self._apply(spec, target, seq, index, record, append_group=group if append else None)
         with self.store.transaction() as conn:
             conn.execute(
-                "UPDATE _sim_stage_message SET status = ?, processed_ts = ? WHERE seq = ?",
+                f"UPDATE {_MESSAGES} SET status = ?, processed_ts = ? WHERE seq = ?",
                 (PROCESSED, to_store(datetime.now(UTC)), seq),
             )
 
-    def _apply(self, spec: DocumentSpec, target: Target, seq: int, index: int, record: Any) -> None:
+    def _apply(
+        self,
+        spec: DocumentSpec,
+        target: Target,
+        seq: int,
+        index: int,
+        record: Any,
+        *,
+        append_group: str | None,
+    ) -> None:
         """One record: its document and its result row commit together (or, on failure, the
-        result alone: the savepoint drops whatever the document had written)."""
+        result alone: the savepoint drops whatever the document had written). `append_group`:
+        the file group whose documents a CREATE appends to (the prevent flag), else None."""
         with self.store.transaction() as conn:
             done = conn.execute(
-                "SELECT 1 FROM _sim_stage_result WHERE seq = ? AND idx = ?", (seq, index)
+                f"SELECT 1 FROM {_OUTCOMES} WHERE seq = ? AND idx = ?", (seq, index)
             ).fetchone()
             if done is not None:
                 return
+            appendable: frozenset[int] = frozenset()
+            if append_group is not None:
+                appendable = frozenset(
+                    int(r[0])
+                    for r in conn.execute(
+                        f"SELECT o.header_id FROM {_OUTCOMES} o JOIN {_MESSAGES} m"
+                        " ON m.seq = o.seq WHERE m.entity = ? AND m.file_group = ?"
+                        " AND o.action_code = 'CREATE' AND o.status = ?",
+                        (spec.entity, append_group, PROCESSED),
+                    )
+                )
             conn.execute("SAVEPOINT document")
             header_id: int | None = None
             errors: dict[str, str] = {}
             try:
-                header_id = apply_record(self.store, conn, spec, target, record)
+                header_id = apply_record(
+                    self.store, conn, spec, target, record, appendable=appendable
+                )
             except ApiError as exc:
                 errors = failure(exc)
             except Exception as exc:  # a bug must not stop the queue: the record fails
@@ -300,7 +289,7 @@ class Stage:
             action = record.get("action_code") if isinstance(record, dict) else None
             key = record.get(spec.key) if isinstance(record, dict) else None
             conn.execute(
-                "INSERT INTO _sim_stage_result VALUES (?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO {_OUTCOMES} VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     seq,
                     index,
@@ -333,3 +322,28 @@ class Stage:
                     sys.stderr.write(f"stage error: {type(exc).__name__}: {exc}\n")
         finally:
             self.store.release_reader()
+
+
+def _store(conn: Any, message: Message, user: User, file_group: str, received: str) -> int:
+    """Insert the message as a new file group (QUEUED); its sequence number."""
+    cursor = conn.execute(
+        f"INSERT INTO {_MESSAGES} (entity, messageid, file_group, facility_id, company_id,"
+        " username, async_flg, parameters, header, records, record_count, status, received_ts)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            message.spec.entity,
+            message.messageid,
+            file_group,
+            message.facility_id,
+            message.company_id,
+            user.username,
+            int(message.async_flg),
+            json.dumps(message.parameters),
+            json.dumps(message.header),
+            json.dumps(message.records),
+            len(message.records),
+            QUEUED,
+            received,
+        ),
+    )
+    return int(cursor.lastrowid)

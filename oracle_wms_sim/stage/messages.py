@@ -1,9 +1,16 @@
 """A stage message as posted: its structure checked before anything is stored.
 
-docs/write-api.md, "Answers": a malformed message (body, header, record list, `async_flg`, an
-unknown top-level key) is a 400 naming each field (`header.messageid`, `stage_order_list`) and
-takes no message id. Record content is not looked at here: that is the processing's job, as in
-Oracle's interface, which acknowledges a message before validating its documents.
+docs/write-api.md, "Answers": a malformed message (body, header, record list, `async_flg`,
+`parameters`, an unknown top-level key) is a 400 naming each field (`header.messageid`,
+`stage_order_list`, `parameters.<name>`) and stores nothing. Record content is not looked at
+here: that is the processing's job, as in Oracle's interface, which loads a message into its
+stage tables before validating its documents.
+
+`parameters` holds the two flags Oracle documents for the sales order JSON interface (Readiness
+24D, "New API Parameters to Support JSON Format for Sales Orders"; the same two on the movement
+request interface): `prevent_stage_hdr_record_creation_flg` and
+`file_group_num_without_timestamp_flg`, booleans given as y/n (yes/no, true/false accepted too),
+both "no" by default.
 """
 
 from __future__ import annotations
@@ -21,6 +28,9 @@ MAX_RECORDS = 1000
 MESSAGEID_MAX = 100
 HEADER_TEXT_MAX = 100
 HEADER_REQUIRED = ("messageid", "entity", "facility_code", "company_code")
+PARAMETERS = ("prevent_stage_hdr_record_creation_flg", "file_group_num_without_timestamp_flg")
+_YES = frozenset(("y", "yes", "true"))
+_NO = frozenset(("n", "no", "false"))
 HEADER_OPTIONAL = (
     "document_version",
     "origin_system",
@@ -41,9 +51,17 @@ class Message:
     async_flg: bool
     header: dict[str, Any]
     records: list[Any]
+    parameters: dict[str, bool]
+    """Every flag of `PARAMETERS`, as given or its default (False)."""
 
 
-def parse_message(conn: sqlite3.Connection, spec: DocumentSpec, raw: bytes, user: User) -> Message:
+def parse_message(
+    conn: sqlite3.Connection,
+    spec: DocumentSpec,
+    raw: bytes,
+    user: User,
+    max_records: int = MAX_RECORDS,
+) -> Message:
     """400 naming every structural problem (`header.messageid`, `stage_order_list`, ...).
     Record content is not looked at: that is the processing's job."""
     try:
@@ -54,7 +72,7 @@ def parse_message(conn: sqlite3.Connection, spec: DocumentSpec, raw: bytes, user
         raise rejected("The body must be a JSON object.", {"body": "must be a JSON object"})
     problems: Problems = {}
     for name in body:
-        if name not in ("async_flg", "header", spec.list_name):
+        if name not in ("async_flg", "header", "parameters", spec.list_name):
             problems[name] = "unknown key of a stage message"
     async_flg = body.get("async_flg", False)
     if not isinstance(async_flg, bool):
@@ -62,8 +80,9 @@ def parse_message(conn: sqlite3.Connection, spec: DocumentSpec, raw: bytes, user
     records = body.get(spec.list_name)
     if not isinstance(records, list) or not records:
         problems[spec.list_name] = "must be a non-empty list of records"
-    elif len(records) > MAX_RECORDS:
-        problems[spec.list_name] = f"at most {MAX_RECORDS} records (got {len(records)})"
+    elif len(records) > max_records:
+        problems[spec.list_name] = f"at most {max_records} records (got {len(records)})"
+    parameters = _parameters(body.get("parameters", {}), problems)
     header = body.get("header")
     ids: tuple[int, int] | None = None
     if not isinstance(header, dict):
@@ -73,7 +92,26 @@ def parse_message(conn: sqlite3.Connection, spec: DocumentSpec, raw: bytes, user
     if problems:
         raise rejected(f"The {spec.entity} stage message is not valid.", problems)
     assert isinstance(header, dict) and isinstance(records, list) and ids is not None
-    return Message(spec, header["messageid"], *ids, async_flg, header, records)
+    return Message(spec, header["messageid"], *ids, async_flg, header, records, parameters)
+
+
+def _parameters(given: Any, problems: Problems) -> dict[str, bool]:
+    """The documented flags (y/n booleans); an unknown name or value is a problem."""
+    flags = dict.fromkeys(PARAMETERS, False)
+    if not isinstance(given, dict):
+        problems["parameters"] = "must be an object"
+        return flags
+    for name, value in given.items():
+        where = f"parameters.{name}"
+        if name not in PARAMETERS:
+            problems[where] = f"unknown parameter; one of {', '.join(PARAMETERS)}"
+        elif isinstance(value, bool):
+            flags[name] = value
+        elif isinstance(value, str) and value.strip().lower() in _YES | _NO:
+            flags[name] = value.strip().lower() in _YES
+        else:
+            problems[where] = f"must be y or n (got {value!r})"
+    return flags
 
 
 def _check_header(

@@ -1,0 +1,114 @@
+"""What the WMS holds of staged documents, read through the entity module.
+
+Oracle documents no read-back of stage results and no answer body for the JSON stage interface
+(docs/api-contract.md, section K), so the stage sink learns what each document did from the
+documents themselves: `GET entity/{header}/?facility_id__code=...&{key}__in=...`, asking for the
+header's `id` and `mod_ts`. Each request carries as many keys as fit in `MAX_IN_CHARS` of URL
+(about 200 order numbers of 18 characters; fewer when they are longer), so the query stays well
+under the 8 KiB request lines servers commonly accept.
+
+A document is in its target state when:
+- CREATE: its key exists in the facility;
+- DELETE: its key no longer exists in the facility;
+- UPDATE: it exists and its `mod_ts` differs from the one read before the message was sent
+  (the WMS stamps every change; a concurrent change by someone else would also count).
+"""
+
+from __future__ import annotations
+
+import typing as t
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from oracle_wms.client import WmsClient
+
+MAX_IN_CHARS = 4000
+"""URL-encoded characters of one `__in` list (a comma travels as `%2C`)."""
+
+Where = tuple[str, str]
+"""(facility code, business key) of a document."""
+Row = dict[str, t.Any] | None
+"""The header as the WMS holds it (`id`, key, `mod_ts`), None when it does not exist."""
+
+
+@dataclass(frozen=True)
+class Document:
+    """One staged document: where it lives and what it asks."""
+
+    facility: str
+    key: str
+    action: str
+
+    @property
+    def where(self) -> Where:
+        return (self.facility, self.key)
+
+
+def read_states(
+    client: WmsClient, header_entity: str, key_field: str, documents: t.Iterable[Document]
+) -> dict[Where, Row]:
+    """The current header of every document, None where its key does not exist."""
+    by_facility: dict[str, set[str]] = {}
+    for doc in documents:
+        by_facility.setdefault(doc.facility, set()).add(doc.key)
+    states: dict[Where, Row] = {}
+    for facility, keys in sorted(by_facility.items()):
+        scope = {"facility_id__code": facility, "fields": f"id,{key_field},mod_ts"}
+        states.update({(facility, key): None for key in keys})
+        listed = sorted(key for key in keys if "," not in key)
+        for chunk in _chunks(listed):
+            params = {**scope, f"{key_field}__in": ",".join(chunk)}
+            for row in client.iter_records(header_entity, params):
+                states[(facility, str(row[key_field]))] = row
+        for key in sorted(keys - set(listed)):  # a comma cannot travel in an `__in` list
+            for row in client.iter_records(header_entity, {**scope, key_field: key}):
+                states[(facility, key)] = row
+    return states
+
+
+def _chunks(keys: list[str]) -> t.Iterator[list[str]]:
+    chunk: list[str] = []
+    used = 0
+    for key in keys:
+        size = len(quote(key, safe="")) + 3
+        if chunk and used + size > MAX_IN_CHARS:
+            yield chunk
+            chunk, used = [], 0
+        chunk.append(key)
+        used += size
+    if chunk:
+        yield chunk
+
+
+def already_there(doc: Document, row: Row) -> bool:
+    """Before sending: the document's effect is already in the WMS (a CREATE whose key exists,
+    a DELETE whose key is gone), so sending it again could only repeat or fail it."""
+    return (doc.action == "CREATE" and row is not None) or (doc.action == "DELETE" and row is None)
+
+
+def reached(doc: Document, row: Row, before: Row) -> bool:
+    """After sending: the document is in its target state (see the module's docstring)."""
+    if doc.action == "CREATE":
+        return row is not None
+    if doc.action == "DELETE":
+        return row is None
+    return row is not None and (before is None or row.get("mod_ts") != before.get("mod_ts"))
+
+
+def outcome(doc: Document, row: Row) -> dict[str, t.Any]:
+    """What the ledger keeps of an applied document."""
+    found = {"found_in_wms": True, "key": doc.key}
+    if row is not None:
+        found["id"] = row.get("id")
+    return found
+
+
+def not_done(doc: Document, noun: str, file_group: str, within: float | None = None) -> str:
+    """The reject reason of a document the WMS did not take (`within`: the seconds waited,
+    when the answer was lost)."""
+    verb = {"CREATE": "created", "DELETE": "deleted"}.get(doc.action, "updated")
+    waited = f" within {within:g} s" if within is not None else ""
+    return (
+        f"{noun} {doc.key} was not {verb} by the WMS{waited}; see the WMS input interface "
+        f"errors for file group {file_group}"
+    )
