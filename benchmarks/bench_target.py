@@ -11,7 +11,8 @@ Goal: >= 50 records per HTTP request where bulk endpoints exist. lgfapi's
 adjustments cannot share a request; stage messages (up to 1,000 orders, each with its lines) and
 `oblpn/bulk_ship` (up to the user's Rows per Page, 125, LPNs) can. A stage run also reads the
 orders' headers twice (before sending, so a rerun without the ledger creates nothing twice, and
-after, since Oracle documents no read-back of stage results), about 160 order numbers per GET. Skipped when the simulator has no write side.
+after, since Oracle documents no read-back of stage results), about 160 order numbers per GET.
+Skipped when the simulator has no write side.
 
     .venv/bin/python benchmarks/bench_target.py [--quick]
 """
