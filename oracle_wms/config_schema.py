@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import typing as t
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 
 from jsonschema import Draft7Validator, FormatChecker, ValidationError
 from singer_sdk import typing as th
@@ -55,6 +56,14 @@ def settings_errors(schema: Mapping[str, t.Any], config: Mapping[str, t.Any]) ->
     """`config_errors`, plus what only `WmsSettings` checks (a URL's shape) for a setting the
     schema found nothing wrong with: every bad setting, one line each."""
     errors = config_errors(schema, config)
+    start = config.get("start_date")
+    if isinstance(start, str) and not any("'start_date'" in line for line in errors):
+        try:
+            datetime.fromisoformat(start.strip())
+        except ValueError:
+            errors.append(
+                f"Invalid setting 'start_date': is not a valid date or date-time, got {start!r}"
+            )
     try:
         WmsSettings.from_config(config)
     except WmsConfigError as exc:

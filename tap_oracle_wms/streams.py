@@ -373,7 +373,7 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
         raise_for_response(response, self.name)
         if self._early is not None:  # before decoding: the next request leaves a page sooner
             self._early.fetch(response.content)
-        json_body(response)
+        page_results(response, self.name)  # decoded once; a body of another shape is retried
 
     def parse_response(self, response: requests.Response) -> t.Iterable[dict[str, t.Any]]:
         if response.status_code == 404:

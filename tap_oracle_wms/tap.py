@@ -154,6 +154,25 @@ class TapOracleWMS(TapOverrides):
         return command
 
     @classmethod
+    def cb_config(
+        cls,
+        ctx: click.Context,
+        param: click.Option,
+        value: tuple[str, ...],
+    ) -> t.Any:
+        """The SDK's config reading, with a file that is missing or not JSON named."""
+        for path in value:
+            if path == "ENV":
+                continue
+            try:
+                json.loads(Path(path).read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise click.BadParameter(
+                    f"{path} is not a readable JSON file ({exc})", param_hint="--config"
+                ) from None
+        return super().cb_config(ctx, param, value)
+
+    @classmethod
     def invoke(
         cls,
         *,
@@ -230,12 +249,15 @@ def _json_file(file: t.IO[str] | None, option: str) -> t.IO[str] | None:
     if file is None:
         return None
     text = file.read()
+    name = getattr(file, "name", "?")
     try:
-        json.loads(text)
+        content = json.loads(text)
     except ValueError as exc:
+        raise click.BadParameter(f"{name} is not a JSON file ({exc})", param_hint=option) from None
+    if not isinstance(content, dict):
         raise click.BadParameter(
-            f"{getattr(file, 'name', '?')} is not a JSON file ({exc})", param_hint=option
-        ) from None
+            f"{name} must hold a JSON object, not a {type(content).__name__}", param_hint=option
+        )
     return io.StringIO(text)
 
 
