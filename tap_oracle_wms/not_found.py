@@ -67,7 +67,7 @@ def check_list_end(
     entity: str,
     wms: WmsClient,
     response: requests.Response,
-    previous: requests.Response,
+    previous: requests.Response | None,
     *,
     params: dict[str, t.Any],
     key: str | None,
@@ -80,15 +80,20 @@ def check_list_end(
     the previous page's last one, in the list's order (`key`, then `id`) under the same
     filters: if there is one, the list ended early.
 
+    Without a previous page (the first page of one of the id ranges a full table is read in
+    side by side), the range itself must be empty.
+
     Raises:
         WmsNotFoundError: records follow the last one read, naming the entity and URL path.
     """
-    results = page_results(previous, entity)
+    base = {k: v for k, v in params.items() if k not in _PAGING}
+    results = page_results(previous, entity) if previous is not None else [{}]
     if not results:
         return
     last = results[-1]
-    base = {k: v for k, v in params.items() if k not in _PAGING}
-    if key and last.get(key) is not None:
+    if previous is None:
+        probes: list[dict[str, t.Any]] = [{}]
+    elif key and last.get(key) is not None:
         probes = [{f"{key}__gt": last[key]}, {key: last[key], "id__gt": last.get("id")}]
     else:
         probes = [{"id__gt": last.get("id")}]
@@ -96,10 +101,15 @@ def check_list_end(
         more = wms.result_count(entity, {**base, **probe})
         if more:
             path = urlsplit(response.url).path
+            after = (
+                f"the last one read (id {last.get('id')})"
+                if previous is not None
+                else f"in id range {params.get('id__range')}"
+            )
             raise WmsNotFoundError(
                 f"entity '{entity}': a later page of the list answered 404 at {path}, but "
-                f"{more} more records follow the last one read (id {last.get('id')}): the list "
-                "ended early and records would be lost",
+                f"{more} more records follow {after}: the list ended early and records would "
+                "be lost",
                 status=404,
                 path=path,
             )

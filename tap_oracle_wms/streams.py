@@ -281,8 +281,9 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
         extra: dict[str, t.Any],
     ) -> requests.Response:
         """A 404 after a page of records ends the list only if no record follows that page's
-        last one (`not_found.check_list_end`)."""
-        if response.status_code == 404 and previous is not None:
+        last one, and a 404 to an id range only if the range is empty
+        (`not_found.check_list_end`)."""
+        if response.status_code == 404 and (previous is not None or extra):
             params = {**self.get_url_params(context, None), **extra}
             key = None if self.is_full_table else self.replication_key
             check_list_end(self.name, self.wms, response, previous, params=params, key=key)
