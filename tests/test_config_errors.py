@@ -42,6 +42,11 @@ def _one_error(stderr: str) -> list[str]:
         ({"lookback": -1}, "lookback", "at least 0"),
         ({"password": SECRET_NUMBER}, "password", "must be text"),
         ({"password": [SECRET_WORD]}, "password", "must be text"),
+        (
+            {"auth_method": "oauth2", "oauth2_client_secret": SECRET_NUMBER},
+            "oauth2_client_secret",
+            "must be text",
+        ),
     ],
 )
 def test_a_bad_setting_is_one_line_naming_it(
