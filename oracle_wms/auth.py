@@ -17,12 +17,19 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from oauthlib.oauth2 import BackendApplicationClient, OAuth2Error
+from oauthlib.oauth2 import BackendApplicationClient, LegacyApplicationClient, OAuth2Error
 from requests.auth import AuthBase, HTTPBasicAuth
 from requests_oauthlib import OAuth2Session
 
-from oracle_wms.errors import WmsAuthenticationError, WmsConnectionError
-from oracle_wms.settings import CONNECT_TIMEOUT, OAuth2Settings, WmsSettings
+from oracle_wms.errors import WmsAuthenticationError, WmsConnectionError, WmsServerError
+from oracle_wms.retry import with_retries
+from oracle_wms.settings import (
+    CONNECT_TIMEOUT,
+    OAuth2Settings,
+    RetryPolicy,
+    WmsSettings,
+    origin_of,
+)
 
 # requests-oauthlib logs token responses at DEBUG: never let a token reach a log handler.
 for _name in ("requests_oauthlib", "oauthlib"):
@@ -38,24 +45,42 @@ def build_auth(settings: WmsSettings) -> AuthBase:
     """The auth object to attach to every lgfapi request."""
     if settings.oauth2 is not None:
         return OAuth2ClientCredentials(
-            settings.oauth2, verify=settings.verify_ssl, timeout=settings.request_timeout
+            settings.oauth2,
+            verify=settings.verify_ssl,
+            timeout=settings.request_timeout,
+            retry=settings.retry,
+            origin=settings.base_url,
         )
     assert settings.username is not None and settings.password is not None
     return HTTPBasicAuth(settings.username, settings.password)
 
 
 class OAuth2ClientCredentials(AuthBase):
-    """Bearer tokens by the client-credentials grant, through requests-oauthlib.
+    """Bearer tokens from the tenant's identity domain (IDCS), through requests-oauthlib: the
+    client-credentials grant, or the resource-owner password grant Oracle documents for lgfapi
+    (`oauth2.grant == "password"`: the integration user's username and password, sent to the
+    token endpoint only). The scope goes in every token request; a token endpoint answering
+    429/5xx or not at all is retried like any request (`oracle_wms.retry`).
 
     A token is fetched on first use, refreshed shortly before it expires, and refreshed once more
     when the WMS answers 401 anyway (revoked, or clocks disagree); that request is then re-sent
     once. Thread-safe: pages may be fetched from several threads.
     """
 
-    def __init__(self, oauth: OAuth2Settings, *, verify: bool, timeout: float) -> None:
+    def __init__(
+        self,
+        oauth: OAuth2Settings,
+        *,
+        verify: bool,
+        timeout: float,
+        retry: RetryPolicy | None = None,
+        origin: str | None = None,
+    ) -> None:
         self.oauth = oauth
         self.verify = verify
         self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.origin = origin_of(origin) if origin else None
         self._lock = threading.Lock()
         self._token: str | None = None
         self._refresh_at = 0.0
@@ -80,41 +105,63 @@ class OAuth2ClientCredentials(AuthBase):
             return self._token
 
     def _fetch(self) -> None:
-        session = OAuth2Session(
-            client=BackendApplicationClient(client_id=self.oauth.client_id),
-            scope=[self.oauth.scope],
-        )
         where = _where(self.oauth.token_url)
+        token = with_retries(
+            self._fetch_once, self.retry, f"the OAuth 2.0 token request to {where}", logger
+        )
+        lifetime = float(token.get("expires_in") or 3600)
+        self._token = str(token["access_token"])
+        self._refresh_at = time.monotonic() + lifetime - min(_REFRESH_MARGIN, lifetime * 0.1)
+        logger.info("Obtained an OAuth 2.0 access token from %s (valid %.0f s)", where, lifetime)
+
+    def _fetch_once(self) -> dict[str, Any]:
+        oauth = self.oauth
+        client = (
+            LegacyApplicationClient(client_id=oauth.client_id)
+            if oauth.grant == "password"
+            else BackendApplicationClient(client_id=oauth.client_id)
+        )
+        session = OAuth2Session(client=client, scope=[oauth.scope])
+        session.register_compliance_hook("access_token_response", _raise_for_server_error)
+        where = _where(oauth.token_url)
+        grant: dict[str, Any] = (
+            {"username": oauth.username, "password": oauth.password}
+            if oauth.grant == "password"
+            else {}
+        )
         try:
-            with _plain_http_allowed(self.oauth.token_url):
-                token = session.fetch_token(
-                    token_url=self.oauth.token_url,
-                    client_id=self.oauth.client_id,
-                    client_secret=self.oauth.client_secret,
+            with _plain_http_allowed(oauth.token_url):
+                token: dict[str, Any] = session.fetch_token(
+                    token_url=oauth.token_url,
+                    client_id=oauth.client_id,
+                    client_secret=oauth.client_secret,
+                    scope=oauth.scope,
                     verify=self.verify,
                     timeout=(min(CONNECT_TIMEOUT, self.timeout), self.timeout),
+                    **grant,
                 )
         except OAuth2Error as exc:
+            settings = "oauth2_client_id, oauth2_client_secret and oauth2_scope"
+            if oauth.grant == "password":
+                settings += ", username and password"
             raise WmsAuthenticationError(
-                f"OAuth 2.0 token request to {where} was refused ({exc.error}): check "
-                "oauth2_client_id, oauth2_client_secret and oauth2_scope",
+                f"OAuth 2.0 token request to {where} was refused ({exc.error}): check {settings}",
                 status=exc.status_code or 401,
-                path=urlsplit(self.oauth.token_url).path,
+                path=urlsplit(oauth.token_url).path,
                 code=exc.error,
             ) from None
         except requests.exceptions.RequestException as exc:
             raise WmsConnectionError(
                 f"Cannot reach the OAuth 2.0 token endpoint {where}: {type(exc).__name__}"
             ) from None
-        lifetime = float(token.get("expires_in") or 3600)
-        self._token = str(token["access_token"])
-        self._refresh_at = time.monotonic() + lifetime - min(_REFRESH_MARGIN, lifetime * 0.1)
-        logger.info("Obtained an OAuth 2.0 access token from %s (valid %.0f s)", where, lifetime)
+        return token
 
     def _refresh_on_401(self, response: requests.Response, **kwargs: Any) -> requests.Response:
         request = response.request
         if response.status_code != 401 or request in self._retried:
             return response
+        if self.origin is not None and origin_of(request.url or "") != self.origin:
+            return response  # a token goes to the configured WMS only
         stale = str(request.headers.get("Authorization", "")).removeprefix("Bearer ")
         logger.info("The WMS refused the access token (401): fetching a new one and retrying once")
         token = self.access_token(force=True, stale=stale)
@@ -128,6 +175,18 @@ class OAuth2ClientCredentials(AuthBase):
         new_response.history.append(response)
         new_response.request = retry
         return new_response
+
+
+def _raise_for_server_error(response: requests.Response) -> requests.Response:
+    """A busy token endpoint (429, 5xx) is worth retrying, not a refusal of the credentials."""
+    if response.status_code == 429 or response.status_code >= 500:
+        raise WmsServerError(
+            f"The OAuth 2.0 token endpoint {_where(response.url)} answered "
+            f"{response.status_code} {response.reason}",
+            status=response.status_code,
+            path=urlsplit(response.url).path,
+        )
+    return response
 
 
 def _where(url: str) -> str:

@@ -1,16 +1,126 @@
 """The connection settings tap and target share, as Singer SDK config schema properties.
 
 `WmsSettings.from_config` (settings.py) reads and checks the same names; this is what
-`--about` and Meltano show for them.
+`--about` and Meltano show for them. Types, ranges and enums live here, so the SDK's config
+validation finds every bad setting at once; `config_errors` words each as one line that names
+the setting and never shows a secret's value.
 """
 
 from __future__ import annotations
 
 import typing as t
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 
+from jsonschema import Draft7Validator, FormatChecker, ValidationError
 from singer_sdk import typing as th
 
-from oracle_wms.settings import DEFAULT_REQUEST_TIMEOUT, WMS_SCOPE, RetryPolicy
+from oracle_wms.errors import WmsConfigError
+from oracle_wms.settings import (
+    AUTH_METHODS,
+    DEFAULT_REQUEST_TIMEOUT,
+    MAX_SECONDS,
+    WMS_SCOPE,
+    RetryPolicy,
+    WmsSettings,
+)
+
+ISO_DATE_TIME = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|z|[+-]\d{2}:?\d{2})?)?$"
+"""A date or an ISO 8601 date-time, with or without an offset (`start_date`)."""
+
+
+def seconds(maximum: float = MAX_SECONDS, *, zero_ok: bool) -> th.NumberType:
+    """A number of seconds, positive (or zero), at most `maximum`."""
+    if zero_ok:
+        return th.NumberType(minimum=0, maximum=int(maximum))
+    return th.NumberType(exclusive_minimum=0, maximum=int(maximum))
+
+
+def config_errors(
+    schema: Mapping[str, t.Any], config: Mapping[str, t.Any], secrets: Iterable[str] = ()
+) -> list[str]:
+    """Every way `config` breaks `schema`, one line each: the setting, then what it must be.
+
+    Values are never quoted for a `secret` property (nor for names in `secrets`).
+    """
+    props: Mapping[str, t.Any] = schema.get("properties", {})
+    hidden = set(secrets) | {name for name, prop in props.items() if prop.get("secret")}
+    validator = Draft7Validator(schema, format_checker=FormatChecker())
+    lines = []
+    for error in sorted(validator.iter_errors(dict(config)), key=lambda e: list(e.path)):
+        lines.append(_describe(error, hidden))
+    return lines
+
+
+def settings_errors(schema: Mapping[str, t.Any], config: Mapping[str, t.Any]) -> list[str]:
+    """`config_errors`, plus what only `WmsSettings` checks (a URL's shape) for a setting the
+    schema found nothing wrong with: every bad setting, one line each."""
+    errors = config_errors(schema, config)
+    start = config.get("start_date")
+    if isinstance(start, str) and not any("'start_date'" in line for line in errors):
+        try:
+            datetime.fromisoformat(start.strip())
+        except ValueError:
+            errors.append(
+                f"Invalid setting 'start_date': is not a valid date or date-time, got {start!r}"
+            )
+    try:
+        WmsSettings.from_config(config)
+    except WmsConfigError as exc:
+        if not any(f"'{exc.setting}" in line for line in errors):
+            errors.append(str(exc))
+    return errors
+
+
+def _describe(error: ValidationError, hidden: set[str]) -> str:
+    path = [str(part) for part in error.path]
+    setting = path[0] if path else ""
+    where = "".join(f"[{part}]" for part in path[1:])
+    name = f"'{setting}{where}'" if setting else "the config"
+    value = error.instance
+    shown = "" if setting in hidden else f", got {_short(value)}"
+    rule = error.validator
+    expected: t.Any = error.validator_value
+    if rule == "type":
+        kinds = expected if isinstance(expected, list) else [expected]
+        kinds = [k for k in kinds if k != "null"]
+        what = f"must be {' or '.join(_KIND_WORDS.get(str(k), str(k)) for k in kinds)}{shown}"
+    elif rule == "enum":
+        what = f"must be one of {', '.join(map(str, expected))}{shown}"
+    elif rule in {"minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"}:
+        what = f"must be {_BOUND_WORDS[str(rule)]} {expected:g}{shown}"
+    elif rule in {"pattern", "format"}:
+        what = f"is not {_FORMAT_WORDS.get(setting, 'in the expected format')}{shown}"
+    elif rule == "required":
+        return f"Invalid setting '{error.message.split(chr(39))[1]}': is required"
+    else:
+        what = "is invalid" + shown
+    return f"Invalid setting {name}: {what}"
+
+
+_KIND_WORDS = {
+    "string": "text",
+    "number": "a number",
+    "integer": "a whole number",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "an object",
+}
+_BOUND_WORDS = {
+    "minimum": "at least",
+    "exclusiveMinimum": "more than",
+    "maximum": "at most",
+    "exclusiveMaximum": "less than",
+}
+_FORMAT_WORDS = {
+    "start_date": "an ISO 8601 date or date-time such as 2026-01-31T00:00:00Z",
+}
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
 
 CONNECTION_PROPERTIES: tuple[th.Property[t.Any], ...] = (
     th.Property(
@@ -25,8 +135,9 @@ CONNECTION_PROPERTIES: tuple[th.Property[t.Any], ...] = (
         "auth_method",
         th.StringType,
         default="basic",
-        allowed_values=["basic", "oauth2"],
-        description="basic (username/password) or oauth2 (client credentials)",
+        allowed_values=list(AUTH_METHODS),
+        description="basic (username/password), oauth2 (client credentials) or "
+        "oauth2_password (IDCS password grant: username, password and the OAuth 2.0 client)",
     ),
     th.Property("username", th.StringType, description="lgfapi user (basic auth)"),
     th.Property("password", th.StringType, secret=True, description="lgfapi password"),
@@ -52,25 +163,25 @@ CONNECTION_PROPERTIES: tuple[th.Property[t.Any], ...] = (
     ),
     th.Property(
         "request_timeout",
-        th.NumberType,
+        seconds(zero_ok=False),
         default=DEFAULT_REQUEST_TIMEOUT,
-        description="Seconds to wait for one response",
+        description="Seconds one response may take, from the request to its last byte",
     ),
     th.Property(
         "max_retries",
-        th.IntegerType,
+        th.IntegerType(minimum=0, maximum=100),
         default=RetryPolicy.max_retries,
         description="Retries of a request failing with 429, 5xx, a reset or a timeout",
     ),
     th.Property(
         "retry_initial_wait",
-        th.NumberType,
+        seconds(zero_ok=False),
         default=RetryPolicy.initial_wait,
         description="Seconds before the first retry; doubles each time, with jitter",
     ),
     th.Property(
         "retry_max_wait",
-        th.NumberType,
+        seconds(zero_ok=False),
         default=RetryPolicy.max_wait,
         description="Longest wait between retries, Retry-After included",
     ),

@@ -15,18 +15,21 @@ import logging
 import os
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from oracle_wms.client import WmsClient
-from oracle_wms.errors import WmsConfigError
+from oracle_wms.errors import WmsConfigError, WmsError, WmsPermissionError
 from oracle_wms.schema import EntityDescription
 from oracle_wms.session import json_body
 
 logger = logging.getLogger(__name__)
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
+PROBE_WORKERS = 4
+"""Entities described and probed at once during discovery (each takes a round trip)."""
 
 
 def select_entities(available: Sequence[str], patterns: Sequence[str] | None) -> list[str]:
@@ -90,21 +93,71 @@ class DiscoveryCache:
             logger.warning("Could not write the discovery cache %s: %s", path, exc)
 
 
+def can_read(client: WmsClient, name: str) -> bool:
+    """False when the WMS answers 403 to a one-record list of the entity (no read access).
+
+    Any other answer counts as readable: a 404 is an empty list, and an entity that demands
+    filters (400) still lets the user read it with them.
+    """
+    try:
+        client.get(
+            f"entity/{name}/",
+            {"page_mode": "paged", "page_size": 1, "fields": "id"},
+            entity=name,
+        )
+    except WmsPermissionError:
+        return False
+    except WmsError:
+        return True
+    return True
+
+
+def unreadable(client: WmsClient, names: Sequence[str]) -> list[str]:
+    """The entities among `names` the user may not read, probed a few at a time."""
+    with ThreadPoolExecutor(max_workers=PROBE_WORKERS, thread_name_prefix="probe") as pool:
+        readable = list(pool.map(lambda name: can_read(client, name), names))
+    return [name for name, ok in zip(names, readable, strict=True) if not ok]
+
+
 def discover(
     client: WmsClient,
     patterns: Sequence[str] | None = None,
     cache: DiscoveryCache | None = None,
 ) -> list[EntityDescription]:
-    """Describe every selected entity, from the cache when it is fresh."""
+    """Describe every selected entity the user may read, from the cache when it is fresh.
+
+    An entity the user may not describe or read (403) is left out, and named once in a warning:
+    an integration user granted only the entities it extracts can still discover and run.
+    """
     cached = cache.load(client) if cache and cache.ttl > 0 else None
     names: list[str] = cached["index"] if cached else client.entity_names()
     describes: dict[str, Any] = dict(cached["describe"]) if cached else {}
+    denied: set[str] = set(cached.get("denied", ())) if cached else set()
     selected = select_entities(names, patterns)
-    missing = [name for name in selected if name not in describes]
+    missing = [name for name in selected if name not in describes and name not in denied]
     if missing:
         logger.info("Describing %d WMS entities", len(missing))
-    for name in missing:
-        describes[name] = json_body(client.get(f"entity/{name}/describe/", entity=name))
+
+    def describe(name: str) -> Any:
+        try:
+            body = json_body(client.get(f"entity/{name}/describe/", entity=name))
+        except WmsPermissionError:
+            return None
+        return body if can_read(client, name) else None
+
+    with ThreadPoolExecutor(max_workers=PROBE_WORKERS, thread_name_prefix="describe") as pool:
+        for name, body in zip(missing, pool.map(describe, missing), strict=True):
+            if body is None:
+                denied.add(name)
+            else:
+                describes[name] = body
+    skipped = [name for name in selected if name in denied]
+    if skipped:
+        logger.warning(
+            "Skipping %d entities this user may not read (403; lgfapi_read_access): %s",
+            len(skipped),
+            ", ".join(skipped),
+        )
     if cache and cache.ttl > 0 and (missing or not cached):
-        cache.save(client, {"index": names, "describe": describes})
-    return [client.describe_from(name, describes[name]) for name in selected]
+        cache.save(client, {"index": names, "describe": describes, "denied": sorted(denied)})
+    return [client.describe_from(name, describes[name]) for name in selected if name in describes]

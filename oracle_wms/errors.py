@@ -23,6 +23,10 @@ class WmsConfigError(WmsError):
         super().__init__(f"Invalid setting '{setting}': {message}")
 
 
+class WmsStateError(WmsError):
+    """The Singer state given to the tap cannot be used (its shape, or a bookmark's value)."""
+
+
 class WmsConnectionError(WmsError):
     """The WMS could not be reached (DNS, refused connection, timeout, reset)."""
 
@@ -77,6 +81,11 @@ class WmsConflictError(WmsResponseError):
 
 class WmsValidationError(WmsResponseError):
     """400 (or another 4xx): the WMS refused the request; `details` says which field."""
+
+
+class WmsOriginError(WmsResponseError):
+    """A request (a redirect, a `next_page` link) would leave the configured origin: refused,
+    never retried, so credentials go nowhere but the WMS the user configured."""
 
 
 class WmsServerError(WmsResponseError):

@@ -58,7 +58,8 @@ def describe_error(exc: BaseException) -> str:
     if isinstance(exc, WmsError):
         return str(exc)
     if isinstance(exc, requests.exceptions.Timeout):
-        return f"timed out ({type(exc).__name__})"
+        detail = str(exc).split(" with url: ")[0][:200]
+        return f"timed out ({type(exc).__name__}: {detail})" if detail else "timed out"
     return f"{type(exc).__name__}: {str(exc).split(' with url: ')[0][:200]}"
 
 

@@ -9,15 +9,23 @@ The row shape is what a SQL user wants to join on:
 - decimals, sent as strings for precision, become `Decimal` (JSON number) values;
 - date-times keep their offset; `utc_timestamp` gives the instant in one fixed format
   for bookmark comparisons.
+
+The tap's schema states only what the WMS guarantees of what it sends: types and formats, not
+`describe`'s `max_length` (a limit on writes; rows longer than it exist, and a loader that
+trusted it would refuse them). `conform_page` holds every row to that schema: a value of another
+type (an object where text goes, text in a whole-number field) becomes null and is reported,
+so no record breaks the schema its stream announced.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
+from operator import itemgetter, methodcaller
 from typing import Any, Literal
 
 FieldKind = Literal[
@@ -141,8 +149,12 @@ _SCALAR_SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 
-def json_schema(entity: EntityDescription) -> dict[str, Any]:
-    """The JSON Schema of the flat rows `flatten_record` produces for this entity."""
+def json_schema(entity: EntityDescription, *, max_lengths: bool = True) -> dict[str, Any]:
+    """The JSON Schema of the flat rows `flatten_record` produces for this entity.
+
+    `max_lengths=False` (the tap) leaves out `describe`'s text lengths: the WMS checks them on
+    writes but sends longer values, so a loader must not be told they hold.
+    """
     properties: dict[str, Any] = {}
     for spec in entity.fields:
         if spec.kind == "child_set":
@@ -154,7 +166,7 @@ def json_schema(entity: EntityDescription) -> dict[str, Any]:
             properties[spec.name + KEY_SUFFIX] = {"type": ["string", "null"]}
         elif spec.kind == "string":
             schema: dict[str, Any] = {"type": ["string", "null"]}
-            if spec.max_length:
+            if spec.max_length and max_lengths:
                 schema["maxLength"] = spec.max_length
             properties[spec.name] = schema
         else:
@@ -185,6 +197,10 @@ class RowShape:
     decimals: tuple[str, ...]
     plain: frozenset[str]
     """Every other schema field: passed through as sent."""
+    checks: tuple[tuple[str, frozenset[type]], ...] = ()
+    """(field, the classes its flat value may have besides None), for `conform_page`."""
+    formats: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    """(field, the text form its format requires), for `conform_page`."""
 
     @classmethod
     def from_schema(cls, schema: Mapping[str, Any]) -> RowShape:
@@ -196,21 +212,105 @@ class RowShape:
         )
         decimals = tuple(sorted(decimal_fields(schema)))
         plain = frozenset(props) - set(foreign_keys) - set(decimals)
-        return cls(foreign_keys, decimals, plain)
+        checks: list[tuple[str, frozenset[type]]] = []
+        formats: list[tuple[str, re.Pattern[str]]] = []
+        for name, prop in props.items():
+            types = _types(prop.get("type"))
+            if name in decimals or (
+                name.endswith(KEY_SUFFIX) and name.removesuffix(KEY_SUFFIX) in foreign_keys
+            ):
+                continue  # decimals are checked as they are built; keys are built as text
+            allowed = frozenset(_CLASSES[t] for t in types if t in _CLASSES)
+            if allowed:
+                checks.append((name, allowed))
+            pattern = _FORMATS.get(str(prop.get("format")))
+            if pattern is not None:
+                formats.append((name, pattern))
+        return cls(foreign_keys, decimals, plain, tuple(checks), tuple(formats))
+
+    @cached_property
+    def check_getter(self) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+        """A row's values of the `checks` fields, as a tuple, in one call."""
+        names = [name for name, _ in self.checks]
+        if len(names) == 1:
+            return lambda row: (row[names[0]],)
+        return itemgetter(*names)
 
     @cached_property
     def known(self) -> frozenset[str]:
         return self.plain | set(self.foreign_keys) | set(self.decimals)
 
 
-def flatten_record(record: Mapping[str, Any], shape: RowShape, entity: str) -> dict[str, Any]:
+_CLASSES: dict[str, type] = {"integer": int, "string": str, "boolean": bool, "number": Decimal}
+_DATE_TIME = r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(?:\.\d+)?(?:[Zz]|[+-]\d\d:\d\d)"
+_DATE = r"\d{4}-\d\d-\d\d"
+_FORMATS: dict[str, re.Pattern[str]] = {
+    name: re.compile(f"(?:{one})(?:\n(?:{one}))*")
+    for name, one in (("date-time", _DATE_TIME), ("date", _DATE))
+}
+"""RFC 3339 forms, as a JSON Schema format checker (and so a Singer SDK target) reads them; each
+matches one value or several joined by newlines (a page's column in one call)."""
+
+Problem = tuple[str, Any]
+"""(field, the value sent) of a value that broke the entity's schema."""
+
+
+def conform_page(rows: list[dict[str, Any]], shape: RowShape) -> list[tuple[int, str, Any]]:
+    """Null every value in `rows` that its schema does not allow; (row index, field, value) of
+    each. A row whose `id` is then null breaks the schema beyond repair: callers drop it.
+
+    Checked a column at a time (the classes of a page's column in one C-level pass, a format
+    by one regular expression over the column joined by newlines); rows are looked at one by
+    one only in a column that has a bad value. Exact classes are compared (`bool` is not an
+    integer here, as in JSON Schema).
+    """
+    found: list[tuple[int, str, Any]] = []
+    if not rows or not shape.checks:
+        return found
+    names = [name for name, _ in shape.checks]
+    try:
+        columns: list[tuple[Any, ...]] = list(zip(*map(shape.check_getter, rows), strict=True))
+    except KeyError:  # a row without one of the fields: read it as null
+        columns = [tuple(map(methodcaller("get", name), rows)) for name in names]
+    none = type(None)
+    by_name = dict(zip(names, columns, strict=True))
+    for (name, allowed), column in zip(shape.checks, columns, strict=True):
+        classes = set(map(type, column))
+        classes.discard(none)
+        if not classes <= allowed:
+            for index, value in enumerate(column):
+                if value is not None and value.__class__ not in allowed:
+                    found.append((index, name, value))
+                    rows[index][name] = None
+    for name, pattern in shape.formats:
+        values = by_name.get(name)
+        if values is None:
+            values = tuple(map(methodcaller("get", name), rows))
+        texts = [v for v in values if v is not None and v.__class__ is str]
+        if not texts or pattern.fullmatch("\n".join(texts)) is not None:
+            continue
+        for index, row in enumerate(rows):
+            value = row.get(name)
+            if value is not None and ("\n" in value or pattern.fullmatch(value) is None):
+                found.append((index, name, value))
+                row[name] = None
+    return found
+
+
+def flatten_record(
+    record: Mapping[str, Any],
+    shape: RowShape,
+    entity: str,
+    problems: list[Problem] | None = None,
+) -> dict[str, Any]:
     """An lgfapi record as a flat row (see the module docstring).
 
     Fields outside the schema (a child link, or a field the WMS added since discovery) are
     converted by their value; the caller decides whether to keep them.
 
     Raises:
-        ValueError: a decimal field holds something that is not a number, naming entity and field.
+        ValueError: a decimal field holds something that is not a number, naming entity and field
+            (unless `problems` is given: the field is then null and (field, value) appended).
     """
     row = dict(record)
     for name in shape.foreign_keys:
@@ -224,7 +324,13 @@ def flatten_record(record: Mapping[str, Any], shape: RowShape, entity: str) -> d
     for name in shape.decimals:
         value = row.get(name)
         if value is not None and value.__class__ is not Decimal:
-            row[name] = None if value == "" else _decimal(value, entity, name)
+            try:
+                row[name] = None if value == "" else _decimal(value, entity, name)
+            except ValueError:
+                if problems is None:
+                    raise
+                problems.append((name, value))
+                row[name] = None
     unknown = record.keys() - shape.known
     if unknown:
         _flatten_unknown(row, unknown)

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from oracle_wms.auth import build_auth
@@ -21,19 +22,108 @@ from oracle_wms.errors import (
     WmsAuthenticationError,
     WmsConflictError,
     WmsNotFoundError,
+    WmsOriginError,
     WmsPermissionError,
     WmsResponseError,
     WmsServerError,
     WmsValidationError,
 )
-from oracle_wms.settings import CONNECT_TIMEOUT, WmsSettings
+from oracle_wms.settings import CONNECT_TIMEOUT, WmsSettings, origin_of
 
 _BODY_ATTR = "_oracle_wms_body"
 
 
+def _show(url: str) -> str:
+    """A URL without user info or query string, for an error message."""
+    scheme, host, port = origin_of(url)
+    return f"{scheme}://{host}:{port}{urlsplit(url).path}"
+
+
+class WmsSession(requests.Session):
+    """A `requests.Session` that sends nothing outside the configured origin and bounds each
+    response's total time.
+
+    Every request, the first of a list, a `next_page` link or a redirect's next hop, passes
+    through `send`: one to another scheme, host or port raises `WmsOriginError` before anything
+    (credentials included) is sent; a redirect there raises naming its target. `requests`
+    enforces its timeout per socket read, so a server trickling bytes could hold one response
+    for ever: here the whole response must arrive within `total_timeout` seconds.
+    """
+
+    def __init__(self, base_url: str, total_timeout: float) -> None:
+        super().__init__()
+        self.origin = origin_of(base_url)
+        self.total_timeout = total_timeout
+
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        target = super().get_redirect_target(resp)
+        if target is not None:
+            absolute = requests.compat.urljoin(resp.url, target)
+            if origin_of(absolute) != self.origin:
+                raise WmsOriginError(
+                    f"The WMS redirected {_path(resp)} ({resp.status_code}) to "
+                    f"{_show(absolute)}, outside the configured base_url; refusing to follow "
+                    "it (credentials go to the configured origin only)",
+                    status=resp.status_code,
+                    path=_path(resp),
+                )
+        return target
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        url = request.url or ""
+        if origin_of(url) != self.origin:
+            raise WmsOriginError(
+                f"Refusing to send a request to {_show(url)}: it is not the configured "
+                "base_url's origin (credentials go to the configured origin only)",
+                status=0,
+                path=urlsplit(url).path,
+            )
+        if kwargs.get("stream"):
+            return super().send(request, **kwargs)
+        deadline = time.monotonic() + self.total_timeout
+        response = super().send(request, **{**kwargs, "stream": True})
+        read_body_by(response, deadline, self.total_timeout)
+        return response
+
+
+def read_body_by(response: requests.Response, deadline: float, timeout: float) -> None:
+    """Read a streamed response's body, failing with `ReadTimeout` once `deadline` passes.
+
+    `read1` returns what has arrived (up to 64 KiB) instead of waiting for a full chunk, so
+    a body trickling in is noticed; urllib3's errors become the `requests` ones that
+    `Response.content` would raise (and `oracle_wms.retry` knows).
+    """
+    raw = response.raw
+    chunks = []
+    try:
+        while True:
+            try:
+                chunk = raw.read1(65536, decode_content=True)
+            except urllib3.exceptions.ReadTimeoutError as exc:
+                raise requests.exceptions.ReadTimeout(str(exc)) from exc
+            except urllib3.exceptions.SSLError as exc:
+                raise requests.exceptions.SSLError(str(exc)) from exc
+            except urllib3.exceptions.DecodeError as exc:
+                raise requests.exceptions.ContentDecodingError(str(exc)) from exc
+            except (urllib3.exceptions.ProtocolError, OSError) as exc:
+                raise requests.exceptions.ChunkedEncodingError(str(exc)) from exc
+            if not chunk:
+                break
+            chunks.append(chunk)
+            if time.monotonic() > deadline:
+                raise requests.exceptions.ReadTimeout(
+                    f"the response to {_path(response)} did not finish within {timeout:g} s"
+                )
+    except BaseException:
+        response.close()
+        raise
+    response._content = b"".join(chunks)  # what `Response.content` would have read
+    response._content_consumed = True  # type: ignore[attr-defined]
+
+
 def build_session(settings: WmsSettings) -> requests.Session:
     """A session with connection pooling, auth, TLS verification and JSON headers."""
-    session = requests.Session()
+    session = WmsSession(settings.base_url, settings.request_timeout)
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=8)
     session.mount("https://", adapter)
     session.mount("http://", adapter)

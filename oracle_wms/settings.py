@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 from oracle_wms.errors import WmsConfigError
 
 API_PATH = "wms/lgfapi/v10/"
+MAX_SECONDS = 86400.0
+"""Upper bound of every setting in seconds (timeouts, waits): a day."""
 MAX_PAGE_SIZE = 1250
 """Oracle's documented upper bound for `page_size`."""
 
@@ -29,7 +31,8 @@ CONNECT_TIMEOUT = 15.0
 WMS_SCOPE = "urn:resource:fusion:scm:logistics:wms:lgfapi/"
 """The OAuth 2.0 scope Oracle documents for lgfapi."""
 
-AuthMethod = Literal["basic", "oauth2"]
+AuthMethod = Literal["basic", "oauth2", "oauth2_password"]
+AUTH_METHODS: tuple[AuthMethod, ...] = ("basic", "oauth2", "oauth2_password")
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,10 @@ class OAuth2Settings:
     client_id: str
     client_secret: str = field(repr=False)
     scope: str = WMS_SCOPE
+    grant: Literal["client_credentials", "password"] = "client_credentials"
+    """`password`: the resource-owner password grant Oracle documents for lgfapi."""
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -93,12 +100,20 @@ class WmsSettings:
                 auth_method = "basic"
             case "oauth2":
                 auth_method = "oauth2"
-            case other:
-                raise WmsConfigError("auth_method", f"must be 'basic' or 'oauth2', not {other!r}")
+            case "oauth2_password":
+                auth_method = "oauth2_password"
+            case _:
+                raise WmsConfigError("auth_method", f"must be one of {', '.join(AUTH_METHODS)}")
         oauth2 = None
-        if auth_method == "oauth2":
+        username: str | None
+        password: str | None
+        if auth_method == "oauth2_password":
+            username = _required_text(config, "username")
+            password = _required_text(config, "password")
+        else:
             username = config.get("username") or None
             password = config.get("password") or None
+        if auth_method != "basic":
             oauth2 = OAuth2Settings(
                 token_url=_token_url(
                     config.get("oauth2_token_url"), config.get("allow_http") is True
@@ -106,7 +121,12 @@ class WmsSettings:
                 client_id=_required_text(config, "oauth2_client_id"),
                 client_secret=_required_text(config, "oauth2_client_secret"),
                 scope=str(config.get("oauth2_scope") or WMS_SCOPE),
+                grant="password" if auth_method == "oauth2_password" else "client_credentials",
+                username=username,
+                password=password,
             )
+            if auth_method == "oauth2":
+                username = password = None
         else:
             username = _required_text(config, "username")
             password = _required_text(config, "password")
@@ -132,6 +152,17 @@ class WmsSettings:
             retry=retry,
             user_agent=str(config.get("user_agent") or cls.user_agent),
         )
+
+
+def origin_of(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of a URL, the port made explicit: what "the same origin" compares."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port
 
 
 def is_loopback(host: str | None) -> bool:
@@ -163,6 +194,7 @@ def _base_url(value: object, *, allow_http: bool) -> str:
         )
     if parts.query or parts.fragment:
         raise WmsConfigError("base_url", "must not contain a query string or fragment")
+    _valid_port("base_url", url)
     _refuse_plain_http("base_url", parts.scheme, parts.hostname, allow_http)
     if "/wms/" in f"{parts.path}/" or not parts.path.strip("/"):
         raise WmsConfigError(
@@ -183,8 +215,16 @@ def _token_url(value: object, allow_http: bool) -> str:
     parts = urlsplit(value.strip())
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise WmsConfigError("oauth2_token_url", f"'{value}' is not an http(s) URL")
+    _valid_port("oauth2_token_url", value.strip())
     _refuse_plain_http("oauth2_token_url", parts.scheme, parts.hostname, allow_http)
     return value.strip()
+
+
+def _valid_port(setting: str, url: str) -> None:
+    try:
+        _ = urlsplit(url).port
+    except ValueError:
+        raise WmsConfigError(setting, f"'{url}' has a port outside 1 to 65535") from None
 
 
 def _refuse_plain_http(setting: str, scheme: str, host: str | None, allow_http: bool) -> None:
@@ -197,13 +237,22 @@ def _refuse_plain_http(setting: str, scheme: str, host: str | None, allow_http: 
         )
 
 
-def number_setting(config: Mapping[str, Any], name: str, default: float, *, zero_ok: bool) -> float:
+def number_setting(
+    config: Mapping[str, Any],
+    name: str,
+    default: float,
+    *,
+    zero_ok: bool,
+    maximum: float = MAX_SECONDS,
+) -> float:
     """A numeric setting (JSON configs may arrive with Decimal numbers) as a float."""
     value = config.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         raise WmsConfigError(name, "must be a number of seconds")
     if value < 0 or (value == 0 and not zero_ok):
         raise WmsConfigError(name, "must be zero or more" if zero_ok else "must be more than zero")
+    if value > maximum:
+        raise WmsConfigError(name, f"must be at most {maximum:g}")
     return float(value)
 
 

@@ -17,20 +17,62 @@ pins the SDK signature of each, so an upgrade that changes one fails there first
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
 import typing as t
 from datetime import UTC, datetime
 from functools import cached_property
 
-from singer_sdk import Stream
+from singer_sdk import Stream, Tap
+from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers._catalog import pop_deselected_record_properties
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 from singer_sdk.singerlib.encoding.simple import RecordMessage
 
+from oracle_wms.config_schema import settings_errors
 from tap_oracle_wms.writer import BufferedMsgSpecWriter
 
 if t.TYPE_CHECKING:
+    from types import FrameType
+
     from singer_sdk.helpers.types import Context
+
+
+class TapOverrides(Tap):
+    """The tap's overrides of private `PluginBase`/`Tap` methods (the tap class derives from
+    this one, so `super()` is the SDK's)."""
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        """SDK: validates the config against its JSON Schema and reports `jsonschema`'s own
+        messages, which print the value (a password given as a number would be shown); here
+        each bad setting is one line naming it, with no secret's value, and the URL checks
+        of `WmsSettings` run in the same pass, so every bad setting is reported at once."""
+        schema = self.config_jsonschema
+        self.append_builtin_config(schema)
+        errors = settings_errors(schema, self.config)
+        if errors and raise_errors:
+            raise ConfigValidationError("Config validation failed", errors=errors, schema=schema)
+        for error in errors:
+            self.logger.warning("%s", error)
+        return errors
+
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        """SDK: writes the state and exits 0, after the interpreter joins every thread (a page
+        request in flight holds it for as long as the request takes); here the records already
+        built and then the state go out, and the process ends at once with 128 + the signal
+        number, so a scheduler sees that the run did not finish."""
+        self.logger.warning("Stopped by signal %d; the last STATE message stands", signum)
+        try:
+            self.state_writer.write_state(self.state)  # flushes the buffered records first
+            writer = self.message_writer
+            if isinstance(writer, BufferedMsgSpecWriter):
+                writer.flush()
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(128 + signal.Signals(signum).value)
 
 
 class RecordPathOverrides(Stream):

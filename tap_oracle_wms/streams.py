@@ -31,9 +31,11 @@ from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from oracle_wms.client import WmsClient, ensure_same_origin
 from oracle_wms.retry import with_retries
-from oracle_wms.schema import RowShape, flatten_record, utc_timestamp
+from oracle_wms.schema import Problem, RowShape, conform_page, flatten_record, utc_timestamp
 from oracle_wms.scoping import history_filters, scopes
 from oracle_wms.session import json_body, page_results, raise_for_response
+from tap_oracle_wms.breaks import SchemaBreaks
+from tap_oracle_wms.not_found import check_empty_list, check_list_end
 from tap_oracle_wms.sdk_overrides import RecordPathOverrides
 
 if t.TYPE_CHECKING:
@@ -132,6 +134,7 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
         self._extracted_at = datetime.now(UTC)
         self._early: EarlyPages | None = None
         self._unknown_fields: set[str] = set()
+        self._breaks = SchemaBreaks(entity, self.logger)
 
     @property
     def url_base(self) -> str:
@@ -230,8 +233,10 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
                 self._fetch, send, context, paginator.current_value, {}
             )
             try:
+                previous = None
                 while pending is not None:
-                    response = pending.result()
+                    response = self._check_end(pending.result(), previous, context, {})
+                    previous = response
                     counter.increment()
                     paginator.advance(response)
                     link = paginator.current_value
@@ -263,7 +268,26 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
             params=request.encode_params(),
             headers=request.headers,
         )
-        return send(prepared, context)
+        response = send(prepared, context)
+        if response.status_code == 404 and token is None:
+            check_empty_list(self.name, self.wms, response)
+        return response
+
+    def _check_end(
+        self,
+        response: requests.Response,
+        previous: requests.Response | None,
+        context: Context | None,
+        extra: dict[str, t.Any],
+    ) -> requests.Response:
+        """A 404 after a page of records ends the list only if no record follows that page's
+        last one, and a 404 to an id range only if the range is empty
+        (`not_found.check_list_end`)."""
+        if response.status_code == 404 and (previous is not None or extra):
+            params = {**self.get_url_params(context, None), **extra}
+            key = None if self.is_full_table else self.replication_key
+            check_list_end(self.name, self.wms, response, previous, params=params, key=key)
+        return response
 
     def _id_ranges(self, low: int) -> list[tuple[int, int]]:
         """Disjoint id ranges from `low` to the highest id, a few per worker so they finish
@@ -306,8 +330,10 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
         def read_range(low: int, high: int) -> None:
             paginator = self.get_new_paginator()
             extra = {"id__range": f"{low},{high}"}
+            previous = None
             while not paginator.finished and not stop.is_set():
                 response = self._fetch(send, context, paginator.current_value, extra)
+                previous = self._check_end(response, previous, context, extra)
                 paginator.advance(response)
                 pages.put(response)
 
@@ -348,19 +374,36 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
         raise_for_response(response, self.name)
         if self._early is not None:  # before decoding: the next request leaves a page sooner
             self._early.fetch(response.content)
-        json_body(response)
+        page_results(response, self.name)  # decoded once; a body of another shape is retried
 
     def parse_response(self, response: requests.Response) -> t.Iterable[dict[str, t.Any]]:
         if response.status_code == 404:
             return
         key = self.replication_key
         self._extracted_at = datetime.now(UTC)
+        shape, breaks = self._shape, self._breaks
+        rows = []
+        bad: list[Problem] = []
         for index, record in enumerate(page_results(response, self.name)):
-            row = flatten_record(record, self._shape, self.name)
+            if record.__class__ is not dict:
+                breaks.row(record)
+                continue
+            row = flatten_record(record, shape, self.name, bad)
             if index == 0:
                 self._warn_unknown_fields(row)
             for name in self._unknown_fields:  # reported once; not in the SCHEMA message
                 row.pop(name, None)
+            if bad:
+                for name, value in bad:
+                    breaks.value(row.get("id"), name, value)
+                bad.clear()
+            rows.append(row)
+        for index, name, value in conform_page(rows, shape):
+            breaks.value(rows[index].get("id") if name != "id" else value, name, value)
+        for row in rows:
+            if row.get("id") is None:
+                breaks.row(row)
+                continue
             if key and row.get(key):
                 row[key] = utc_timestamp(row[key])
             yield row
@@ -380,6 +423,7 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
         finally:
             sys.setswitchinterval(switch_interval)
         self._log_progress("done", count, time.monotonic() - started)
+        self._breaks.summary()
         writer = self.buffered_writer
         if writer is not None:  # every record of the stream is out
             writer.flush()

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import functools
+import io
+import json
+import logging
+import sys
+import typing as t
 from functools import cached_property
 from pathlib import Path
 
 import click
-from singer_sdk import Tap
 from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError, FatalSyncError
 
-from oracle_wms.check import check_connection
+from oracle_wms import check
 from oracle_wms.client import WmsClient
-from oracle_wms.config_schema import CONNECTION_PROPERTIES
+from oracle_wms.config_schema import CONNECTION_PROPERTIES, ISO_DATE_TIME, seconds
 from oracle_wms.discovery import DiscoveryCache, discover
+from oracle_wms.errors import WmsError
 from oracle_wms.schema import json_schema
 from oracle_wms.scoping import SCOPED_ENTITIES
 from oracle_wms.settings import (
@@ -21,18 +28,24 @@ from oracle_wms.settings import (
     count_setting,
     number_setting,
 )
+from tap_oracle_wms.bookmarks import normalise_state
+from tap_oracle_wms.sdk_overrides import TapOverrides
 from tap_oracle_wms.streams import EntityStream, ScopedHistoryStream
 from tap_oracle_wms.writer import BufferedMsgSpecWriter
+
+MAX_CACHE_TTL = 365 * 86400
 
 DEFAULT_DISCOVERY_CACHE_TTL = 86400
 DEFAULT_PARALLEL_REQUESTS = 2
 MAX_PARALLEL_REQUESTS = 8
 
 
-class TapOracleWMS(Tap):
+class TapOracleWMS(TapOverrides):
     """Extracts every Oracle WMS Cloud entity through lgfapi v10, incrementally on `mod_ts`."""
 
     name = "tap-oracle-wms"
+    # The catalog comes from the WMS: `--discover` validates the settings first, like a sync.
+    dynamic_catalog = True
     # msgspec writes RECORD messages several times faster than the default JSON writer
     # (../shared/reference/singer-sdk-performance.md); decimals stay exact numbers.
     message_writer_class = BufferedMsgSpecWriter
@@ -41,36 +54,36 @@ class TapOracleWMS(Tap):
         *CONNECTION_PROPERTIES,
         th.Property(
             "entities",
-            th.ArrayType(th.StringType),
+            th.ArrayType(th.StringType(min_length=1)),
             description="Entity names or glob patterns (order_*) to extract; default: all",
         ),
         th.Property(
             "page_size",
-            th.IntegerType,
+            th.IntegerType(minimum=1, maximum=MAX_PAGE_SIZE),
             default=MAX_PAGE_SIZE,
             description=f"Records per request, 1 to {MAX_PAGE_SIZE} (Oracle's maximum)",
         ),
         th.Property(
             "start_date",
-            th.DateTimeType,
+            th.StringType(pattern=ISO_DATE_TIME),
             description="Earliest mod_ts/create_ts to extract on a first run (UTC if no offset)",
         ),
         th.Property(
             "lookback",
-            th.NumberType,
+            seconds(zero_ok=True),
             default=0,
             description="Seconds before the bookmark to read again, for rows committed late",
         ),
         th.Property(
             "max_parallel_requests",
-            th.IntegerType,
+            th.IntegerType(minimum=1, maximum=MAX_PARALLEL_REQUESTS),
             default=DEFAULT_PARALLEL_REQUESTS,
             description="Concurrent page requests for full-table entities (1 to 8); Oracle warns "
             "that many concurrent large pages degrade the WMS, so the default is polite",
         ),
         th.Property(
             "discovery_cache_ttl",
-            th.NumberType,
+            seconds(MAX_CACHE_TTL, zero_ok=True),
             default=DEFAULT_DISCOVERY_CACHE_TTL,
             description="Seconds a discovery (entity list and describe) is reused; 0 disables",
         ),
@@ -110,46 +123,91 @@ class TapOracleWMS(Tap):
     @cached_property
     def discovery_cache(self) -> DiscoveryCache:
         ttl = number_setting(
-            self.config, "discovery_cache_ttl", DEFAULT_DISCOVERY_CACHE_TTL, zero_ok=True
+            self.config,
+            "discovery_cache_ttl",
+            DEFAULT_DISCOVERY_CACHE_TTL,
+            zero_ok=True,
+            maximum=MAX_CACHE_TTL,
         )
         path = self.config.get("discovery_cache_path")
         directory = Path(path).expanduser() if path else DiscoveryCache.default_directory()
         return DiscoveryCache(directory=directory, ttl=ttl)
 
+    def load_state(self, state: dict[str, t.Any]) -> None:
+        """The SDK's state loading, after every bookmark is read as a UTC instant in the form
+        records carry (`tap_oracle_wms.bookmarks`): `Z`, offsets and naive values all work."""
+        super().load_state(normalise_state(state))
+
     @classmethod
     def get_singer_command(cls) -> click.Command:
-        """The SDK's command plus `--check-connection`."""
+        """The SDK's command plus `--check-connection`; known failures end in one line each."""
         command = super().get_singer_command()
         command.params.append(
             click.Option(
                 ["--check-connection"],
                 is_flag=True,
-                help="Check settings, credentials and read access, then exit.",
-                callback=cls.cb_check_connection,
-                expose_value=False,
+                help="Check settings, credentials and read access on the selected entities "
+                "(--catalog, else the entities setting), then exit.",
             )
         )
+        command.main = functools.partial(_main_without_traceback, command.main)  # type: ignore[method-assign]
         return command
 
     @classmethod
-    def cb_check_connection(
+    def cb_config(
         cls,
         ctx: click.Context,
         param: click.Option,
-        value: bool,
+        value: tuple[str, ...],
+    ) -> t.Any:
+        """The SDK's config reading, with a file that is missing or not JSON named."""
+        for path in value:
+            if path == "ENV":
+                continue
+            try:
+                json.loads(Path(path).read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise click.BadParameter(
+                    f"{path} is not a readable JSON file ({exc})", param_hint="--config"
+                ) from None
+        return super().cb_config(ctx, param, value)
+
+    @classmethod
+    def invoke(
+        cls,
+        *,
+        check_connection: bool = False,
+        state: t.IO[str] | None = None,
+        catalog: t.IO[str] | None = None,
+        **kwargs: t.Any,
     ) -> None:
-        """CLI callback: one line saying what works, or the error saying what does not."""
-        if not value:
+        """The SDK's run, with state and catalog files checked to be JSON (naming the file),
+        or the connection check."""
+        state = _json_file(state, "--state")
+        catalog = _json_file(catalog, "--catalog")
+        if not check_connection:
+            super().invoke(state=state, catalog=catalog, **kwargs)
             return
-        config = ctx.params.get("config")
+        config = kwargs.get("config")
         tap = cls(
             config=getattr(config, "config", None),
+            catalog=None if catalog is None else json.loads(catalog.read()),
             parse_env_config=bool(getattr(config, "parse_env", False)),
             validate_config=True,
             setup_mapper=False,
         )
-        click.echo(str(check_connection(tap.settings)))
-        ctx.exit(0)
+        selected = None
+        if tap.input_catalog is not None:
+            selected = [
+                entry.tap_stream_id
+                for entry in tap.input_catalog.streams
+                if (
+                    entry.metadata.root.selected
+                    if entry.metadata.root.selected is not None
+                    else entry.metadata.root.selected_by_default
+                )
+            ]
+        click.echo(str(check.check_connection(tap.settings, selected, tap.config.get("entities"))))
 
     def discover_streams(self) -> list[EntityStream]:
         """Streams from the input catalog when given (no API calls), else from `describe`."""
@@ -173,13 +231,50 @@ class TapOracleWMS(Tap):
                 self,
                 self.wms,
                 desc.name,
-                json_schema(desc),
+                json_schema(desc, max_lengths=False),
                 desc.replication_key,
                 lookback=self.lookback,
                 max_parallel_requests=self.max_parallel_requests,
             )
             for desc in entities
         ]
+
+
+def _json_file(file: t.IO[str] | None, option: str) -> t.IO[str] | None:
+    """The file's text as a fresh stream, after checking it is JSON.
+
+    Raises:
+        click.BadParameter: naming the option, the file and where the JSON breaks.
+    """
+    if file is None:
+        return None
+    text = file.read()
+    name = getattr(file, "name", "?")
+    try:
+        content = json.loads(text)
+    except ValueError as exc:
+        raise click.BadParameter(f"{name} is not a JSON file ({exc})", param_hint=option) from None
+    if not isinstance(content, dict):
+        raise click.BadParameter(
+            f"{name} must hold a JSON object, not a {type(content).__name__}", param_hint=option
+        )
+    return io.StringIO(text)
+
+
+_KNOWN_FAILURES = (WmsError, ConfigValidationError, FatalSyncError)
+
+
+def _main_without_traceback(main: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any) -> t.Any:
+    """Run the command; a known failure is logged as its message alone and exits 1."""
+    try:
+        return main(*args, **kwargs)
+    except _KNOWN_FAILURES as exc:
+        log = logging.getLogger(TapOracleWMS.name)
+        if isinstance(exc, ConfigValidationError):
+            for error in exc.errors:
+                log.error("%s", error)
+        log.error("%s", exc.__cause__ if isinstance(exc, FatalSyncError) and exc.__cause__ else exc)
+        sys.exit(1)
 
 
 def _stream_class(entity: str) -> type[EntityStream]:

@@ -28,7 +28,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from singer_sdk import RESTStream, Stream, Target
+from singer_sdk import RESTStream, Stream, Tap, Target
 from singer_sdk.helpers import _catalog
 
 OUR_PACKAGES = ("oracle_wms", "tap_oracle_wms", "target_oracle_wms")
@@ -84,6 +84,19 @@ OVERRIDDEN = (
         "_finalize_state",
         "(self, state: 'dict | None' = None) -> 'None'",
         "the lazily held bookmark goes into the state at a partition's or stream's end",
+    ),
+    Pinned(
+        Tap,
+        "_validate_config",
+        "(self, *, raise_errors: 'bool' = True) -> 'list[str]'",
+        "one line per bad setting, naming it, never a secret's value; URL checks in the same pass",
+    ),
+    Pinned(
+        Tap,
+        "_handle_termination",
+        "(self, signum: 'int', frame: 'FrameType | None') -> 'None'",
+        "SIGTERM/SIGINT end the run at once with 128 + signal (the SDK exits 0, after joining "
+        "threads blocked on a page request)",
     ),
     Pinned(
         Target,
