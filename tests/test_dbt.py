@@ -5,9 +5,11 @@ HTTP, never through the models under test)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ import duckdb
 import pytest
 
 from oracle_wms_sim import Simulator
-from tests.conftest import PG, all_records, meltano
+from tests.conftest import BIN, PG, ROOT, all_records, meltano
 
 AS_OF = "2026-01-05"  # the simulator's history ends here; pinned so lateness does not move
 CLOSED_ORDER_STATUSES = {90, 99}  # Shipped, Cancelled (docs/simulator.md, order_status)
@@ -73,6 +75,26 @@ OPEN_SQL = (
 )
 
 
+STAGED_ORDERS_SQL = "select order_id, create_ts, req_ship_date, total_orig_ord_qty from {}"
+
+
+def _assert_typed_like_the_api(sim: Simulator, staged: list[tuple[Any, ...]]) -> None:
+    """Staging holds the API's values: the instant (aware), the date, the exact decimal."""
+    expected = {
+        order["id"]: (
+            datetime.fromisoformat(order["create_ts"]),
+            date.fromisoformat(order["req_ship_date"]) if order["req_ship_date"] else None,
+            Decimal(order["total_orig_ord_qty"]),
+        )
+        for order in all_records(sim, "order_hdr")
+    }
+    assert len(staged) == len(expected)
+    for order_id, created, req_ship, qty in staged:
+        assert created.tzinfo is not None, "create_ts has no time zone"
+        assert (created, req_ship, qty) == expected[order_id], order_id
+        assert str(qty) == str(expected[order_id][2]), f"{order_id}: {qty} is not exact"
+
+
 def _churn(sim: Simulator) -> None:
     """WMS activity between two runs: stock changes and new stock, orders changed and added,
     new inventory history (appended), receipts on ASN lines."""
@@ -115,19 +137,28 @@ def test_dbt_build_after_load_and_after_churn_matches_the_wms(
     def mart(name: str, sql: str) -> list[tuple[Any, ...]]:
         if database == "duckdb":
             with duckdb.connect(str(db_path), read_only=True) as db:
-                return db.execute(sql.format(f"analytics.{name}")).fetchall()
+                where = "analytics_staging" if name.startswith("stg_") else "analytics"
+                return db.execute(sql.format(f"{where}.{name}")).fetchall()
         psycopg = pytest.importorskip("psycopg")
+        where = f"{schema}_staging" if name.startswith("stg_") else schema
         with psycopg.connect(**PG) as conn:
-            return conn.execute(sql.format(f'"{schema}".{name}')).fetchall()
+            return conn.execute(sql.format(f'"{where}".{name}')).fetchall()
 
     on_hand: list[dict[tuple[str, str, str], Decimal]] = []
     for run in range(2):
         if run:
             _churn(fresh_sim)
         output = meltano(
-            tmp_path, "run", "tap-oracle-wms", f"target-{database}", f"dbt-{database}:build", env=env
+            tmp_path,
+            "run",
+            "tap-oracle-wms",
+            f"target-{database}",
+            f"dbt-{database}:build",
+            env=env,
         )
         assert "Completed successfully" in output
+        if not run:
+            _assert_typed_like_the_api(fresh_sim, mart("stg_wms__order_hdr", STAGED_ORDERS_SQL))
 
         loaded = {
             (f, i, t): Decimal(q) for f, i, t, q in mart("mart_inventory_on_hand", ON_HAND_SQL)
@@ -138,3 +169,74 @@ def test_dbt_build_after_load_and_after_churn_matches_the_wms(
         open_orders = {f: (int(n), int(late)) for f, n, late in mart("mart_open_orders", OPEN_SQL)}
         assert open_orders == _open_orders_truth(fresh_sim)
     assert on_hand[0] != on_hand[1], "the churn changed no on-hand quantity"
+
+
+def test_staging_keeps_the_latest_version_and_dbt_tests_catch_broken_rows(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    """Rows a loader appended instead of merging are deduplicated on id, newest mod_ts first;
+    an order line whose order does not exist fails the build (a relationships test)."""
+    db_path = tmp_path / "wms.duckdb"
+    env = {
+        **_env(fresh_sim, tmp_path),
+        "TARGET_DUCKDB_FILEPATH": str(db_path),
+        "DBT_DUCKDB_PATH": str(db_path),
+    }
+    meltano(tmp_path, "run", "tap-oracle-wms", "target-duckdb", env=env)
+    with duckdb.connect(str(db_path)) as db:
+        newer, older = (
+            row[0]
+            for row in db.execute(
+                "select id from oracle_wms.order_hdr where status_id not in (90, 99) "
+                "order by id limit 2"
+            ).fetchall()
+        )
+        loaded_status = db.execute(
+            "select status_id from oracle_wms.order_hdr where id = ?", [older]
+        ).fetchone()
+        # The table as a loader that appends (no primary key) leaves it.
+        db.execute("create table oracle_wms.order_hdr_appended as from oracle_wms.order_hdr")
+        db.execute("drop table oracle_wms.order_hdr")
+        db.execute("alter table oracle_wms.order_hdr_appended rename to order_hdr")
+        db.execute(  # a later version: cancelled a day after the loaded one
+            "insert into oracle_wms.order_hdr select * replace (99 as status_id, "
+            "mod_ts + interval 1 day as mod_ts) from oracle_wms.order_hdr where id = ?",
+            [newer],
+        )
+        db.execute(  # an earlier version: must not win
+            "insert into oracle_wms.order_hdr select * replace (99 as status_id, "
+            "mod_ts - interval 1 day as mod_ts) from oracle_wms.order_hdr where id = ?",
+            [older],
+        )
+        db.execute(
+            "insert into oracle_wms.order_dtl select * replace (id + 1000000 as id, "
+            "999999999 as order_id) from oracle_wms.order_dtl order by id limit 1"
+        )
+    proc = subprocess.run(
+        [str(BIN / "meltano"), "invoke", "dbt-duckdb:build"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "PATH": f"{BIN}:{os.environ['PATH']}",
+            "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, output[-3000:]
+    assert "FAIL 1 relationships_stg_wms__order_dtl_order_id" in output, output[-3000:]
+    assert "PASS unique_stg_wms__order_hdr_order_id" in output, output[-3000:]
+    with duckdb.connect(str(db_path), read_only=True) as db:
+        staged = dict(
+            db.execute(
+                "select order_id, order_status_id from analytics_staging.stg_wms__order_hdr "
+                "where order_id in (?, ?)",
+                [newer, older],
+            ).fetchall()
+        )
+    assert loaded_status is not None
+    assert staged == {newer: 99, older: loaded_status[0]}
