@@ -6,7 +6,8 @@
 --                of their mod_ts (the change that picked it); else null
 --   shipped_ts   for an order in status Shipped: the last mod_ts of its outbound LPNs in status
 --                Shipped (80), else the order's own mod_ts (a shipped order is not changed again)
--- A milestone not reached is null, and so are the durations that need it.
+-- A milestone not reached is null, and so are the durations that need it. (The simulator draws
+-- orders, allocations and LPNs independently: on its data a step can take negative hours.)
 with orders as (
     select * from {{ ref('stg_wms__order_hdr') }}
 ),
