@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml meltano.yml
 
 install: $(STAMP)  ## virtual environment, the project, and the Meltano plugins
 
-demo: install  ## simulator -> meltano run tap-oracle-wms target-duckdb -> row counts
+demo: install  ## simulator -> meltano run tap-oracle-wms target-duckdb dbt-duckdb:build -> counts, marts
 	$(BIN)/python scripts/demo.py
 
 test: install  ## the whole test suite (what .ci/run calls)

@@ -1,4 +1,5 @@
-"""`make demo`: the simulator, `meltano run tap-oracle-wms target-duckdb`, and a row-count table.
+"""`make demo`: the simulator, `meltano run tap-oracle-wms target-duckdb dbt-duckdb:build`, a
+row-count table, and a few rows of each mart (transform/, schema analytics).
 
 Starts `oracle-wms-sim` on a free loopback port (its data persists in output/sim.sqlite, so
 repeated demos are incremental runs against the same warehouse), points the tap at it through
@@ -36,6 +37,53 @@ def start_simulator() -> tuple[subprocess.Popen[str], str]:
     return sim, base_url
 
 
+MART_SAMPLES = (
+    (
+        "On hand by facility and location type (analytics.mart_inventory_on_hand)",
+        "select facility_code, location_type_code, count(*) as items, sum(on_hand_qty) as on_hand,"
+        " sum(available_qty) as available from analytics.mart_inventory_on_hand"
+        " group by all order by all",
+    ),
+    (
+        "Open orders and late ones (analytics.mart_open_orders)",
+        "select facility_code, count(*) as open_orders, count(*) filter (where is_late) as late,"
+        " max(days_late) as max_days_late, max(as_of_date) as as_of"
+        " from analytics.mart_open_orders group by all order by all",
+    ),
+    (
+        "Median hours per step (analytics.mart_order_cycle_times)",
+        "select facility_code, count(shipped_ts) as shipped_orders,"
+        " median(hours_created_to_allocated) as created_to_allocated,"
+        " median(hours_allocated_to_picked) as allocated_to_picked,"
+        " median(hours_created_to_shipped) as created_to_shipped"
+        " from analytics.mart_order_cycle_times group by all order by all",
+    ),
+    (
+        "ASNs received short the most (analytics.mart_inbound_receipts)",
+        "select shipment_nbr, facility_code, ib_shipment_status_code as status, expected_qty,"
+        " received_qty, variance_qty, history_received_qty"
+        " from analytics.mart_inbound_receipts order by variance_qty, shipment_nbr limit 5",
+    ),
+    (
+        "Latest days of movements (analytics.mart_daily_inventory_movements)",
+        "select movement_date, sum(history_rows) as history_rows, sum(qty_in) as qty_in,"
+        " sum(qty_out) as qty_out from analytics.mart_daily_inventory_movements"
+        " group by all order by movement_date desc limit 5",
+    ),
+)
+
+
+def print_rows(db: duckdb.DuckDBPyConnection, title: str, sql: str) -> None:
+    """A small left-aligned table of a query's rows."""
+    cursor = db.execute(sql)
+    names = [column[0] for column in cursor.description or ()]
+    rows = [[str(value) for value in row] for row in cursor.fetchall()]
+    widths = [max(len(text) for text in column) for column in zip(names, *rows, strict=False)]
+    print(f"\n{title}:")
+    for line in (names, *rows):
+        print("  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)))
+
+
 def main() -> int:
     OUTPUT.mkdir(exist_ok=True)
     started = time.monotonic()
@@ -46,9 +94,11 @@ def main() -> int:
             **os.environ,
             "TAP_ORACLE_WMS_BASE_URL": base_url,
             "PATH": f"{BIN}:{os.environ['PATH']}",
+            # The simulator's warehouse history ends on this day: judge open orders against it.
+            "WMS_AS_OF_DATE": os.environ.get("WMS_AS_OF_DATE", "2026-01-05"),
         }
         run = subprocess.run(
-            [str(BIN / "meltano"), "run", "tap-oracle-wms", "target-duckdb"],
+            [str(BIN / "meltano"), "run", "tap-oracle-wms", "target-duckdb", "dbt-duckdb:build"],
             cwd=ROOT,
             env=env,
             check=False,
@@ -75,6 +125,9 @@ def main() -> int:
     for name, count in counts:
         print(f"{name.ljust(width)}  {count:>6}")
     print(f"{'total'.ljust(width)}  {sum(c for _, c in counts):>6}")
+    with duckdb.connect(str(db_path), read_only=True) as db:
+        for title, sql in MART_SAMPLES:
+            print_rows(db, title, sql)
     print(f"\nDemo finished in {time.monotonic() - started:.1f} s")
     return 0
 

@@ -1,0 +1,242 @@
+"""The dbt project in transform/ (issue 17), through Meltano's dbt utilities, on DuckDB and
+PostgreSQL: `meltano run tap-oracle-wms target-<db> dbt-<db>:build` after the first load and after
+an incremental run with churn, the marts checked against the simulator's own records (read over
+HTTP, never through the models under test)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from oracle_wms_sim import Simulator
+from tests.conftest import BIN, PG, ROOT, all_records, meltano
+
+AS_OF = "2026-01-05"  # the simulator's history ends here; pinned so lateness does not move
+CLOSED_ORDER_STATUSES = {90, 99}  # Shipped, Cancelled (docs/simulator.md, order_status)
+
+
+def _env(sim: Simulator, tmp_path: Path) -> dict[str, str]:
+    return {
+        "TAP_ORACLE_WMS_BASE_URL": sim.base_url,
+        "TAP_ORACLE_WMS_USERNAME": sim.username,
+        "TAP_ORACLE_WMS_PASSWORD": sim.password,
+        "WMS_AS_OF_DATE": AS_OF,
+        # This run's own compiled SQL and logs (the project's transform/target stays untouched).
+        "DBT_DUCKDB_TARGET_PATH": str(tmp_path / "dbt-target"),
+        "DBT_DUCKDB_LOG_PATH": str(tmp_path / "dbt-logs"),
+        "DBT_POSTGRES_TARGET_PATH": str(tmp_path / "dbt-target"),
+        "DBT_POSTGRES_LOG_PATH": str(tmp_path / "dbt-logs"),
+    }
+
+
+def _on_hand_truth(sim: Simulator) -> dict[tuple[str, str, str], Decimal]:
+    """On hand per (facility, item, location type) from the simulator's inventory and location
+    records: curr_qty summed, NO_LOCATION for inventory in no location."""
+    location_types = {
+        loc["id"]: loc["location_type_id"]["key"] for loc in all_records(sim, "location")
+    }
+    totals: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
+    for row in all_records(sim, "inventory"):
+        location = row["location_id"]
+        kind = location_types[location["id"]] if location else "NO_LOCATION"
+        key = (row["facility_id"]["key"], row["item_id"]["key"], kind)
+        totals[key] += Decimal(row["curr_qty"])
+    return dict(totals)
+
+
+def _open_orders_truth(sim: Simulator) -> dict[str, tuple[int, int]]:
+    """Per facility: orders neither Shipped nor Cancelled, and how many of them are past their
+    req_ship_date on AS_OF."""
+    as_of = date.fromisoformat(AS_OF)
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for order in all_records(sim, "order_hdr"):
+        if order["status_id"] in CLOSED_ORDER_STATUSES:
+            continue
+        facility = counts[order["facility_id"]["key"]]
+        facility[0] += 1
+        req = order["req_ship_date"]
+        facility[1] += bool(req and date.fromisoformat(req) < as_of)
+    return {code: (n, late) for code, (n, late) in counts.items()}
+
+
+ON_HAND_SQL = "select facility_code, item_code, location_type_code, on_hand_qty from {}"
+OPEN_SQL = (
+    "select facility_code, count(*), sum(case when is_late then 1 else 0 end) from {} "
+    "group by facility_code"
+)
+
+
+STAGED_ORDERS_SQL = "select order_id, create_ts, req_ship_date, total_orig_ord_qty from {}"
+
+
+def _assert_typed_like_the_api(sim: Simulator, staged: list[tuple[Any, ...]]) -> None:
+    """Staging holds the API's values: the instant (aware), the date, the exact decimal."""
+    expected = {
+        order["id"]: (
+            datetime.fromisoformat(order["create_ts"]),
+            date.fromisoformat(order["req_ship_date"]) if order["req_ship_date"] else None,
+            Decimal(order["total_orig_ord_qty"]),
+        )
+        for order in all_records(sim, "order_hdr")
+    }
+    assert len(staged) == len(expected)
+    for order_id, created, req_ship, qty in staged:
+        assert created.tzinfo is not None, "create_ts has no time zone"
+        assert (created, req_ship, qty) == expected[order_id], order_id
+        assert str(qty) == str(expected[order_id][2]), f"{order_id}: {qty} is not exact"
+
+
+def _churn(sim: Simulator) -> None:
+    """WMS activity between two runs: stock changes and new stock, orders changed and added,
+    new inventory history (appended), receipts on ASN lines."""
+    for entity in ("inventory", "order_hdr", "order_dtl"):
+        sim.update_records(entity, 40, same_mod_ts=True)
+        sim.insert_records(entity, 15, same_mod_ts=True)
+    sim.insert_records("inventory_history", 24, same_mod_ts=True)
+    sim.update_records("ib_shipment_dtl", 20, same_mod_ts=False)
+    sim.update_records("allocation", 20, same_mod_ts=True)
+
+
+@pytest.fixture
+def pg_marts(pg_schema: str) -> Iterator[str]:
+    """pg_schema for the loaded tables and the marts; dbt's staging schema dropped afterwards."""
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        yield pg_schema
+    finally:
+        with psycopg.connect(**PG, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{pg_schema}_staging" CASCADE')
+
+
+@pytest.mark.parametrize("database", ["duckdb", "postgres"])
+def test_dbt_build_after_load_and_after_churn_matches_the_wms(
+    database: str, fresh_sim: Simulator, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    env = _env(fresh_sim, tmp_path)
+    db_path = tmp_path / "wms.duckdb"
+    schema = ""
+    if database == "duckdb":
+        env |= {"TARGET_DUCKDB_FILEPATH": str(db_path), "DBT_DUCKDB_PATH": str(db_path)}
+    else:
+        schema = request.getfixturevalue("pg_marts")
+        env |= {
+            "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": schema,
+            "DBT_POSTGRES_SOURCE_SCHEMA": schema,
+            "DBT_POSTGRES_SCHEMA": schema,
+        }
+
+    def mart(name: str, sql: str) -> list[tuple[Any, ...]]:
+        if database == "duckdb":
+            with duckdb.connect(str(db_path), read_only=True) as db:
+                where = "analytics_staging" if name.startswith("stg_") else "analytics"
+                return db.execute(sql.format(f"{where}.{name}")).fetchall()
+        psycopg = pytest.importorskip("psycopg")
+        where = f"{schema}_staging" if name.startswith("stg_") else schema
+        with psycopg.connect(**PG) as conn:
+            return conn.execute(sql.format(f'"{where}".{name}')).fetchall()
+
+    on_hand: list[dict[tuple[str, str, str], Decimal]] = []
+    for run in range(2):
+        if run:
+            _churn(fresh_sim)
+        output = meltano(
+            tmp_path,
+            "run",
+            "tap-oracle-wms",
+            f"target-{database}",
+            f"dbt-{database}:build",
+            env=env,
+        )
+        assert "Completed successfully" in output
+        if not run:
+            _assert_typed_like_the_api(fresh_sim, mart("stg_wms__order_hdr", STAGED_ORDERS_SQL))
+
+        loaded = {
+            (f, i, t): Decimal(q) for f, i, t, q in mart("mart_inventory_on_hand", ON_HAND_SQL)
+        }
+        assert loaded, "the on-hand mart is empty"
+        assert loaded == _on_hand_truth(fresh_sim)
+        on_hand.append(loaded)
+        open_orders = {f: (int(n), int(late)) for f, n, late in mart("mart_open_orders", OPEN_SQL)}
+        assert open_orders == _open_orders_truth(fresh_sim)
+    assert on_hand[0] != on_hand[1], "the churn changed no on-hand quantity"
+
+
+def test_staging_keeps_the_latest_version_and_dbt_tests_catch_broken_rows(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    """Rows a loader appended instead of merging are deduplicated on id, newest mod_ts first;
+    an order line whose order does not exist fails the build (a relationships test)."""
+    db_path = tmp_path / "wms.duckdb"
+    env = {
+        **_env(fresh_sim, tmp_path),
+        "TARGET_DUCKDB_FILEPATH": str(db_path),
+        "DBT_DUCKDB_PATH": str(db_path),
+    }
+    meltano(tmp_path, "run", "tap-oracle-wms", "target-duckdb", env=env)
+    with duckdb.connect(str(db_path)) as db:
+        newer, older = (
+            row[0]
+            for row in db.execute(
+                "select id from oracle_wms.order_hdr where status_id not in (90, 99) "
+                "order by id limit 2"
+            ).fetchall()
+        )
+        loaded_status = db.execute(
+            "select status_id from oracle_wms.order_hdr where id = ?", [older]
+        ).fetchone()
+        # The table as a loader that appends (no primary key) leaves it.
+        db.execute("create table oracle_wms.order_hdr_appended as from oracle_wms.order_hdr")
+        db.execute("drop table oracle_wms.order_hdr")
+        db.execute("alter table oracle_wms.order_hdr_appended rename to order_hdr")
+        db.execute(  # a later version: cancelled a day after the loaded one
+            "insert into oracle_wms.order_hdr select * replace (99 as status_id, "
+            "mod_ts + interval 1 day as mod_ts) from oracle_wms.order_hdr where id = ?",
+            [newer],
+        )
+        db.execute(  # an earlier version: must not win
+            "insert into oracle_wms.order_hdr select * replace (99 as status_id, "
+            "mod_ts - interval 1 day as mod_ts) from oracle_wms.order_hdr where id = ?",
+            [older],
+        )
+        db.execute(
+            "insert into oracle_wms.order_dtl select * replace (id + 1000000 as id, "
+            "999999999 as order_id) from oracle_wms.order_dtl order by id limit 1"
+        )
+    proc = subprocess.run(
+        [str(BIN / "meltano"), "invoke", "dbt-duckdb:build"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "PATH": f"{BIN}:{os.environ['PATH']}",
+            "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, output[-3000:]
+    assert "FAIL 1 relationships_stg_wms__order_dtl_order_id" in output, output[-3000:]
+    assert "PASS unique_stg_wms__order_hdr_order_id" in output, output[-3000:]
+    with duckdb.connect(str(db_path), read_only=True) as db:
+        staged = dict(
+            db.execute(
+                "select order_id, order_status_id from analytics_staging.stg_wms__order_hdr "
+                "where order_id in (?, ?)",
+                [newer, older],
+            ).fetchall()
+        )
+    assert loaded_status is not None
+    assert staged == {newer: 99, older: loaded_status[0]}

@@ -1,0 +1,2 @@
+-- The allocation_status code table: id, code, description (no timestamps: the latest load wins).
+{{ wms_code_table('allocation_status') }}

@@ -1,0 +1,20 @@
+-- wave: the latest version of each row, typed (exact decimals, dates, timestamps with time zone),
+-- foreign keys as the plain id and the business key.
+{%- set relation = source('wms', 'wave') -%}
+{%- set types = wms_column_types(relation) %}
+with latest as (
+    {{ wms_latest(relation) }}
+)
+select
+    {{ wms_id('id') }} as wave_id,
+    code as wave_code,
+    {{ wms_id('company_id') }} as company_id,
+    company_id_key as company_code,
+    {{ wms_id('facility_id') }} as facility_id,
+    facility_id_key as facility_code,
+    description as wave_description,
+    {{ wms_timestamp('create_ts', types) }} as create_ts,
+    create_user,
+    {{ wms_timestamp('mod_ts', types) }} as mod_ts,
+    mod_user
+from latest
