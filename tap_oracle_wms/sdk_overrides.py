@@ -25,13 +25,12 @@ from datetime import UTC, datetime
 from functools import cached_property
 
 from singer_sdk import Stream, Tap
-from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers._catalog import pop_deselected_record_properties
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 from singer_sdk.singerlib.encoding.simple import RecordMessage
 
-from oracle_wms.config_schema import settings_errors
+from oracle_wms.cli import validate_plugin_config
 from tap_oracle_wms.writer import BufferedMsgSpecWriter
 
 if t.TYPE_CHECKING:
@@ -49,14 +48,7 @@ class TapOverrides(Tap):
         messages, which print the value (a password given as a number would be shown); here
         each bad setting is one line naming it, with no secret's value, and the URL checks
         of `WmsSettings` run in the same pass, so every bad setting is reported at once."""
-        schema = self.config_jsonschema
-        self.append_builtin_config(schema)
-        errors = settings_errors(schema, self.config)
-        if errors and raise_errors:
-            raise ConfigValidationError("Config validation failed", errors=errors, schema=schema)
-        for error in errors:
-            self.logger.warning("%s", error)
-        return errors
+        return validate_plugin_config(self, raise_errors=raise_errors)
 
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
         """SDK: writes the state and exits 0, after the interpreter joins every thread (a page

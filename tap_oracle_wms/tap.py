@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import functools
 import io
 import json
-import logging
-import sys
 import typing as t
 from functools import cached_property
 from pathlib import Path
 
 import click
 from singer_sdk import typing as th
-from singer_sdk.exceptions import ConfigValidationError, FatalSyncError
 
 from oracle_wms import check
+from oracle_wms.cli import check_config_files, one_line_failures
 from oracle_wms.client import WmsClient
 from oracle_wms.config_schema import CONNECTION_PROPERTIES, ISO_DATE_TIME, seconds
 from oracle_wms.discovery import DiscoveryCache, discover
-from oracle_wms.errors import WmsError
 from oracle_wms.schema import json_schema
 from oracle_wms.scoping import SCOPED_ENTITIES
 from oracle_wms.settings import (
@@ -150,8 +146,7 @@ class TapOracleWMS(TapOverrides):
                 "(--catalog, else the entities setting), then exit.",
             )
         )
-        command.main = functools.partial(_main_without_traceback, command.main)  # type: ignore[method-assign]
-        return command
+        return one_line_failures(command, cls.name)
 
     @classmethod
     def cb_config(
@@ -161,15 +156,7 @@ class TapOracleWMS(TapOverrides):
         value: tuple[str, ...],
     ) -> t.Any:
         """The SDK's config reading, with a file that is missing or not JSON named."""
-        for path in value:
-            if path == "ENV":
-                continue
-            try:
-                json.loads(Path(path).read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                raise click.BadParameter(
-                    f"{path} is not a readable JSON file ({exc})", param_hint="--config"
-                ) from None
+        check_config_files(value)
         return super().cb_config(ctx, param, value)
 
     @classmethod
@@ -259,22 +246,6 @@ def _json_file(file: t.IO[str] | None, option: str) -> t.IO[str] | None:
             f"{name} must hold a JSON object, not a {type(content).__name__}", param_hint=option
         )
     return io.StringIO(text)
-
-
-_KNOWN_FAILURES = (WmsError, ConfigValidationError, FatalSyncError)
-
-
-def _main_without_traceback(main: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any) -> t.Any:
-    """Run the command; a known failure is logged as its message alone and exits 1."""
-    try:
-        return main(*args, **kwargs)
-    except _KNOWN_FAILURES as exc:
-        log = logging.getLogger(TapOracleWMS.name)
-        if isinstance(exc, ConfigValidationError):
-            for error in exc.errors:
-                log.error("%s", error)
-        log.error("%s", exc.__cause__ if isinstance(exc, FatalSyncError) and exc.__cause__ else exc)
-        sys.exit(1)
 
 
 def _stream_class(entity: str) -> type[EntityStream]:

@@ -6,9 +6,11 @@ import typing as t
 from functools import cached_property
 from pathlib import Path
 
+import click
 from singer_sdk import Target
 from singer_sdk import typing as th
 
+from oracle_wms.cli import check_config_files, one_line_failures, validate_plugin_config
 from oracle_wms.client import WmsClient
 from oracle_wms.config_schema import CONNECTION_PROPERTIES
 from oracle_wms.errors import WmsError
@@ -203,6 +205,24 @@ class TargetOracleWMS(Target, WriteServices):
                 f"{self.report.rejected} record(s) rejected (see {self.report.rejects_path}); "
                 "set allow_failures to accept a run with rejects"
             )
+
+    @classmethod
+    def get_singer_command(cls) -> click.Command:
+        """The SDK's command; a known failure (settings, credentials, connection, rejects) ends
+        in one line each and exit 1, not a traceback (`oracle_wms.cli`)."""
+        return one_line_failures(super().get_singer_command(), cls.name)
+
+    @classmethod
+    def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> t.Any:
+        """The SDK's config reading, with a file that is missing or not JSON named."""
+        check_config_files(value)
+        return super().cb_config(ctx, param, value)
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        """SDK: reports `jsonschema`'s own messages, which print the value (a password given as
+        a number would be shown); here one line per bad setting, naming it, never a secret's
+        value (`oracle_wms.cli.validate_plugin_config`, as the tap)."""
+        return validate_plugin_config(self, raise_errors=raise_errors)
 
     def _process_schema_message(self, message_dict: dict[str, t.Any]) -> None:
         """SDK: registers the stream, makes its sink. Ours first fails fast on a bad setting."""

@@ -100,6 +100,12 @@ OVERRIDDEN = (
     ),
     Pinned(
         Target,
+        "_validate_config",
+        "(self, *, raise_errors: 'bool' = True) -> 'list[str]'",
+        "one line per bad setting, naming it, never a secret's value (as the tap)",
+    ),
+    Pinned(
+        Target,
         "_process_schema_message",
         "(self, message_dict: 'dict') -> 'None'",
         "settings and the stream's action validated before the first sink is made",
