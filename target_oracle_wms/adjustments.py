@@ -148,44 +148,58 @@ class InventoryAdjustmentSink(WmsSink):
             reasons["item_code"] = f"no item '{item_code}' in company {facility.company_code}"
         return int(location["id"]) if location else None
 
-    def _refs_in_history(self, facility_code: str, refs: list[str]) -> set[str]:
+    def _refs_in_history(self, facility_code: str, refs: dict[str, str]) -> set[str]:
+        """The references (ref -> item code) inventory history holds, asked with Oracle's
+        documented combination company + facility + `history_activity_id` + `item_code`: one
+        list per activity and item, 50 references a request."""
         lookups = self.services.lookups
         facility = lookups.facility(facility_code)
         if facility is None or not refs:
             return set()
-        scope = {
-            "company_id__code": facility.company_code,
-            "facility_id__code": facility.code,
-            **self.services.history_filters,
-        }
+        by_item: dict[str, list[str]] = {}
+        for ref, item_code in refs.items():
+            by_item.setdefault(item_code, []).append(ref)
         found: set[str] = set()
         client = self.services.wms
-        for start in range(0, len(refs), 50):
-            params = {
-                **scope,
-                "transaction_ref_nbr__in": ",".join(refs[start : start + 50]),
-                "fields": "id,transaction_ref_nbr",
-            }
-            found.update(
-                str(r["transaction_ref_nbr"])
-                for r in client.iter_records("inventory_history", params)
-            )
+        for activity in self.services.history_activity_ids:
+            for item_code, item_refs in by_item.items():
+                for start in range(0, len(item_refs), 50):
+                    params = {
+                        "company_id__code": facility.company_code,
+                        "facility_id__code": facility.code,
+                        "history_activity_id": str(activity),
+                        "item_code": item_code,
+                        "transaction_ref_nbr__in": ",".join(item_refs[start : start + 50]),
+                        "fields": "id,transaction_ref_nbr",
+                    }
+                    found.update(
+                        str(r["transaction_ref_nbr"])
+                        for r in client.iter_records("inventory_history", params)
+                    )
         return found
 
+    @staticmethod
+    def _ref_and_item(item: Pending) -> tuple[str, str]:
+        options = item.call[2]["options"]
+        return options["transaction_ref_nbr"], str(item.record["item_code"])
+
     def already_in_wms(self, pending: list[Pending]) -> set[str]:
-        by_facility: dict[str, dict[str, str]] = {}
+        by_facility: dict[str, dict[str, tuple[str, str]]] = {}
         for item in pending:
-            ref = item.call[2]["options"]["transaction_ref_nbr"]
-            by_facility.setdefault(str(item.record["facility_code"]), {})[ref] = item.identity
+            ref, item_code = self._ref_and_item(item)
+            facility = by_facility.setdefault(str(item.record["facility_code"]), {})
+            facility[ref] = (item.identity, item_code)
         proven: set[str] = set()
         for facility_code, refs in by_facility.items():
-            for ref in self._refs_in_history(facility_code, list(refs)):
-                proven.add(refs[ref])
+            items = {ref: code for ref, (_, code) in refs.items()}
+            for ref in self._refs_in_history(facility_code, items):
+                proven.add(refs[ref][0])
         return proven
 
     def was_applied(self, item: Pending) -> bool:
-        ref = item.call[2]["options"]["transaction_ref_nbr"]
-        return bool(self._refs_in_history(str(item.record["facility_code"]), [ref]))
+        ref, item_code = self._ref_and_item(item)
+        facility_code = str(item.record["facility_code"])
+        return bool(self._refs_in_history(facility_code, {ref: item_code}))
 
 
 class InventoryCreateSink(InventoryAdjustmentSink):

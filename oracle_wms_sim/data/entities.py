@@ -347,6 +347,7 @@ INVENTORY_HISTORY: Final = Entity(
         fk_field("history_activity_id", "history_activity"),
         int_field("status_id", required=True),  # a container_status id, bare as Oracle documents
         text_field("item_code", 25),
+        text_field("item_alternate_code", 50),
         text_field("container_nbr", 50),
         text_field("group_nbr", 50),
         decimal_field("adj_qty"),

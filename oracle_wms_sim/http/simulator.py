@@ -37,7 +37,9 @@ class Simulator:
 
     `db_path=None` generates into a temporary file that is deleted on exit; an existing complete
     DB at `db_path` is reused as is. `stage_delay`: seconds between receiving an asynchronous
-    stage message and processing it (docs/write-api.md, "Stage interface").
+    stage message and processing it (docs/write-api.md, "Stage interface"). `index_layout`:
+    how `GET entity/` lays out its list (`object`, `names`, `objects`: `read.reads.INDEX_LAYOUTS`).
+    `lenient_required_filters` (not Oracle): lookups satisfy inventory_history's required filters.
     """
 
     def __init__(
@@ -57,6 +59,8 @@ class Simulator:
         token_lifetime: float = 3600,
         faults: list[Fault] | None = None,
         stage_delay: float = 0.2,
+        index_layout: str = "object",
+        lenient_required_filters: bool = False,
     ) -> None:
         self.seed = seed
         self.scale = scale
@@ -84,6 +88,8 @@ class Simulator:
         self.log = RequestLog()
         self.admin = Admin(self.store, self.users, self.tokens, self.faults, self.log)
         self.stage = Stage(self.store, delay=stage_delay)
+        self.index_layout = index_layout
+        self.lenient_required_filters = lenient_required_filters
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -93,7 +99,13 @@ class Simulator:
         self.meta = prepare(self.db_path, self.seed, self.scale)
         self.store.load_catalogue()
         app = App(
-            Api(self.store, self.environment, self.stage),
+            Api(
+                self.store,
+                self.environment,
+                self.stage,
+                self.index_layout,
+                self.lenient_required_filters,
+            ),
             self.admin,
             Authenticator(self.users, self.tokens),
             TokenEndpoint(
