@@ -9,8 +9,9 @@ import pytest
 import requests
 
 from oracle_wms.client import WmsClient, index_names
-from oracle_wms.errors import WmsConfigError, WmsServerError
+from oracle_wms.errors import WmsConfigError, WmsServerError, WmsValidationError
 from oracle_wms.scoping import history_ids, status_combinations
+from oracle_wms.session import raise_for_response
 from oracle_wms.settings import WmsSettings
 from oracle_wms_sim import Simulator
 from tests.conftest import tap_config
@@ -99,3 +100,17 @@ def test_f3_without_setting_or_listed_entity_the_error_names_the_setting(
 def test_f3_bad_setting_values_are_a_config_error() -> None:
     with pytest.raises(WmsConfigError, match="integer"):
         history_ids(_NoWms([]), {"history_status_ids": ["x"]}, "history_status_ids")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "body", [b"<html><body>Bad Request</body></html>", b"", b'["not", "an", "object"]']
+)
+def test_b7_an_error_body_not_in_the_assumed_layout_still_maps_by_status(body: bytes) -> None:
+    """Oracle does not document the error body: the status alone decides the error."""
+    response = requests.Response()
+    response.status_code = 400
+    response._content = body  # noqa: SLF001 - a hand-built answer
+    response.url = "https://wms.example.com/env/wms/lgfapi/v10/entity/item/"
+    with pytest.raises(WmsValidationError) as raised:
+        raise_for_response(response, "item")
+    assert raised.value.status == 400 and raised.value.code is None
