@@ -22,6 +22,8 @@ from target_oracle_wms.validation import (
     text_property,
 )
 
+REFS_PER_REQUEST = 50
+"""`transaction_ref_nbr__in` values per inventory_history look-up (the URL stays short)."""
 MAX_REF = 250
 """`transaction_ref_nbr` is at most 250 characters in inventory history."""
 REF_SUFFIX = 17
@@ -149,9 +151,12 @@ class InventoryAdjustmentSink(WmsSink):
         return int(location["id"]) if location else None
 
     def _refs_in_history(self, facility_code: str, refs: dict[str, str]) -> set[str]:
-        """The references (ref -> item code) inventory history holds, asked with Oracle's
-        documented combination company + facility + `history_activity_id` + `item_code`: one
-        list per activity and item, 50 references a request."""
+        """The references (ref -> item code) inventory history holds.
+
+        Asked with one of Oracle's documented combinations, plain values only: company +
+        facility + `history_activity_id` + either `item_code` (one list per activity and item)
+        or `status_id` (one list per activity and status), whichever takes fewer requests;
+        50 references a request."""
         lookups = self.services.lookups
         facility = lookups.facility(facility_code)
         if facility is None or not refs:
@@ -159,17 +164,25 @@ class InventoryAdjustmentSink(WmsSink):
         by_item: dict[str, list[str]] = {}
         for ref, item_code in refs.items():
             by_item.setdefault(item_code, []).append(ref)
+        groups = [({"item_code": code}, item_refs) for code, item_refs in by_item.items()]
+        item_lists = sum(-(-len(r) // REFS_PER_REQUEST) for r in by_item.values())
+        if item_lists > 1:  # a single item list is as cheap as it gets
+            statuses = self.services.history_status_ids
+            if -(-len(refs) // REFS_PER_REQUEST) * len(statuses) < item_lists:
+                groups = [({"status_id": str(s)}, list(refs)) for s in statuses]
         found: set[str] = set()
         client = self.services.wms
         for activity in self.services.history_activity_ids:
-            for item_code, item_refs in by_item.items():
-                for start in range(0, len(item_refs), 50):
+            for extra, group_refs in groups:
+                for start in range(0, len(group_refs), REFS_PER_REQUEST):
                     params = {
                         "company_id__code": facility.company_code,
                         "facility_id__code": facility.code,
                         "history_activity_id": str(activity),
-                        "item_code": item_code,
-                        "transaction_ref_nbr__in": ",".join(item_refs[start : start + 50]),
+                        **extra,
+                        "transaction_ref_nbr__in": ",".join(
+                            group_refs[start : start + REFS_PER_REQUEST]
+                        ),
                         "fields": "id,transaction_ref_nbr",
                     }
                     found.update(

@@ -78,6 +78,11 @@ class WriteServices(abc.ABC):
 
     @property
     @abc.abstractmethod
+    def history_status_ids(self) -> list[int]:
+        """The `inventory_history` status ids, for the status combination of that search."""
+
+    @property
+    @abc.abstractmethod
     def max_parallel_writes(self) -> int:
         """Single-record writes in flight at once (the `max_parallel_writes` setting, 1 to 8)."""
 

@@ -107,7 +107,7 @@ class TargetOracleWMS(Target, WriteServices):
             default=False,
             description="Validate and log the planned calls; write nothing",
         ),
-        HISTORY_PROPERTIES[0],  # history_activity_ids: where applied references are looked up
+        *HISTORY_PROPERTIES,  # where applied references are looked up in inventory history
     ).to_dict()
 
     def get_sink_class(self, stream_name: str) -> type[WmsSink]:
@@ -140,6 +140,10 @@ class TargetOracleWMS(Target, WriteServices):
     @cached_property
     def history_activity_ids(self) -> list[int]:
         return history_ids(self.wms, self.config, "history_activity_ids")
+
+    @cached_property
+    def history_status_ids(self) -> list[int]:
+        return history_ids(self.wms, self.config, "history_status_ids")
 
     @cached_property
     def max_parallel_writes(self) -> int:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -14,6 +16,8 @@ from oracle_wms.scoping import history_ids, status_combinations
 from oracle_wms.session import raise_for_response
 from oracle_wms.settings import WmsSettings
 from oracle_wms_sim import Simulator
+from target_oracle_wms.adjustments import InventoryAdjustmentSink
+from target_oracle_wms.lookups import Lookups
 from tests.conftest import tap_config
 
 
@@ -109,8 +113,49 @@ def test_b7_an_error_body_not_in_the_assumed_layout_still_maps_by_status(body: b
     """Oracle does not document the error body: the status alone decides the error."""
     response = requests.Response()
     response.status_code = 400
-    response._content = body  # noqa: SLF001 - a hand-built answer
+    response._content = body
     response.url = "https://wms.example.com/env/wms/lgfapi/v10/entity/item/"
     with pytest.raises(WmsValidationError) as raised:
         raise_for_response(response, "item")
     assert raised.value.status == 400 and raised.value.code is None
+
+
+def _history_refs(server: Simulator, where: str) -> dict[str, str]:
+    """ref -> item code of F1's history rows, straight from the simulator's database."""
+    with sqlite3.connect(server.db_path) as conn:
+        rows = conn.execute(
+            "SELECT transaction_ref_nbr, item_code FROM inventory_history "
+            f"WHERE facility_id = 1 AND item_code IS NOT NULL AND {where} ORDER BY id"
+        ).fetchall()
+    return {str(ref): str(item) for ref, item in rows}
+
+
+@pytest.mark.parametrize(
+    ("statuses", "combination"),
+    [([10, 20, 50, 60, 80], "status_id"), (list(range(100)), "item_code")],
+)
+def test_f1_target_finds_its_references_with_the_cheaper_documented_combination(
+    sim: Simulator, statuses: list[int], combination: str
+) -> None:
+    """`InventoryAdjustmentSink._refs_in_history` against the strict simulator: plain activity
+    and item or status values only (a lookup there would be a 400)."""
+    refs = dict(list(_history_refs(sim, "history_activity_id IN (3, 4, 5)").items())[:60])
+    assert len(set(refs.values())) > 5  # several items: the status form may be cheaper
+    client = _client(sim)
+    services = SimpleNamespace(
+        lookups=Lookups(client),
+        wms=client,
+        history_activity_ids=[3, 4, 5],
+        history_status_ids=statuses,
+    )
+    sim.clear_request_log()
+
+    found = InventoryAdjustmentSink._refs_in_history(  # the look-up alone
+        SimpleNamespace(services=services),  # type: ignore[arg-type]
+        "F1",
+        {**refs, "no-such-ref": "ITM000001"},
+    )
+
+    assert found == set(refs)
+    history = [r["query"] for r in sim.request_log() if "inventory_history" in r["path"]]
+    assert history and all(combination in q and "history_activity_id" in q for q in history)

@@ -152,6 +152,8 @@ def test_d8_empty_response_http_code(sim: Simulator, http: requests.Session, mod
     assert "empty_response_http_code" in assert_error(bad, 400, "VALIDATION_ERROR")["details"]
     found = http.get(api(sim, "entity/item/?page_size=1&empty_response_http_code=204"))
     assert found.status_code == 200 and len(found.json()["results"]) == 1
+    past_last = http.get(api(sim, "entity/item/?page=999999&empty_response_http_code=200"))
+    assert_error(past_last, 404, "NOT_FOUND")
 
 
 def test_d9_ordering_by_priority_with_descending(sim: Simulator, http: requests.Session) -> None:

@@ -230,8 +230,10 @@ class Reads:
                 total = int(conn.execute(q.count_sql, q.where.params).fetchone()[0])
                 self.store.remember_count(count_key, total)
             pages = math.ceil(total / q.size)
-            if total == 0 or page > pages:
+            if total == 0:
                 raise q.empty()
+            if page > pages:  # not "no match": 404 whatever empty_response_http_code says
+                raise ApiError(404, f"No {q.entity.name} records match the request.")
             if previous is not None:
                 q.where.clauses.append(keyset_condition(q.where, q.keys, previous))
                 q.where.params.update(limit=q.size, offset=0)
