@@ -360,7 +360,8 @@ INVENTORY_HISTORY: Final = Entity(
     key="id",
     mutable="reason_code",
     base_count=3000,
-    indexes=("group_nbr",),
+    # Oracle's required combinations, in the order a client pages them (`create_ts,id`)
+    indexes=("group_nbr", "history_activity_id, status_id, create_ts, id"),
 )
 """Append-only: no `mod_ts`, so clients replicate it on `create_ts` (as Oracle advises)."""
 
