@@ -1,11 +1,14 @@
 """3. Scale: the tap over inventory_history at 100k, 300k and 1M rows; memory must stay flat.
 
 One simulator per size (scales 34, 100 and 334: 102,000, 300,000 and 1,002,000 rows; quick: 1, 3
-and 10). The tap reads inventory_history per company and facility with the filters lgfapi
-requires (`oracle_wms.scoping`); the plain loop walks the same scoped, sequenced `create_ts,id`
-lists as its ceiling. Goals: peak RSS < 200 MB at every size, and no growth with the rows: the
-largest size's peak at most 20 MB above the smallest's (ten times the rows; a leak of even
-25 bytes a row would break it).
+and 10). The tap reads inventory_history with Oracle's documented filter combination, one list
+per company, facility, activity and status (`oracle_wms.scoping`; the ids given as settings);
+the plain loop walks the same sequenced `create_ts,id` lists as its ceiling. Goals: peak RSS
+< 200 MB at every size, and no growth with the rows: the largest size's peak at most 20 MB above
+the smallest's (ten times the rows; a leak of even 25 bytes a row would break it). At the
+smallest size, the history cost: requests and records/s of the documented path (plain loop and
+tap) against the old client's path (one `__in` list per company and facility, served by a second
+simulator on the same data started with `--lenient-required-filters`).
 
     .venv/bin/python benchmarks/bench_scale.py [--quick]
 """
@@ -24,14 +27,18 @@ from common import (
     given_sims,
     header,
     history_scopes,
+    history_scopes_before,
+    history_settings,
     measured_row,
     parser,
     plain_loop,
+    plain_loop_requests,
     print_row,
     run_tap,
     save_rows,
     sequenced_url,
     simulators,
+    start_sim,
     tap_catalog,
     tap_logged_rate,
     verdict,
@@ -62,6 +69,10 @@ def main() -> int:
                 rows.append(row)
                 print_row(row)
             taps.append(rows[-1])
+            if scale == sizes[0]:
+                for row in _history_cost(sims[scale], scale, work, tmp):
+                    rows.append(row)
+                    print_row(row)
             sims[scale].stop()  # the next, larger one has the machine to itself
     rows.append(_growth(taps[0], taps[-1]))
     print_row(rows[-1])
@@ -83,8 +94,39 @@ def _one_size(sim: Sim, tmp: Path) -> list[Row]:
     return [ceiling, against(row, ceiling.rate, "parse ceiling")]
 
 
+def _history_cost(sim: Sim, scale: int, work: Path, tmp: Path) -> list[Row]:
+    """Requests and records/s of a full history read: the old `__in` path, the documented
+    combinations (plain loop), and the tap on the documented combinations."""
+    after_urls = [
+        sequenced_url(sim, ENTITY, ordering="create_ts,id", **s) for s in history_scopes(sim)
+    ]
+    records, sent, loop = plain_loop_requests(after_urls)
+    after = measured_row(NAME, "history cost: plain loop, documented combinations", records, loop)
+    after.notes = f"{sent:,} requests over {len(after_urls):,} lists"
+    before_sim = start_sim(scale, work, "--lenient-required-filters")
+    try:
+        before_urls = [
+            sequenced_url(before_sim, ENTITY, ordering="create_ts,id", **s)
+            for s in history_scopes_before(before_sim)
+        ]
+        old_records, old_sent, old_loop = plain_loop_requests(before_urls)
+    finally:
+        before_sim.stop()
+    before = measured_row(NAME, "history cost: plain loop, old __in path", old_records, old_loop)
+    before.notes = f"{old_sent:,} requests over {len(before_urls):,} lists (baseline)"
+    if old_records != records:
+        before.notes += f"; WARNING: {old_records:,} records, documented path {records:,}"
+    sim.clear_request_log()
+    case = "history cost: tap-oracle-wms, documented combinations"
+    tap = attempt(NAME, case, partial(_tap, sim, tmp, case, records))
+    history = [r for r in sim.request_log() if r["path"].endswith(f"/{ENTITY}/")]
+    tap.notes = f"{len(history):,} requests; " + tap.notes
+    assert before.rate is not None
+    return [before, against(after, before.rate, "old __in path"), tap]
+
+
 def _tap(sim: Sim, tmp: Path, case: str, total: int) -> Row:
-    config, catalog = tap_catalog(sim, tmp, ENTITY)
+    config, catalog = tap_catalog(sim, tmp, ENTITY, **history_settings(sim))
     tap = run_tap(config, catalog)
     notes = tap_logged_rate(tap.stderr, ENTITY, total)
     row = measured_row(NAME, case, total, tap, notes=notes)

@@ -4,7 +4,9 @@ then the writes that have a bulk form: new orders through the stage interface, L
 The adjustments cycle over the simulator's active-location inventory of facility F1 (location
 barcode, item code, batch), each with its own `transaction_ref_nbr`. They are fed as Singer
 messages (stream `inventory_adjustment`) to `target-oracle-wms` with a temporary ledger and
-rejects file. HTTP requests are counted from the simulator's request log (cleared before).
+rejects file, and the history activity and status ids adjustments are recorded under (as
+docs/api-behaviour.md advises: its reference look-ups use exact ids). HTTP requests are counted
+from the simulator's request log (cleared before).
 The ceiling is `plain_writes.py`: one POST per adjustment and nothing else, on a sample.
 Goal: >= 50 records per HTTP request where bulk endpoints exist. lgfapi's
 `location/update_active_inventory/` takes one location and one item per request, so
@@ -183,7 +185,21 @@ def _plain_writes(sim: Sim, tmp: Path, stock: list[dict[str, Any]], sample: int,
 
 def _target(sim: Sim, tmp: Path, stock: list[dict[str, Any]], count: int, case: str) -> Row:
     messages = _messages(tmp, stock, count)
-    return _run_target(sim, tmp, messages, count, case, {})
+    return _run_target(sim, tmp, messages, count, case, _adjustment_history(sim))
+
+
+def _adjustment_history(sim: Sim) -> dict[str, list[int]]:
+    """The history ids an adjustment is recorded under, given as docs/api-behaviour.md advises
+    (lgfapi needs exact activity and status values to look a reference up; with every id the
+    look-up before writing costs about two requests a record): the simulator's adjustment and
+    cycle-count activities, and the Located status their rows carry."""
+    activities = sim.all_records("history_activity", ordering="id")
+    statuses = sim.all_records("container_status", ordering="id")
+    adjusting = {"ADJUST_PLUS", "ADJUST_MINUS", "CYCLE_COUNT"}
+    return {
+        "history_activity_ids": [int(r["id"]) for r in activities if r["code"] in adjusting],
+        "history_status_ids": [int(r["id"]) for r in statuses if r["code"] == "LOCATED"],
+    }
 
 
 def _run_target(

@@ -108,12 +108,13 @@ def sim_db(workdir: Path, scale: int) -> Path:
     return workdir / f"sim-scale{scale}.sqlite"
 
 
-def start_sim(scale: int, workdir: Path) -> Sim:
+def start_sim(scale: int, workdir: Path, *options: str) -> Sim:
     """Start `oracle-wms-sim serve` on a free port; its SQLite file is kept in `workdir`, so a
-    later start at the same scale reuses the data instead of generating it again."""
+    later start at the same scale reuses the data instead of generating it again. `options`:
+    further `serve` flags (the history baseline's `--lenient-required-filters`)."""
     started = time.perf_counter()
     log = (workdir / f"sim-scale{scale}.log").open("a")
-    cmd = [str(BIN / "oracle-wms-sim"), "serve", "--port", "0", "--quiet"]
+    cmd = [str(BIN / "oracle-wms-sim"), "serve", "--port", "0", "--quiet", *options]
     cmd += ["--scale", str(scale), "--db", str(sim_db(workdir, scale))]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True)
     log.close()
@@ -302,11 +303,12 @@ def tap_config(sim: Sim, workdir: Path, name: str, **extra: Any) -> Path:
 
 
 def tap_catalog(
-    sim: Sim, workdir: Path, entity: str, *, full_table: bool = False
+    sim: Sim, workdir: Path, entity: str, *, full_table: bool = False, **extra: Any
 ) -> tuple[Path, Path]:
     """(config, catalog) for a tap run of one entity: discovered, only that stream selected;
-    `full_table` forces FULL_TABLE replication (the tap's parallel mode applies only there)."""
-    config = tap_config(sim, workdir, f"discover-{entity}", entities=[entity])
+    `full_table` forces FULL_TABLE replication (the tap's parallel mode applies only there);
+    `extra`: further settings."""
+    config = tap_config(sim, workdir, f"discover-{entity}", entities=[entity], **extra)
     found = subprocess.run(
         [str(BIN / "tap-oracle-wms"), "--config", str(config), "--discover"],
         capture_output=True,
@@ -378,11 +380,26 @@ def tap_parallel_setting() -> tuple[bool, int, int]:
 
 def plain_loop(urls: Sequence[str]) -> tuple[int, Measurement]:
     """(records, measurement) of `plain_loop.py` walking each URL's sequenced pages."""
-    with tempfile.NamedTemporaryFile("w+", suffix=".json") as out:
-        measured = measure([sys.executable, str(BENCH / "plain_loop.py"), *urls], stdout=out)
+    records, _, measured = plain_loop_requests(urls)
+    return records, measured
+
+
+def plain_loop_requests(urls: Sequence[str]) -> tuple[int, int, Measurement]:
+    """(records, requests, measurement) of `plain_loop.py` (URLs on its stdin: there may be
+    thousands)."""
+    with (
+        tempfile.TemporaryFile("w+") as given,
+        tempfile.NamedTemporaryFile("w+", suffix=".json") as out,
+    ):
+        given.write("\n".join(urls))
+        given.seek(0)
+        measured = measure(
+            [sys.executable, str(BENCH / "plain_loop.py"), "-"], stdout=out, stdin=given
+        )
         measured.check("plain_loop.py")
         out.seek(0)
-        return int(json.load(out)["records"]), measured
+        result = json.load(out)
+        return int(result["records"]), int(result["requests"]), measured
 
 
 def sequenced_url(sim: Sim, entity: str, **params: Any) -> str:
@@ -393,22 +410,55 @@ def sequenced_url(sim: Sim, entity: str, **params: Any) -> str:
     )
 
 
-def history_scopes(sim: Sim) -> list[dict[str, str]]:
-    """The filters of each company/facility read of inventory_history, as the tap builds them
-    (`oracle_wms.scoping`): every activity and every container status."""
-    activities = sorted(int(r["id"]) for r in sim.all_records("history_activity", ordering="id"))
-    statuses = sorted(int(r["id"]) for r in sim.all_records("container_status", ordering="id"))
+def history_settings(sim: Sim) -> dict[str, list[int]]:
+    """The tap's `history_activity_ids` and `history_status_ids`, as a user who knows the
+    warehouse would give them (the harness reads them from the simulator's code tables)."""
+    return {
+        "history_activity_ids": sorted(
+            int(r["id"]) for r in sim.all_records("history_activity", ordering="id")
+        ),
+        "history_status_ids": sorted(
+            int(r["id"]) for r in sim.all_records("container_status", ordering="id")
+        ),
+    }
+
+
+def _company_facility_pairs(sim: Sim) -> list[tuple[str, str]]:
     companies = sorted(str(r["code"]) for r in sim.all_records("company", ordering="id"))
     facilities = sorted(str(r["code"]) for r in sim.all_records("facility", ordering="id"))
+    return [(company, facility) for company in companies for facility in facilities]
+
+
+def history_scopes(sim: Sim) -> list[dict[str, str]]:
+    """The filters of each inventory_history list the tap reads (`oracle_wms.scoping`): Oracle's
+    combination company + facility + history_activity_id + status_id, one list per value."""
+    ids = history_settings(sim)
     return [
         {
             "company_id__code": company,
             "facility_id__code": facility,
-            "history_activity_id__in": ",".join(map(str, activities)),
-            "status_id__in": ",".join(map(str, statuses)),
+            "history_activity_id": str(activity),
+            "status_id": str(status),
         }
-        for company in companies
-        for facility in facilities
+        for company, facility in _company_facility_pairs(sim)
+        for activity in ids["history_activity_ids"]
+        for status in ids["history_status_ids"]
+    ]
+
+
+def history_scopes_before(sim: Sim) -> list[dict[str, str]]:
+    """The old client's filters (before issue 11): one list per company and facility with
+    `__in` lookups over every activity and status, which Oracle does not document (a simulator
+    started with `--lenient-required-filters` accepts them)."""
+    ids = history_settings(sim)
+    return [
+        {
+            "company_id__code": company,
+            "facility_id__code": facility,
+            "history_activity_id__in": ",".join(map(str, ids["history_activity_ids"])),
+            "status_id__in": ",".join(map(str, ids["history_status_ids"])),
+        }
+        for company, facility in _company_facility_pairs(sim)
     ]
 
 

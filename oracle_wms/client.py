@@ -110,15 +110,8 @@ class WmsClient:
         return path_or_url
 
     def entity_names(self) -> list[str]:
-        """The names in `GET entity/`, sorted."""
-        body = json_body(self.get("entity/", fail_fast=True))
-        if not isinstance(body, Mapping):
-            raise WmsServerError(
-                "The entity index (GET entity/) is not a JSON object of names to URLs",
-                status=200,
-                path="entity/",
-            )
-        return sorted(str(name) for name in body)
+        """The names in `GET entity/`, sorted (`index_names` says which layouts are read)."""
+        return index_names(json_body(self.get("entity/", fail_fast=True)))
 
     def describe(self, entity: str) -> EntityDescription:
         """`GET entity/{name}/describe/` read into an `EntityDescription`."""
@@ -184,6 +177,43 @@ class WmsClient:
         except WmsNotFoundError:
             return 0
         return int(body["result_count"])
+
+
+_NAME_KEYS = ("name", "entity", "entity_name")
+
+
+def index_names(body: Any) -> list[str]:
+    """Entity names of a `GET entity/` answer, sorted.
+
+    Oracle documents the index only as a sorted list of the supported entities with a base URL,
+    not its JSON layout, so every plausible form is read: an object of name -> URL, a list of
+    names, a list of objects naming the entity (`name`, `entity` or `entity_name`), or any of
+    these under `results`. Anything else is a `WmsServerError` saying what was assumed.
+    """
+    if isinstance(body, Mapping) and isinstance(body.get("results"), list):
+        body = body["results"]
+    names: list[str] = []
+    if isinstance(body, Mapping):
+        names = [str(name) for name in body]
+    elif isinstance(body, list):
+        for entry in body:
+            if isinstance(entry, str):
+                names.append(entry)
+                continue
+            key = next((k for k in _NAME_KEYS if isinstance(entry, Mapping) and k in entry), None)
+            if key is None:
+                names = []
+                break
+            names.append(str(entry[key]))
+    if not names:
+        raise WmsServerError(
+            "The entity index (GET entity/) is none of the layouts this client assumes for "
+            "Oracle's undocumented index: a JSON object of entity names to URLs, a list of "
+            "names, or a list of objects with a 'name'",
+            status=200,
+            path="entity/",
+        )
+    return sorted(names)
 
 
 def _not_connection_errors(exc: BaseException) -> bool:

@@ -41,6 +41,18 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds before a queued stage message is processed",
     )
     serve.add_argument(
+        "--index-layout",
+        choices=("object", "names", "objects"),
+        default="object",
+        help="layout of GET entity/ (Oracle documents none): name->URL object, or a list",
+    )
+    serve.add_argument(
+        "--lenient-required-filters",
+        action="store_true",
+        help="NOT Oracle: let lookups (history_activity_id__in=...) satisfy inventory_history's "
+        "required filters (for the benchmark baseline of the old client only)",
+    )
+    serve.add_argument(
         "--fault",
         action="append",
         default=[],
@@ -71,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
     sim = Simulator(
+        index_layout=args.index_layout,
+        lenient_required_filters=args.lenient_required_filters,
         seed=args.seed,
         scale=args.scale,
         db_path=args.db,

@@ -32,7 +32,7 @@ from singer_sdk.streams.rest import HTTPRequest, PageContext
 from oracle_wms.client import WmsClient, ensure_same_origin
 from oracle_wms.retry import with_retries
 from oracle_wms.schema import Problem, RowShape, conform_page, flatten_record, utc_timestamp
-from oracle_wms.scoping import history_filters, scopes
+from oracle_wms.scoping import scopes, status_combinations
 from oracle_wms.session import json_body, page_results, raise_for_response
 from tap_oracle_wms.breaks import SchemaBreaks
 from tap_oracle_wms.not_found import check_empty_list, check_list_end
@@ -454,8 +454,9 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
 
 
 class ScopedHistoryStream(EntityStream):
-    """`inventory_history`, read per company and facility as lgfapi demands (see
-    `oracle_wms.scoping`), each pair with its own bookmark on `create_ts`."""
+    """`inventory_history`, read with one of Oracle's documented filter combinations
+    (company, facility, activity, status; see `oracle_wms.scoping`): one partition per
+    combination, each with its own bookmark on `create_ts`."""
 
     @property
     def partitions(self) -> list[dict[str, t.Any]] | None:
@@ -463,25 +464,28 @@ class ScopedHistoryStream(EntityStream):
 
     @cached_property
     def _scopes(self) -> list[dict[str, t.Any]]:
+        pairs = status_combinations(self.wms, self.config)
         found = [
-            {"company_code": s.company_code, "facility_code": s.facility_code}
+            {"company_code": s.company_code, "facility_code": s.facility_code, **pair}
             for s in scopes(self.wms)
+            for pair in pairs
         ]
-        self.logger.info("Entity '%s': reading %d company/facility scopes", self.name, len(found))
+        self.logger.info(
+            "Entity '%s': reading %d company/facility/activity/status combinations",
+            self.name,
+            len(found),
+        )
         return found
-
-    @cached_property
-    def _history_filters(self) -> dict[str, str]:
-        return history_filters(self.wms)
 
     def get_url_params(
         self, context: Context | None, next_page_token: _PageToken
     ) -> dict[str, t.Any]:
         params = super().get_url_params(context, next_page_token)
-        assert context is not None, "inventory_history is always read per scope"
+        assert context is not None, "inventory_history is always read per combination"
         params["company_id__code"] = context["company_code"]
         params["facility_id__code"] = context["facility_code"]
-        params.update(self._history_filters)
+        params["history_activity_id"] = context["history_activity_id"]
+        params["status_id"] = context["status_id"]
         return params
 
 

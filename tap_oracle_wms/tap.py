@@ -17,7 +17,7 @@ from oracle_wms.client import WmsClient
 from oracle_wms.config_schema import CONNECTION_PROPERTIES, ISO_DATE_TIME, seconds
 from oracle_wms.discovery import DiscoveryCache, discover
 from oracle_wms.schema import json_schema
-from oracle_wms.scoping import SCOPED_ENTITIES
+from oracle_wms.scoping import HISTORY_PROPERTIES, SCOPED_ENTITIES
 from oracle_wms.settings import (
     MAX_PAGE_SIZE,
     WmsSettings,
@@ -88,6 +88,7 @@ class TapOracleWMS(TapOverrides):
             th.StringType,
             description="Directory of the discovery cache (default ~/.cache/oracle-wms-singer)",
         ),
+        *HISTORY_PROPERTIES,
     ).to_dict()
 
     @cached_property

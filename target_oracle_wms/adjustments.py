@@ -24,6 +24,8 @@ from target_oracle_wms.validation import (
     text_property,
 )
 
+REFS_PER_REQUEST = 50
+"""`transaction_ref_nbr__in` values per inventory_history look-up (the URL stays short)."""
 MAX_REF = 250
 """`transaction_ref_nbr` is at most 250 characters in inventory history."""
 REF_SUFFIX = 17
@@ -152,44 +154,69 @@ class InventoryAdjustmentSink(WmsSink):
             reasons["item_code"] = f"no item '{item_code}' in company {facility.company_code}"
         return int(location["id"]) if location else None
 
-    def _refs_in_history(self, facility_code: str, refs: list[str]) -> set[str]:
+    def _refs_in_history(self, facility_code: str, refs: dict[str, str]) -> set[str]:
+        """The references (ref -> item code) inventory history holds.
+
+        Asked with one of Oracle's documented combinations, plain values only: company +
+        facility + `history_activity_id` + either `item_code` (one list per activity and item)
+        or `status_id` (one list per activity and status), whichever takes fewer requests;
+        50 references a request."""
         lookups = self.services.lookups
         facility = lookups.facility(facility_code)
         if facility is None or not refs:
             return set()
-        scope = {
-            "company_id__code": facility.company_code,
-            "facility_id__code": facility.code,
-            **self.services.history_filters,
-        }
+        by_item: dict[str, list[str]] = {}
+        for ref, item_code in refs.items():
+            by_item.setdefault(item_code, []).append(ref)
+        groups = [({"item_code": code}, item_refs) for code, item_refs in by_item.items()]
+        item_lists = sum(-(-len(r) // REFS_PER_REQUEST) for r in by_item.values())
+        if item_lists > 1:  # a single item list is as cheap as it gets
+            statuses = self.services.history_status_ids
+            if -(-len(refs) // REFS_PER_REQUEST) * len(statuses) < item_lists:
+                groups = [({"status_id": str(s)}, list(refs)) for s in statuses]
         found: set[str] = set()
         client = self.services.wms
-        for start in range(0, len(refs), 50):
-            params = {
-                **scope,
-                "transaction_ref_nbr__in": ",".join(refs[start : start + 50]),
-                "fields": "id,transaction_ref_nbr",
-            }
-            found.update(
-                str(r["transaction_ref_nbr"])
-                for r in client.iter_records("inventory_history", params)
-            )
+        for activity in self.services.history_activity_ids:
+            for extra, group_refs in groups:
+                for start in range(0, len(group_refs), REFS_PER_REQUEST):
+                    params = {
+                        "company_id__code": facility.company_code,
+                        "facility_id__code": facility.code,
+                        "history_activity_id": str(activity),
+                        **extra,
+                        "transaction_ref_nbr__in": ",".join(
+                            group_refs[start : start + REFS_PER_REQUEST]
+                        ),
+                        "fields": "id,transaction_ref_nbr",
+                    }
+                    found.update(
+                        str(r["transaction_ref_nbr"])
+                        for r in client.iter_records("inventory_history", params)
+                    )
         return found
 
+    @staticmethod
+    def _ref_and_item(item: Pending) -> tuple[str, str]:
+        options = item.call[2]["options"]
+        return options["transaction_ref_nbr"], str(item.record["item_code"])
+
     def already_in_wms(self, pending: list[Pending]) -> set[str]:
-        by_facility: dict[str, dict[str, str]] = {}
+        by_facility: dict[str, dict[str, tuple[str, str]]] = {}
         for item in pending:
-            ref = item.call[2]["options"]["transaction_ref_nbr"]
-            by_facility.setdefault(str(item.record["facility_code"]), {})[ref] = item.identity
+            ref, item_code = self._ref_and_item(item)
+            facility = by_facility.setdefault(str(item.record["facility_code"]), {})
+            facility[ref] = (item.identity, item_code)
         proven: set[str] = set()
         for facility_code, refs in by_facility.items():
-            for ref in self._refs_in_history(facility_code, list(refs)):
-                proven.add(refs[ref])
+            items = {ref: code for ref, (_, code) in refs.items()}
+            for ref in self._refs_in_history(facility_code, items):
+                proven.add(refs[ref][0])
         return proven
 
     def was_applied(self, item: Pending) -> bool:
-        ref = item.call[2]["options"]["transaction_ref_nbr"]
-        return bool(self._refs_in_history(str(item.record["facility_code"]), [ref]))
+        ref, item_code = self._ref_and_item(item)
+        facility_code = str(item.record["facility_code"])
+        return bool(self._refs_in_history(facility_code, {ref: item_code}))
 
 
 class InventoryCreateSink(InventoryAdjustmentSink):
@@ -259,8 +286,8 @@ class InventoryCreateSink(InventoryAdjustmentSink):
         return super().apply(item)
 
     def _ref_kept(self, item: Pending) -> bool:
-        ref = item.call[2]["options"]["transaction_ref_nbr"]
-        if self._refs_in_history(str(item.record["facility_code"]), [ref]):
+        ref, item_code = self._ref_and_item(item)
+        if self._refs_in_history(str(item.record["facility_code"]), {ref: item_code}):
             return True
         self.logger.error(
             "inventory create: transaction_ref_nbr %s is not in inventory history; later "

@@ -72,8 +72,14 @@ class WriteServices(abc.ABC):
 
     @property
     @abc.abstractmethod
-    def history_filters(self) -> dict[str, str]:
-        """Extra `inventory_history` filters this user needs (`oracle_wms.scoping`)."""
+    def history_activity_ids(self) -> list[int]:
+        """The `inventory_history` activity ids searched for applied references
+        (`oracle_wms.scoping.history_ids`)."""
+
+    @property
+    @abc.abstractmethod
+    def history_status_ids(self) -> list[int]:
+        """The `inventory_history` status ids, for the status combination of that search."""
 
     @property
     @abc.abstractmethod

@@ -15,7 +15,7 @@ from oracle_wms.client import WmsClient
 from oracle_wms.config_schema import CONNECTION_PROPERTIES
 from oracle_wms.errors import WmsError
 from oracle_wms.schema import EntityDescription
-from oracle_wms.scoping import history_filters
+from oracle_wms.scoping import HISTORY_PROPERTIES, history_ids
 from oracle_wms.settings import (
     WmsSettings,
     count_setting,
@@ -134,6 +134,7 @@ class TargetOracleWMS(Target, WriteServices):
             default=False,
             description="Validate and log the planned calls; write nothing",
         ),
+        *HISTORY_PROPERTIES,  # where applied references are looked up in inventory history
     ).to_dict()
 
     def get_sink_class(self, stream_name: str) -> type[WmsSink]:
@@ -164,8 +165,12 @@ class TargetOracleWMS(Target, WriteServices):
         return RunReport(path)
 
     @cached_property
-    def history_filters(self) -> dict[str, str]:
-        return history_filters(self.wms)
+    def history_activity_ids(self) -> list[int]:
+        return history_ids(self.wms, self.config, "history_activity_ids")
+
+    @cached_property
+    def history_status_ids(self) -> list[int]:
+        return history_ids(self.wms, self.config, "history_status_ids")
 
     @cached_property
     def max_parallel_writes(self) -> int:

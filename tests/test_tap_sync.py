@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -209,29 +210,30 @@ def test_committed_catalog_is_the_simulators_discovery(tmp_path: Path) -> None:
     assert committed == json.loads(json.dumps(fresh, sort_keys=True))
 
 
+ACTIVITY_IDS = list(range(1, 11))
+"""The simulator's history activity ids (oracle_wms_sim.data.reference), given as a user would."""
+STATUS_IDS = [0, 10, 20, 30, 40, 50, 60, 70, 80, 95, 99]
+"""The simulator's container statuses, given as a user would."""
+
+
 def _history_ids(server: Simulator) -> set[int]:
-    """Every inventory_history id, read with another of Oracle's accepted filter sets."""
-    ids: set[int] = set()
-    for company in ("C1", "C2"):
-        for facility in ("F1", "F2", "F3"):
-            scoped = all_records(
-                server,
-                "inventory_history",
-                company_id__code=company,
-                facility_id__code=facility,
-                group_nbr__isnull="false",
-            )
-            ids |= {r["id"] for r in scoped}
-    return ids
+    """Every inventory_history id, straight from the simulator's database (not through lgfapi)."""
+    with sqlite3.connect(server.db_path) as conn:
+        return {int(r[0]) for r in conn.execute("SELECT id FROM inventory_history")}
 
 
-def test_inventory_history_is_read_per_scope_with_its_own_bookmarks(
+def _history_requests(server: Simulator) -> list[dict[str, str]]:
+    return [r["query"] for r in server.request_log() if r["path"].endswith("/inventory_history/")]
+
+
+def test_inventory_history_is_read_with_documented_filters_and_own_bookmarks(
     fresh_sim: Simulator, tmp_path: Path
 ) -> None:
-    config = tap_config(fresh_sim)
+    config = tap_config(fresh_sim, history_activity_ids=ACTIVITY_IDS, history_status_ids=STATUS_IDS)
     catalog = select_streams(discover_catalog(tmp_path, config), {"inventory_history"})
     entry = _entry(catalog, "inventory_history")
     assert _root_metadata(entry)["valid-replication-keys"] == ["create_ts"]
+    fresh_sim.clear_request_log()
 
     first = run_tap(tmp_path, config, catalog=catalog)
 
@@ -239,8 +241,19 @@ def test_inventory_history_is_read_per_scope_with_its_own_bookmarks(
     emitted = [r["id"] for r in first.records["inventory_history"]]
     assert len(emitted) == len(set(emitted))
     assert set(emitted) == _history_ids(fresh_sim)
+    # Oracle's combination company + facility + history_activity_id + status_id, plain values
+    combination = {"company_id__code", "facility_id__code", "history_activity_id", "status_id"}
+    queries = _history_requests(fresh_sim)
+    assert queries and all(combination <= set(q) for q in queries)
+    assert not [
+        k for q in queries for k in q if k.startswith(("history_activity_id__", "status_id__"))
+    ]
+    paths = {r["path"] for r in fresh_sim.request_log()}
+    assert not [p for p in paths if "/history_activity/" in p or "/container_status/" in p]
     partitions = first.last_state["bookmarks"]["inventory_history"]["partitions"]
-    assert {p["context"]["facility_code"] for p in partitions} == {"F1", "F2", "F3"}
+    contexts = [p["context"] for p in partitions]
+    assert {c["facility_code"] for c in contexts} == {"F1", "F2", "F3"}
+    assert {c["history_activity_id"] for c in contexts} == {str(a) for a in ACTIVITY_IDS}
 
     inserted = fresh_sim.insert_records("inventory_history", 30, same_mod_ts=True)
     second = run_tap(tmp_path, config, catalog=catalog, state=first.last_state)
@@ -248,7 +261,21 @@ def test_inventory_history_is_read_per_scope_with_its_own_bookmarks(
     assert second.returncode == 0, second.stderr[-3000:]
     again = {r["id"] for r in second.records["inventory_history"]}
     assert set(inserted) <= again
-    assert len(again) < len(emitted) // 2, "the second run should start from each scope's bookmark"
+    assert len(again) < len(emitted) // 2, "the second run should start from each bookmark"
+
+
+def test_inventory_history_ids_fall_back_to_listed_entities_with_a_warning(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    config = tap_config(sim)  # no history_activity_ids / history_status_ids
+    catalog = select_streams(discover_catalog(tmp_path, config), {"inventory_history"})
+
+    run = run_tap(tmp_path, config, catalog=catalog)
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert {r["id"] for r in run.records["inventory_history"]} == _history_ids(sim)
+    assert "history_activity_ids not set" in run.stderr
+    assert "Oracle does not document" in run.stderr
 
 
 def _force_full_table(catalog: dict[str, Any], entity: str) -> dict[str, Any]:

@@ -60,6 +60,7 @@ def inventory_history(p: Picker, rng: Random, ident: int, parent: int | None, mo
         "history_activity_id": activity,
         "status_id": HISTORY_STATUS[activity],
         "item_code": f"ITM{item_id:06d}" if item_id is not None else None,
+        "item_alternate_code": f"ALT{item_id:06d}" if item_id is not None else None,
         "container_nbr": cnbr,
         "group_nbr": f"G{group:09d}",
         "adj_qty": delta,

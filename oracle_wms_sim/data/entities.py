@@ -354,6 +354,7 @@ INVENTORY_HISTORY: Final = Entity(
         fk_field("history_activity_id", "history_activity"),
         int_field("status_id", required=True),  # a container_status id, bare as Oracle documents
         text_field("item_code", 25),
+        text_field("item_alternate_code", 50),
         text_field("container_nbr", 50),
         text_field("group_nbr", 50),
         decimal_field("adj_qty"),
@@ -366,7 +367,8 @@ INVENTORY_HISTORY: Final = Entity(
     key="id",
     mutable="reason_code",
     base_count=3000,
-    indexes=("group_nbr",),
+    # Oracle's required combinations, in the order a client pages them (`create_ts,id`)
+    indexes=("group_nbr", "history_activity_id, status_id, create_ts, id"),
 )
 """Append-only: no `mod_ts`, so clients replicate it on `create_ts` (as Oracle advises)."""
 

@@ -72,7 +72,7 @@ class Entity:
     mutable: str = "cust_field_1"  # the ordinary field that `update_records` changes
     base_count: int = 0  # rows at scale 1 (0: fixed rows, see generator)
     scales: bool = True  # False: `base_count` rows whatever the scale (configuration entities)
-    indexes: tuple[str, ...] = ()  # extra single-column indexes for documented filters
+    indexes: tuple[str, ...] = ()  # extra indexes for documented filters ("a" or "a, b, c")
     by_name: dict[str, Field] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -15,7 +15,7 @@ from .model import SQL_TYPES, Entity
 
 HIDDEN = ("_fac", "_co", "_tzm", "_tzmod", "_tz")
 HIDDEN_TYPES = ("INTEGER", "INTEGER", "INTEGER", "TEXT", "TEXT")
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 
 
 def columns(entity: Entity) -> list[str]:
@@ -49,8 +49,9 @@ def create_indexes(conn: sqlite3.Connection) -> None:
             conn.execute(f"CREATE INDEX ix_{name}_mod_ts ON {name} (mod_ts, id)")
         if entity.audited:
             conn.execute(f"CREATE INDEX ix_{name}_create_ts ON {name} (create_ts, id)")
-        for column in entity.indexes:
-            conn.execute(f"CREATE INDEX ix_{name}_{column} ON {name} ({column})")
+        for columns_text in entity.indexes:
+            suffix = "_".join(c.strip() for c in columns_text.split(","))
+            conn.execute(f"CREATE INDEX ix_{name}_{suffix} ON {name} ({columns_text})")
         if entity.key != "id" and entity.key_sql is None:
             conn.execute(f"CREATE INDEX ix_{name}_key ON {name} ({entity.key})")
         for f in entity.fields:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta, timezone
-from email.utils import format_datetime, parsedate_to_datetime
 from functools import cache
 
 STORE_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
@@ -69,19 +68,3 @@ def parse_filter_date(value: str) -> str:
 
 def parse_filter_time(value: str) -> str:
     return time.fromisoformat(value.strip()).strftime("%H:%M:%S")
-
-
-def http_date(text: str) -> str:
-    """Stored UTC text -> RFC 7231 date for `Last-Modified`."""
-    return format_datetime(from_store(text).replace(microsecond=0), usegmt=True)
-
-
-def parse_http_date(value: str) -> datetime:
-    """RFC 7231 date -> aware datetime; ValueError when malformed."""
-    try:
-        parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError) as exc:
-        raise ValueError(value) from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed

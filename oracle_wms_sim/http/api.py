@@ -1,8 +1,10 @@
 """The entity module of lgfapi v10 for one authenticated user: (method, target) -> Response.
 
 Routes `entity/` reads to `Reads` (docs/api-behaviour.md), POST and PATCH to `Writes`
-(docs/write-api.md), `stage/{entity}/` to `Stage`; handles `format=xml` (and the `.xml` suffix)
-and answers every error in the standard error body, in the requested format.
+(docs/write-api.md), `stage/{entity}/` to `Stage`; handles the response format as Oracle's
+"Response Formats" documents it (`format=json|xml`, or a `.json`/`.xml` suffix on the path, as
+`/resource.xml` or `/resource/.xml`) and answers every error in the standard error body, in the
+requested format.
 """
 
 from __future__ import annotations
@@ -31,11 +33,15 @@ class Api:
     environment: str
     stage: Stage
     undocumented: Undocumented = field(default_factory=Undocumented)
+    index_layout: str = "object"
+    lenient_required_filters: bool = False
     reads: Reads = field(init=False)
     writes: Writes = field(init=False)
 
     def __post_init__(self) -> None:
-        self.reads = Reads(self.store, self.prefix)
+        self.reads = Reads(
+            self.store, self.prefix, self.index_layout, self.lenient_required_filters
+        )
         self.writes = Writes(self.store, self.undocumented)
 
     @property
@@ -78,7 +84,13 @@ class Api:
                     headers={"Allow": allowed_methods(segments[1:])},
                 )
             response = self.reads.handle(
-                segments[1:], params=params, origin=origin, path=path, headers=headers, user=user
+                segments[1:],
+                method=method,
+                params=params,
+                origin=origin,
+                path=path,
+                headers=headers,
+                user=user,
             )
         except ApiError as exc:
             response = error_response(exc)
@@ -97,11 +109,17 @@ class Api:
 
 
 def _format(path: str, param: str | None) -> tuple[str, str]:
-    """(path with a `.xml` suffix removed and a trailing slash, requested format)."""
+    """(path without a `.xml`/`.json` suffix, with a trailing slash; requested format).
+
+    The suffix may end the last segment (`/resource.xml`) or be a segment of its own
+    (`/resource/.json`), each with an optional trailing slash.
+    """
     fmt = param if param is not None else "json"
     trimmed = path.rstrip("/")
-    if trimmed.endswith(".xml"):
-        trimmed, fmt = trimmed[:-4], "xml"
+    for suffix in (".xml", ".json"):
+        if trimmed.endswith(suffix):
+            trimmed, fmt = trimmed[: -len(suffix)].rstrip("/"), suffix[1:]
+            break
     return trimmed + "/", fmt
 
 

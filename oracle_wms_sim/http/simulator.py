@@ -38,7 +38,9 @@ class Simulator:
 
     `db_path=None` generates into a temporary file that is deleted on exit; an existing complete
     DB at `db_path` is reused as is. `stage_delay`: seconds between receiving an asynchronous
-    stage message and processing it (docs/write-api.md, "Stage interface").
+    stage message and processing it (docs/write-api.md, "Stage interface"). `index_layout`:
+    how `GET entity/` lays out its list (`object`, `names`, `objects`: `read.reads.INDEX_LAYOUTS`).
+    `lenient_required_filters` (not Oracle): lookups satisfy inventory_history's required filters.
     """
 
     def __init__(
@@ -58,6 +60,8 @@ class Simulator:
         token_lifetime: float = 3600,
         faults: list[Fault] | None = None,
         stage_delay: float = 0.2,
+        index_layout: str = "object",
+        lenient_required_filters: bool = False,
     ) -> None:
         self.seed = seed
         self.scale = scale
@@ -87,6 +91,8 @@ class Simulator:
         self.stage = Stage(self.store, delay=stage_delay)
         self.undocumented = Undocumented()
         """Readings of what Oracle does not document (`write/variant.py`); tests switch them."""
+        self.index_layout = index_layout
+        self.lenient_required_filters = lenient_required_filters
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -96,7 +102,14 @@ class Simulator:
         self.meta = prepare(self.db_path, self.seed, self.scale)
         self.store.load_catalogue()
         app = App(
-            Api(self.store, self.environment, self.stage, self.undocumented),
+            Api(
+                self.store,
+                self.environment,
+                self.stage,
+                undocumented=self.undocumented,
+                index_layout=self.index_layout,
+                lenient_required_filters=self.lenient_required_filters,
+            ),
             self.admin,
             Authenticator(self.users, self.tokens),
             TokenEndpoint(

@@ -2,8 +2,9 @@
 single records.
 
 Implements docs/api-behaviour.md: entity index, describe, paged and sequenced lists (filters,
-ordering, `fields`, `values_list`/`distinct`), single records with `Last-Modified` and
-`If-Modified-Since`, the per-entity read permission (403) and the user's facility/company scope.
+ordering, `fields`, `values_list`/`distinct`, `empty_response_http_code`), single records with
+`Last-Modified` and (on HEAD) `If-Modified-Since` as ISO-8601, the per-entity read permission
+(403) and the user's facility/company scope.
 Entities come from the store's own catalogue, which may hold fields added at run time.
 """
 
@@ -18,7 +19,7 @@ from urllib.parse import urlencode
 
 from ..data.model import FOREIGN_KEY, Entity
 from ..data.store import Store
-from ..data.timefmt import from_store, http_date, parse_http_date
+from ..data.timefmt import parse_filter_datetime, render_at
 from ..data.users import User
 from ..errors import ApiError, bad_param
 from ..responses import JSON_TYPE, Response, json_response
@@ -38,6 +39,11 @@ from .values_list import values_sql
 DEFAULT_PAGE_SIZE = 125
 MAX_PAGE_SIZE = 1250
 _TRUE = frozenset(("true", "1", "yes", "y"))
+EMPTY_CODES = ("200", "204", "404")
+"""`empty_response_http_code` (Oracle 26A): the status of a list that matches nothing."""
+INDEX_LAYOUTS = ("object", "names", "objects")
+"""How `GET entity/` lays out its sorted list (Oracle publishes no layout): a JSON object of
+name -> list URL (default), a list of names, or a list of `{"name", "url"}` objects."""
 
 
 @dataclass
@@ -46,11 +52,15 @@ class Reads:
 
     store: Store
     prefix: str
+    index_layout: str = "object"
+    lenient_required_filters: bool = False
+    """Not Oracle: any lookup satisfies a required filter (the old client's benchmark only)."""
 
     def handle(
         self,
         segments: list[str],
         *,
+        method: str = "GET",
         params: dict[str, str],
         origin: str,
         path: str,
@@ -60,8 +70,7 @@ class Reads:
         """`segments`: the path after `entity/`; `origin`: `http://HOST` of the request."""
         api_root = origin + self.prefix
         if not segments:
-            names = self.store.catalogue.names()
-            return json_response({n: f"{api_root}entity/{n}/" for n in names})
+            return json_response(self._index(api_root))
         entity = self.store.catalogue.get(segments[0])
         if entity is None:
             raise ApiError(404, f"Entity '{segments[0]}' does not exist.")
@@ -74,10 +83,19 @@ class Reads:
         if len(segments) == 2 and segments[1] == "describe":
             return json_response(describe(entity))
         if len(segments) == 2:
+            since = headers.get("If-Modified-Since") if method == "HEAD" else None
             return self._single(
-                entity, segments[1], params=params, api_root=api_root, headers=headers, user=user
+                entity, segments[1], params, api_root=api_root, since=since, user=user
             )
         raise ApiError(404, "Not found.")
+
+    def _index(self, api_root: str) -> Any:
+        names = self.store.catalogue.names()
+        if self.index_layout == "names":
+            return list(names)
+        if self.index_layout == "objects":
+            return [{"name": n, "url": f"{api_root}entity/{n}/"} for n in names]
+        return {n: f"{api_root}entity/{n}/" for n in names}
 
     def _fields(self, entity: Entity, value: str | None) -> tuple[str, ...]:
         if value is None:
@@ -94,40 +112,42 @@ class Reads:
         self,
         entity: Entity,
         raw_id: str,
-        *,
         params: dict[str, str],
+        *,
         api_root: str,
-        headers: Mapping[str, str],
+        since: str | None,
         user: User,
     ) -> Response:
+        spec = params.pop("values_list", None)
         names = self._fields(entity, params.pop("fields", None))
         if params:
             bad = next(iter(params))
-            raise bad_param(bad, "only 'fields' and 'format' apply to a single record")
+            raise bad_param(bad, "only 'fields', 'values_list' and 'format' apply to a record")
+        catalogue = self.store.catalogue.entities
+        record = record_sql(entity, names) if spec is None else values_sql(entity, spec, catalogue)
         try:
             ident = int(raw_id)
         except ValueError:
             raise ApiError(404, f"No {entity.name} record with id '{raw_id}'.") from None
-        extra = ", t.mod_ts" if entity.tracks_changes else ""
+        extra = ", t.mod_ts, t._tzm" if entity.tracks_changes else ""
         scope = user.scope_sql(entity)
         limit = f" AND ({scope})" if scope else ""
-        sql = (
-            f"SELECT {record_sql(entity, names)}{extra} FROM {entity.name} t "
-            f"WHERE t.id = :id{limit}"
-        )
+        sql = f"SELECT {record}{extra} FROM {entity.name} t WHERE t.id = :id{limit}"
         row = self.store.reader().execute(sql, {"id": ident, "api": api_root}).fetchone()
         if row is None:
             raise ApiError(404, f"No {entity.name} record with id {ident}.")
         out = Response(200, row[0].encode(), {"Content-Type": JSON_TYPE})
         if entity.tracks_changes:
-            out.headers["Last-Modified"] = http_date(row[1])
-            since = headers.get("If-Modified-Since")
+            # ISO-8601 in the record's own zone, as its `mod_ts` renders (Oracle: "Last-Modified"
+            # with every retrieve GET of an entity that tracks mod time; "If-Modified-Since" on
+            # HEAD retrieve requests, an ISO-8601 date-time in the appropriate time zone).
+            out.headers["Last-Modified"] = render_at(row[1], int(row[2]))
             if since is not None:
                 try:
-                    limit_at = parse_http_date(since)
+                    limit_at = parse_filter_datetime(since, user.naive_offset)
                 except ValueError:
-                    raise bad_param("If-Modified-Since", "not an HTTP date") from None
-                if from_store(row[1]).replace(microsecond=0) <= limit_at:
+                    raise bad_param("If-Modified-Since", "not an ISO-8601 date-time") from None
+                if row[1] <= limit_at:  # stored UTC text: text order is instant order
                     return Response(304, b"", {"Last-Modified": out.headers["Last-Modified"]})
         return out
 
@@ -135,6 +155,9 @@ class Reads:
         self, entity: Entity, params: dict[str, str], origin: str, path: str, user: User
     ) -> Response:
         original = dict(params)
+        empty_code = params.pop("empty_response_http_code", "404")
+        if empty_code not in EMPTY_CODES:
+            raise bad_param("empty_response_http_code", "must be 200, 204 or 404")
         mode = params.pop("page_mode", "paged")
         if mode not in ("paged", "sequenced"):
             raise bad_param("page_mode", "must be 'paged' or 'sequenced'")
@@ -154,18 +177,25 @@ class Reads:
             record = record_sql(entity, self._fields(entity, fields_text))
         # Oracle ignores `distinct` where it does not apply (no values_list; sequenced mode).
         distinct = spec is not None and mode == "paged" and (distinct_text or "").lower() in _TRUE
-        check_required(entity.name, list(params))
+        check_required(entity.name, list(params), lenient=self.lenient_required_filters)
         where = build_where(entity, params, user.naive_offset, catalogue)
         scope = user.scope_sql(entity)
         if scope:
             where.clauses.append(f"({scope})")
         where.params["api"] = origin + self.prefix
         query = _ListQuery(entity, keys, record, where, size, original, origin + path, distinct)
-        if mode == "sequenced":
-            head, rows = self._sequenced(query, cursor_text)
-        else:
-            page = _positive_int(page_text, "page") if page_text is not None else 1
-            head, rows = self._paged(query, page)
+        page = _positive_int(page_text, "page") if page_text is not None and mode == "paged" else 1
+        try:
+            if mode == "sequenced":
+                head, rows = self._sequenced(query, cursor_text)
+            else:
+                head, rows = self._paged(query, page)
+        except _EmptyListError:
+            if empty_code == "404":
+                raise
+            if empty_code == "204":
+                return Response(204, b"", {})
+            head, rows = _empty_head(mode, page), []
         body = head[:-1] + ', "results": [' + ",".join(r[0] for r in rows) + "]}"
         return Response(200, body.encode(), {"Content-Type": JSON_TYPE})
 
@@ -200,8 +230,10 @@ class Reads:
                 total = int(conn.execute(q.count_sql, q.where.params).fetchone()[0])
                 self.store.remember_count(count_key, total)
             pages = math.ceil(total / q.size)
-            if total == 0 or page > pages:
+            if total == 0:
                 raise q.empty()
+            if page > pages:  # not "no match": 404 whatever empty_response_http_code says
+                raise ApiError(404, f"No {q.entity.name} records match the request.")
             if previous is not None:
                 q.where.clauses.append(keyset_condition(q.where, q.keys, previous))
                 q.where.params.update(limit=q.size, offset=0)
@@ -280,7 +312,19 @@ class _ListQuery:
         )
 
     def empty(self) -> ApiError:
-        return ApiError(404, f"No {self.entity.name} records match the request.")
+        return _EmptyListError(404, f"No {self.entity.name} records match the request.")
+
+
+class _EmptyListError(ApiError):
+    """A list with no record to answer: 404 unless `empty_response_http_code` says otherwise."""
+
+
+def _empty_head(mode: str, page: int) -> str:
+    """The usual list head for an empty answer (`empty_response_http_code=200`)."""
+    if mode == "sequenced":
+        return json.dumps({"next_page": None, "previous_page": None})
+    head = {"result_count": 0, "page_count": 0, "page_nbr": page}
+    return json.dumps({**head, "next_page": None, "previous_page": None})
 
 
 def _positive_int(value: str, param: str) -> int:

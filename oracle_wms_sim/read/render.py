@@ -30,10 +30,13 @@ def value_sql(entity: Entity, f: Field, alias: str = "t") -> str:
         return f"CASE WHEN {col} IS NULL THEN NULL ELSE {obj} END"
     if f.type == CHILD_SET and f.related is not None:
         child = f.related
-        return (
-            f"json_object('result_count', (SELECT count(*) FROM {child} c WHERE c.{f.child_fk} = "
-            f"{alias}.id), 'url', :api || 'entity/{child}/?{f.child_fk}=' || {alias}.id)"
+        children = f"FROM {child} c WHERE c.{f.child_fk} = {alias}.id"
+        obj = (
+            f"json_object('result_count', (SELECT count(*) {children}), "
+            f"'url', :api || 'entity/{child}/?{f.child_fk}=' || {alias}.id)"
         )
+        # Oracle ("Related Data Sets"): the set is null when the record has no children.
+        return f"CASE WHEN EXISTS (SELECT 1 {children}) THEN {obj} ELSE NULL END"
     if f.type == DECIMAL:
         text = f"printf('%.{f.scale}f', {col})"
         return text if f.required else f"CASE WHEN {col} IS NULL THEN NULL ELSE {text} END"
