@@ -56,7 +56,7 @@ def test_a_user_granted_only_the_selected_entities_discovers_and_runs(
     sim: Simulator, tmp_path: Path
 ) -> None:
     selected = _meltano_selection()
-    assert len(selected) == 18
+    assert 10 <= len(selected) < 100 and {"company", "vendor"} <= set(selected)  # a real subset
     sim.add_user("etl_least", "least-pw", readable_entities=selected)
     config = tap_config(sim, username="etl_least", password="least-pw")
 
