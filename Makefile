@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # compile its ~400 modules again (half a second per process).
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: install demo test lint bench catalog sim clean check-connection
+.PHONY: install demo demo-writeback test lint bench catalog sim clean check-connection
 
 $(STAMP): pyproject.toml meltano.yml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,9 @@ install: $(STAMP)  ## virtual environment, the project, and the Meltano plugins
 demo: install  ## simulator -> meltano run tap-oracle-wms target-duckdb -> row counts
 	$(BIN)/python scripts/demo.py
 
+demo-writeback: install  ## PostgreSQL sample -> meltano run postgres-to-wms -> the simulator -> what was applied
+	$(BIN)/python scripts/demo_writeback.py
+
 test: install  ## the whole test suite (what .ci/run calls)
 	$(BIN)/python -m pytest
 
@@ -33,8 +36,9 @@ lint: install  ## ruff, ruff format --check, mypy --strict
 catalog: install  ## rediscover catalogs/tap-oracle-wms.catalog.json from the simulator
 	$(BIN)/python scripts/discover_catalog.py
 
-sim: install  ## run the simulator in the foreground on port 8765
-	$(BIN)/oracle-wms-sim serve --port 8765
+SIM_PORT ?= 8765
+sim: install  ## run the simulator in the foreground on port 8765 (the dev environment's WMS)
+	$(BIN)/oracle-wms-sim serve --port $(SIM_PORT) --db output/sim.sqlite
 
 clean:
 	rm -rf $(VENV) .meltano output
