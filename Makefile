@@ -38,7 +38,7 @@ catalog: install  ## rediscover catalogs/tap-oracle-wms.catalog.json from the si
 
 SIM_PORT ?= 8765
 sim: install  ## run the simulator in the foreground on port 8765 (the dev environment's WMS)
-	$(BIN)/oracle-wms-sim serve --port $(SIM_PORT) --db output/sim.sqlite
+	$(BIN)/oracle-wms-sim serve --port $(SIM_PORT)
 
 clean:
 	rm -rf $(VENV) .meltano output
