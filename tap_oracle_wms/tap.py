@@ -33,6 +33,9 @@ class TapOracleWMS(Tap):
     """Extracts every Oracle WMS Cloud entity through lgfapi v10, incrementally on `mod_ts`."""
 
     name = "tap-oracle-wms"
+    # The distribution whose metadata gives `--version`, `--about` and the log header their
+    # version (pyproject.toml, the one place it is written).
+    package_name = "oracle-wms-singer"
     # msgspec writes RECORD messages several times faster than the default JSON writer
     # (../shared/reference/singer-sdk-performance.md); decimals stay exact numbers.
     message_writer_class = BufferedMsgSpecWriter
