@@ -87,7 +87,10 @@ def kind(schema: dict[str, Any]) -> str:
         return "options"
     if json_type == "string" and schema.get("format") == "date-time":
         return "date_iso8601"
-    return {"number": "decimal"}.get(json_type, json_type)
+    # Not `decimal`: Meltano 4.4.1 casts a decimal setting given as text (an environment variable)
+    # to Decimal and then fails to write the plugin's config ("Object of type Decimal is not JSON
+    # serializable"). As `integer`, whole numbers work from anywhere, fractions from meltano.yml.
+    return {"number": "integer"}.get(json_type, json_type)
 
 
 def setting(name: str, schema: dict[str, Any]) -> dict[str, Any]:

@@ -46,7 +46,9 @@ def expected_kind(schema: dict[str, Any]) -> str:
     return {
         "string": "string",
         "integer": "integer",
-        "number": "decimal",
+        # Meltano 4.4.1's `decimal` kind breaks values from environment variables (Decimal is not
+        # JSON serializable when Meltano writes the plugin's config): numbers are `integer`.
+        "number": "integer",
         "boolean": "boolean",
         "array": "array",
         "object": "object",

@@ -32,14 +32,12 @@ import signal
 import socket
 import subprocess
 import time
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import BIN, IN_CI, PG, ROOT
+from tests.conftest import BIN, ROOT
 
 README = ROOT / "README.md"
 BACKGROUND = "another terminal"
@@ -116,25 +114,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def pg_database() -> Iterator[str]:
-    """A database of its own (the README's commands create and replace schemas)."""
-    psycopg = pytest.importorskip("psycopg")
-    try:
-        conn = psycopg.connect(**PG, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is required in CI: {exc}")
-        pytest.skip(f"no PostgreSQL at 127.0.0.1:5432: {exc}")
-    name = f"readme_{uuid.uuid4().hex[:10]}"
-    conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield name
-    finally:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.close()
 
 
 def _project_copy(root: Path, port: int) -> Path:
