@@ -55,7 +55,7 @@ sim: install  ## run the simulator in the foreground on port 8765 (the dev envir
 	$(BIN)/oracle-wms-sim serve --port $(SIM_PORT)
 
 clean:
-	rm -rf $(VENV) .meltano output
+	rm -rf $(VENV) .meltano output .coverage-data
 
 check-connection: install  ## settings valid, credentials accepted, entity count (uses meltano config)
 	$(BIN)/meltano invoke tap-oracle-wms --check-connection
