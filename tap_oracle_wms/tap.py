@@ -42,6 +42,9 @@ class TapOracleWMS(TapOverrides):
     name = "tap-oracle-wms"
     # The catalog comes from the WMS: `--discover` validates the settings first, like a sync.
     dynamic_catalog = True
+    # The distribution whose metadata gives `--version`, `--about` and the log header their
+    # version (pyproject.toml, the one place it is written).
+    package_name = "oracle-wms-singer"
     # msgspec writes RECORD messages several times faster than the default JSON writer
     # (../shared/reference/singer-sdk-performance.md); decimals stay exact numbers.
     message_writer_class = BufferedMsgSpecWriter

@@ -57,6 +57,9 @@ class TargetOracleWMS(Target, WriteServices):
     made on first use."""
 
     name = "target-oracle-wms"
+    # The distribution whose metadata gives `--version`, `--about` and the log header their
+    # version (pyproject.toml, the one place it is written).
+    package_name = "oracle-wms-singer"
 
     config_jsonschema = th.PropertiesList(
         *CONNECTION_PROPERTIES,

@@ -211,6 +211,25 @@ def pg_schema() -> Iterator[str]:
         conn.close()
 
 
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    """A database of its own (for SQL that names its own schemas)."""
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        conn = psycopg.connect(**PG, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is required in CI: {exc}")
+        pytest.skip(f"no PostgreSQL at 127.0.0.1:5432: {exc}")
+    name = f"readme_{uuid.uuid4().hex[:10]}"
+    conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield name
+    finally:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.close()
+
+
 def pg_rows(schema: str, sql: str) -> list[tuple[Any, ...]]:
     psycopg = pytest.importorskip("psycopg")
     with psycopg.connect(**PG) as conn:

@@ -16,9 +16,10 @@ from oracle_wms_sim import Simulator
 from tests.conftest import PG, ROOT, all_records, api_get, meltano, pg_rows, result_count
 
 SELECTED = [
-    line.strip()[2:].split(".")[0]
-    for line in (ROOT / "meltano.yml").read_text().splitlines()
-    if line.strip().startswith("- ") and line.strip().endswith(".*")
+    pattern.split(".")[0]
+    for plugin in yaml.safe_load((ROOT / "meltano.yml").read_text())["plugins"]["extractors"]
+    if plugin["name"] == "tap-oracle-wms"
+    for pattern in plugin["select"]
 ]
 
 
@@ -257,3 +258,49 @@ def test_a_field_the_wms_adds_later_reaches_the_loaded_table(
     assert set(changed) <= {row[0] for row in rows}
     assert {row[1] for row in rows} == {"added-later"}
     assert pg_rows(pg_schema, "select count(*) from item") == [(result_count(fresh_sim, "item"),)]
+
+
+def test_postgres_to_wms_job_works_out_of_the_box(tmp_path: Path, pg_database: str) -> None:
+    """The shipped sample (writeback/wms_writeback.sql) through the shipped job, as configured
+    in meltano.yml, against the demo warehouse (`oracle-wms-sim serve`'s default seed)."""
+    psycopg = pytest.importorskip("psycopg")
+    with psycopg.connect(**{**PG, "dbname": pg_database}, autocommit=True) as conn:
+        conn.execute((ROOT / "writeback" / "wms_writeback.sql").read_text())  # type: ignore[arg-type]
+    with Simulator(seed=42, scale=1) as demo:
+        before = demo.inventory_qty("F1", "C-014-00-B", "ITM000035")
+        assert before is not None
+        env = {
+            "TAP_POSTGRES_SQLALCHEMY_URL": (
+                f"postgresql+psycopg2://postgres:trust@127.0.0.1:5432/{pg_database}"
+            ),
+            "TARGET_ORACLE_WMS_BASE_URL": demo.base_url,
+            "TARGET_ORACLE_WMS_LEDGER_PATH": str(tmp_path / "ledger.sqlite"),
+            "TARGET_ORACLE_WMS_REJECTS_PATH": str(tmp_path / "rejects.jsonl"),
+        }
+        first = meltano(tmp_path, "run", "postgres-to-wms", env=env)
+        again = meltano(tmp_path, "run", "postgres-to-wms", env=env)
+
+        assert demo.inventory_qty("F1", "C-014-00-B", "ITM000035") == before + 5
+        assert demo.inventory_qty("F1", "B-003-05-D", "ITM000187") == Decimal(700)
+        orders = {
+            r["order_nbr"]: (r["priority"], r["cust_field_1"])
+            for r in all_records(demo, "order_hdr", facility_id__code="F1")
+        }
+        assert orders["ORD0000007"] == (1, "expedite")
+        assert orders["ORD0000008"] == (2, "customer called")
+        status = {
+            r["container_nbr"]: r["status_id"]
+            for r in all_records(demo, "oblpn", facility_id__code="F1")
+        }
+        shipped_status = status[demo.oblpn_numbers("F1", shipped=True, count=1)[0]]
+        assert status["OB00000003"] == status["OB00000012"] == shipped_status
+    for stream in ("inventory_adjustment", "order_hdr", "oblpn_shipment"):
+        assert (
+            f"Stream 'wms_writeback-{stream}': 2 applied, 0 already applied (skipped), 0 rejected"
+            in first
+        )
+        assert (
+            f"Stream 'wms_writeback-{stream}': 0 applied, 2 already applied (skipped), 0 rejected"
+            in again
+        )
+    assert "information_schema" not in first
