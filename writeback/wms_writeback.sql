@@ -37,12 +37,14 @@ INSERT INTO wms_writeback.order_hdr VALUES
     ('F1', 'ORD0000007', 1, 'expedite'),
     ('F1', 'ORD0000008', 2, 'customer called');
 
--- Outbound LPNs to ship.
+-- Packed or Loaded outbound LPNs to ship (Oracle ships no other), each with the barcode of the
+-- final shipping location (required by Oracle's Ship OBLPN; here a dock door of F1).
 CREATE TABLE wms_writeback.oblpn_shipment (
     facility_code text NOT NULL,
     container_nbr text NOT NULL,
+    locn_barcode text NOT NULL,
     PRIMARY KEY (facility_code, container_nbr)
 );
 INSERT INTO wms_writeback.oblpn_shipment VALUES
-    ('F1', 'OB00000003'),
-    ('F1', 'OB00000012');
+    ('F1', 'OB00000003', 'B-000-01-B'),
+    ('F1', 'OB00000012', 'B-000-01-B');
