@@ -1,10 +1,9 @@
 """One Singer stream per WMS entity, over the shared `oracle_wms` session, auth, retries, errors.
 
-Paging follows lgfapi's own `next_page` links in sequenced mode (Oracle's advice for
-system-to-system integration: a keyset cursor, so rows are neither skipped nor repeated while
-the WMS keeps changing). Incremental streams ask for `{key}__gte=<bookmark - lookback>` ordered by
-`{key},id`: the lower bound is inclusive, so rows sharing the bookmark's timestamp (WMS batch
-jobs stamp thousands at once) are read again rather than lost; targets merge them on `id`.
+Paging follows lgfapi's `next_page` links in sequenced mode (a keyset cursor: no row skipped or
+repeated while the WMS changes). Incremental streams ask for `{key}__gte=<bookmark - lookback>`
+ordered by `{key},id`: inclusive, so rows sharing the bookmark's timestamp (batch jobs stamp
+thousands at once) are read again, not lost; targets merge them on `id`.
 """
 
 from __future__ import annotations
@@ -50,8 +49,8 @@ GIL_SWITCH_INTERVAL = 0.0002
 """Seconds a busy thread holds the GIL before another may take it, while syncing. Python's
 default (5 ms) starves the page-fetching thread: each time it comes back from the socket it
 waits up to 5 ms behind the thread emitting records, so fetching and emitting barely overlap.
-Measured on 60,000 inventory rows: 36,000 records/s at 5 ms, 46,000 at 0.5 ms, 48,000-51,000
-at 0.2 ms (benchmarks/bench_parse.py)."""
+Measured on 60,000 inventory rows: 36,000 records/s at 5 ms, 46,000 at 0.5 ms, 48,000-51,000 at
+0.2 ms (benchmarks/bench_parse.py)."""
 
 
 class NextPageLinkPaginator(BaseHATEOASPaginator):

@@ -25,22 +25,11 @@ SELECTED = [
 
 def _count(sim: Simulator, entity: str) -> int:
     """The simulator's row count of an entity; inventory_history lists need lgfapi's filters
-    (per company and facility, every activity and container status), so it is summed by scope."""
+    (one list per company, facility, activity and status), so its count is the simulator's own
+    (`Simulator.result_count`, read from its store)."""
     if entity != "inventory_history":
         return result_count(sim, entity)
-    activities = ",".join(str(r["id"]) for r in all_records(sim, "history_activity"))
-    statuses = ",".join(str(r["id"]) for r in all_records(sim, "container_status"))
-    return sum(
-        result_count(
-            sim,
-            entity,
-            company_id__code=facility["company_id"]["key"],
-            facility_id__code=facility["code"],
-            history_activity_id__in=activities,
-            status_id__in=statuses,
-        )
-        for facility in all_records(sim, "facility")
-    )
+    return sim.result_count(entity)
 
 
 def _sim_env(sim: Simulator) -> dict[str, str]:
