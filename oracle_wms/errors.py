@@ -35,6 +35,11 @@ class WmsTlsError(WmsConnectionError):
     """The WMS's TLS certificate did not verify: a configuration problem, never retried."""
 
 
+class WmsAssumptionError(WmsError):
+    """The WMS did not behave as the client assumes where Oracle's documentation is silent; the
+    message names the assumption (docs/api-behaviour.md) and what to do."""
+
+
 class WmsResponseError(WmsError):
     """The WMS answered with an error status.
 

@@ -31,6 +31,7 @@ from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 from singer_sdk.singerlib.encoding.simple import RecordMessage
 
 from oracle_wms.cli import validate_plugin_config
+from oracle_wms.errors import WmsAssumptionError
 from tap_oracle_wms.writer import BufferedMsgSpecWriter
 
 if t.TYPE_CHECKING:
@@ -178,8 +179,10 @@ class RecordPathOverrides(Stream):
         into the state (`_apply_bookmark`) only when a STATE message (`_write_state_message`)
         or the partition's end (`_finalize_state`) needs it: the SDK's per-record update was a
         tenth of a full sync. The order is still checked on every record, by a plain comparison
-        (the keys are fixed-format UTC strings); a record out of order, or the first of a new
-        context, goes through the SDK's full check, which raises as usual.
+        (the keys are fixed-format UTC strings); the first record of a new context goes through
+        the SDK's full check. A record out of order is a `WmsAssumptionError` naming the
+        undocumented assumption (Oracle does not say sequenced pages keep `ordering`): one clear
+        line instead of the SDK's sort exception.
         """
         key = self.replication_key
         if not self.is_sorted or key is None or self.replication_method != REPLICATION_INCREMENTAL:
@@ -194,7 +197,14 @@ class RecordPathOverrides(Stream):
             super()._increment_stream_state(latest_record, context=context)  # full check
         elif self.check_sorted and value < held[0]:
             self._apply_bookmark()
-            super()._increment_stream_state(latest_record, context=context)  # raises
+            raise WmsAssumptionError(
+                f"entity '{self.name}': the WMS sent {key} {value} after {held[0]}, out of the "
+                f"'{key},id' ordering the tap asked for. The tap assumes lgfapi keeps `ordering` "
+                "in sequenced paging, which Oracle does not document (docs/api-behaviour.md, "
+                "'Order of sequenced pages'). The last STATE stays a safe restart point; to read "
+                "this entity anyway, replicate it FULL_TABLE (catalog metadata "
+                "forced-replication-method)."
+            )
         self._bookmark = (value, context)
 
     def _apply_bookmark(self) -> None:

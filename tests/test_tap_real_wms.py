@@ -514,3 +514,40 @@ def test_sigterm_stops_the_tap_with_a_non_zero_exit(tmp_path: Path) -> None:
     assert "Stopped by signal 15" in stderr
     for line in stdout.splitlines():
         json.loads(line)  # every message whole, the last STATE included
+
+
+# Contract row D5: sequenced pages out of the order asked for --------------------------------
+
+
+def _unordered_list(server: Hostile) -> Handler:
+    """`thing` in two sequenced pages whose second goes back in time: a WMS that ignores
+    `ordering` in sequenced mode (Oracle does not say it keeps it)."""
+
+    def handler(seen: Seen) -> Reply:
+        if seen.path.endswith("/entity/"):
+            return Reply(200, {"thing": server.api + "entity/thing/"})
+        if seen.query.get("cursor") == "2":
+            rows = [{"id": i, "name": f"n{i}", "mod_ts": _stamp(i - 10)} for i in (11, 12)]
+            return Reply(200, {"next_page": None, "previous_page": None, "results": rows})
+        if seen.query.get("page_mode") != "sequenced" or "cursor" in seen.query:
+            return not_found()
+        rows = [{"id": i, "name": f"n{i}", "mod_ts": _stamp(i)} for i in range(1, 11)]
+        link = f"{server.api}entity/thing/?cursor=2"
+        return Reply(200, {"next_page": link, "previous_page": None, "results": rows})
+
+    return handler
+
+
+def test_sequenced_pages_out_of_order_fail_naming_the_assumption(tmp_path: Path) -> None:
+    with Hostile(lambda seen: Reply(500)) as server:
+        server.handler = _unordered_list(server)
+        config = _hostile_config(server, page_size=10)
+
+        run = run_tap(tmp_path, config, catalog=catalog_for("thing", _THING, "mod_ts"), timeout=60)
+
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    assert "entity 'thing': the WMS sent mod_ts" in run.stderr
+    assert "keeps `ordering` in sequenced paging, which Oracle does not document" in run.stderr
+    emitted = [r["id"] for r in run.records.get("thing", [])]
+    assert all(i <= 10 for i in emitted), emitted  # nothing from the page that broke the order
