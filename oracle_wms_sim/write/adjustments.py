@@ -18,7 +18,15 @@ from ..data.records import fetch, qty_text, quantity
 from ..data.store import Store
 from ..data.users import User
 from ..errors import ApiError
-from .validation import FieldError, Problems, decimal_value, integer_value, rejected, text_value
+from .validation import (
+    FieldError,
+    Problems,
+    checked,
+    decimal_value,
+    integer_value,
+    rejected,
+    text_value,
+)
 
 REASON_MAX = 25
 REF_MAX = 250
@@ -84,14 +92,6 @@ class Adjusted:
         }
 
 
-def _check(problems: Problems, name: str, check: Any, *args: Any, **kwargs: Any) -> Any:
-    try:
-        return check(*args, **kwargs)
-    except FieldError as exc:
-        problems[name] = str(exc)
-        return None
-
-
 def _unknown(options: dict[str, Any], known: frozenset[str], problems: Problems) -> None:
     for name in options:
         if name not in known:
@@ -127,28 +127,28 @@ def parse_adjustment(options: Any) -> Adjustment:
     item_key = keys[0] if keys else "item_code"
     if len(keys) > 1:
         problems[keys[1]] = "give only one of item_code, item_barcode or item_alternate_code"
-    item = _check(problems, item_key, text_value, options.get(item_key), 100, required=True)
+    item = checked(problems, item_key, text_value, options.get(item_key), 100, required=True)
     if not keys:
         problems["item_code"] = "give one of item_code, item_barcode or item_alternate_code"
     expiry = None
     if options.get("expiry_date") is not None:
-        expiry = _check(problems, "expiry_date", _date, options["expiry_date"])
+        expiry = checked(problems, "expiry_date", _date, options["expiry_date"])
     for name in INVENTORY_ATTRIBUTE_OPTIONS:
-        _check(problems, name, text_value, options.get(name), 50)
+        checked(problems, name, text_value, options.get(name), 50)
     if options.get("locn_capacity_check_flg") is not None:
-        _check(problems, "locn_capacity_check_flg", _flag, options["locn_capacity_check_flg"])
+        checked(problems, "locn_capacity_check_flg", _flag, options["locn_capacity_check_flg"])
     company_id = company_code = None
     if options.get("company_id") is not None:
-        company_id = _check(problems, "company_id", integer_value, options["company_id"])
+        company_id = checked(problems, "company_id", integer_value, options["company_id"])
     if options.get("company_code") is not None:
-        company_code = _check(problems, "company_code", text_value, options["company_code"], 25)
+        company_code = checked(problems, "company_code", text_value, options["company_code"], 25)
     if company_id is not None and company_code is not None:
         problems["company_code"] = "give only one of company_id or company_code"
-    reason = _check(
+    reason = checked(
         problems, "reason_code", text_value, options.get("reason_code"), REASON_MAX, required=True
     )
-    batch = _check(problems, "batch_nbr", text_value, options.get("batch_nbr"), BATCH_MAX)
-    ref = _check(
+    batch = checked(problems, "batch_nbr", text_value, options.get("batch_nbr"), BATCH_MAX)
+    ref = checked(
         problems, "transaction_ref_nbr", text_value, options.get("transaction_ref_nbr"), REF_MAX
     )
     given = [k for k in ("adjustment_qty", "actual_qty") if options.get(k) is not None]
@@ -158,11 +158,11 @@ def parse_adjustment(options: Any) -> Adjustment:
             "give exactly one of adjustment_qty (a signed delta) or actual_qty (the count)"
         )
     elif given[0] == "adjustment_qty":
-        delta = _check(problems, "adjustment_qty", decimal_value, options["adjustment_qty"])
+        delta = checked(problems, "adjustment_qty", decimal_value, options["adjustment_qty"])
         if delta is not None and delta == 0:
             problems["adjustment_qty"] = "must not be zero"
     else:
-        actual = _check(problems, "actual_qty", decimal_value, options["actual_qty"])
+        actual = checked(problems, "actual_qty", decimal_value, options["actual_qty"])
         if actual is not None and actual < 0:
             problems["actual_qty"] = "must be at least 0"
     if problems:
@@ -197,7 +197,7 @@ def find_location(
         for name in parameters
         if name not in _LOCATION_FILTERS
     }
-    barcode = _check(
+    barcode = checked(
         problems, "parameters.barcode", text_value, parameters.get("barcode"), 40, required=True
     )
     facility = [n for n in ("facility_id", "facility_id__code") if parameters.get(n) is not None]

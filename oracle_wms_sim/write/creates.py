@@ -33,7 +33,14 @@ from .adjustments import (
     new_inventory,
     write_history,
 )
-from .validation import FieldError, Problems, decimal_value, integer_value, rejected, stored_value
+from .validation import (
+    Problems,
+    checked,
+    decimal_value,
+    integer_value,
+    rejected,
+    stored_value,
+)
 from .validation import text_value as text
 
 CREATABLE = frozenset(
@@ -53,14 +60,6 @@ _INVENTORY_OPTIONS = frozenset(("reason_code", "transaction_ref_nbr"))
 class Created:
     ident: int
     new: bool  # False: get-or-create found an existing record (200)
-
-
-def _check(problems: Problems, name: str, check: Any, *args: Any, **kwargs: Any) -> Any:
-    try:
-        return check(*args, **kwargs)
-    except FieldError as exc:
-        problems[name] = str(exc)
-        return None
 
 
 def _fk(value: Any) -> int:
@@ -113,9 +112,11 @@ def _create_owned(
             problems[field_name] = f"{entity.name} has no settable field '{field_name}'."
             continue
         if field_name in ("facility_id", "company_id"):
-            values[field_name] = _check(problems, field_name, _fk, value)
+            values[field_name] = checked(problems, field_name, _fk, value)
             continue
-        values[field_name] = _check(problems, field_name, stored_value, f, value, user.naive_offset)
+        values[field_name] = checked(
+            problems, field_name, stored_value, f, value, user.naive_offset
+        )
     key = _KEY[entity.name]
     for required in ("facility_id", "company_id", key):
         if values.get(required) is None and required not in problems:
@@ -177,23 +178,25 @@ def create_inventory(
     for name in ("item_id", "curr_qty"):
         if fields.get(name) is None:
             problems[name] = "is required"
-    item_id = _check(problems, "item_id", _fk, fields.get("item_id", 0))
-    qty = _check(problems, "curr_qty", decimal_value, fields.get("curr_qty", 1))
+    item_id = checked(problems, "item_id", _fk, fields.get("item_id", 0))
+    qty = checked(problems, "curr_qty", decimal_value, fields.get("curr_qty", 1))
     if qty is not None and qty <= 0:
         problems["curr_qty"] = "must be greater than 0"
     expiry = None
     if fields.get("expiry_date") is not None:
-        expiry = _check(
+        expiry = checked(
             problems,
             "expiry_date",
             stored_value,
             store.entity("inventory").by_name["expiry_date"],
             fields["expiry_date"],
         )
-    reason = _check(
+    reason = checked(
         problems, "reason_code", text, options.get("reason_code"), REASON_MAX, required=True
     )
-    ref = _check(problems, "transaction_ref_nbr", text, options.get("transaction_ref_nbr"), REF_MAX)
+    ref = checked(
+        problems, "transaction_ref_nbr", text, options.get("transaction_ref_nbr"), REF_MAX
+    )
     place, container_id = _place(store, conn, fields, places, user=user, problems=problems)
     if place is not None and item_id is not None and "item_id" not in problems:
         found = conn.execute("SELECT _co FROM item WHERE id = ?", (item_id,)).fetchone()
@@ -247,7 +250,7 @@ def _place(
     if len(places) != 1:
         return None, None
     name = places[0]
-    ident = _check(problems, name, _fk, fields[name])
+    ident = checked(problems, name, _fk, fields[name])
     if ident is None:
         return None, None
     if name == "container_id":
@@ -273,7 +276,7 @@ def _batch_code(conn: sqlite3.Connection, value: Any, problems: Problems) -> str
     """`batch_number_id` names a batch_number record; the inventory keeps its code."""
     if value is None:
         return None
-    ident = _check(problems, "batch_number_id", _fk, value)
+    ident = checked(problems, "batch_number_id", _fk, value)
     if ident is None:
         return None
     row = conn.execute("SELECT code FROM batch_number WHERE id = ?", (ident,)).fetchone()

@@ -28,6 +28,16 @@ def rejected(message: str, problems: Problems) -> ApiError:
     return ApiError(400, message, dict(problems))
 
 
+def checked(problems: Problems, name: str, check: Any, *args: Any, **kwargs: Any) -> Any:
+    """`check(*args, **kwargs)`, or None with its `FieldError` recorded under `name` in
+    `problems`: every field of a body is checked, and all its problems answered in one 400."""
+    try:
+        return check(*args, **kwargs)
+    except FieldError as exc:
+        problems[name] = str(exc)
+        return None
+
+
 def decimal_value(value: Any, scale: int = 3) -> Decimal:
     """A quantity: a JSON number or a decimal string, finite, at most `scale` decimal places."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
