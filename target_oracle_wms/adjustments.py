@@ -85,9 +85,16 @@ class InventoryAdjustmentSink(WmsSink):
         whose row changed meanwhile; `report_refused` names such a document's records."""
         rows: dict[str, Decimal] = {}
         refused: dict[int, Reasons] = {}
+        negative = {
+            self.write_key(item)
+            for item in pending
+            if Decimal(item.call[2]["options"].get("adjustment_qty", 0)) < 0
+        }
         for item in pending:
             options = item.call[2]["options"]
             key = self.write_key(item)
+            if key not in negative:  # nothing of the row can go below zero
+                continue
             if key not in rows:
                 rows[key] = self._on_hand(item)
             if "actual_qty" in options:

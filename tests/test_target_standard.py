@@ -74,7 +74,7 @@ class TestTargetOracleWMS(_StandardTests):  # type: ignore[misc,valid-type]  # S
         "not the end of the run (tests/test_target_intake.py "
         "test_a_null_or_missing_key_is_a_named_reject)"
     )
-    def test_target_record_missing_key_property(self) -> None:  # type: ignore[override]
+    def test_target_record_missing_key_property(self) -> None:
         """The SDK expects MissingKeyPropertiesError (the run ends)."""
 
 
