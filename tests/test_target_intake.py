@@ -360,3 +360,40 @@ def test_impossible_dates_are_rejected(fresh_sim: Simulator, tmp_path: Path) -> 
         assert "Traceback" not in run.stderr
     (after,) = all_records(fresh_sim, "order_hdr", facility_id__code="F1", order_nbr=open_order)
     assert after["req_ship_date"] == before["req_ship_date"]
+
+
+def test_a_key_with_a_comma_matches_no_other_row(fresh_sim: Simulator, tmp_path: Path) -> None:
+    """A sibling of the ref case: a location barcode made of two real ones joined by a comma
+    must not find either (an `__in` list would split it)."""
+    (loc_a, item_a, qty_a), (loc_b, _, _) = active_stock(fresh_sim, "F1", 2)
+    records = [adjustment(1, "F1", f"{loc_a},{loc_b}", item_a, adjustment_qty=1)]
+
+    run = run_target(tmp_path, target_config(fresh_sim, tmp_path), _adjustments(records))
+
+    assert run.returncode != 0
+    assert "no location" in _reasons(run)[1]["location_barcode"]
+    assert qty(fresh_sim, "F1", loc_a, item_a) == qty_a
+
+
+def test_an_unknown_field_of_an_lpn_to_ship_is_a_reject(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    """A sibling of unknown adjustment fields, for Ship OBLPN (`locn_barcod` for `locn_barcode`)."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "facility_code": {"type": "string"},
+            "container_nbr": {"type": "string"},
+            "locn_barcod": {"type": "string"},
+        },
+    }
+    record = {"facility_code": "F1", "container_nbr": "NO-SUCH-LPN", "locn_barcod": "SHIP-1"}
+    lines = messages("oblpn_shipment", schema, ["facility_code", "container_nbr"], [record])
+    fresh_sim.clear_request_log()
+
+    run = run_target(tmp_path, target_config(fresh_sim, tmp_path), lines)
+
+    assert run.returncode != 0
+    (reject,) = run.rejects
+    assert "unknown field" in reject["reasons"]["locn_barcod"]
+    assert [r for r in fresh_sim.request_log() if r.get("method") != "GET"] == []
