@@ -307,7 +307,7 @@ class WmsSink(BatchSink):
                 first[item.identity] = item
                 todo.append(item)
         if self.services.dry_run:
-            for item in todo:
+            for item in self.refuse_documents(todo):
                 method, path, body = item.call
                 self.logger.info("DRY RUN %s %s %s", method, path, json.dumps(body, default=str))
                 report.count(self.stream_name, "planned")
@@ -319,10 +319,21 @@ class WmsSink(BatchSink):
                     self.stream_name, item.identity, "found in the WMS", item.content
                 )
                 report.count(self.stream_name, "already_applied")
-        unsent = [p for p in todo if p.identity not in proven]
+        sendable = self.refuse_documents([p for p in todo if p.identity not in proven])
+        outcomes: list[tuple[Pending, str, t.Any]] = []
+        for item, outcome, answer in self.apply_all(sendable):
+            if outcome != "rejected":
+                ledger.mark_applied(self.stream_name, item.identity, answer, item.content)
+                report.count(self.stream_name, outcome)
+            outcomes.append((item, outcome, answer))
+        self.report_refused(outcomes)
+
+    def refuse_documents(self, unsent: list[Pending]) -> list[Pending]:
+        """The records to send: without those `would_refuse` names and the rest of their
+        documents, which are rejected here, unsent."""
+        report = self.services.report
         refused = self.would_refuse(unsent)
         refused_documents = {self.document_key(p.record) for p in unsent if id(p.record) in refused}
-        outcomes: list[tuple[Pending, str, t.Any]] = []
         for item in unsent:
             document = self.document_key(item.record)
             if id(item.record) in refused:
@@ -332,13 +343,7 @@ class WmsSink(BatchSink):
                 report.reject(
                     self.stream_name, item.record, {"_document": f"{reason}; none of it is sent"}
                 )
-        sendable = [p for p in unsent if self.document_key(p.record) not in refused_documents]
-        for item, outcome, answer in self.apply_all(sendable):
-            if outcome != "rejected":
-                ledger.mark_applied(self.stream_name, item.identity, answer, item.content)
-                report.count(self.stream_name, outcome)
-            outcomes.append((item, outcome, answer))
-        self.report_refused(outcomes)
+        return [p for p in unsent if self.document_key(p.record) not in refused_documents]
 
     def report_refused(self, outcomes: list[tuple[Pending, str, t.Any]]) -> None:
         """Reject each record the WMS refused; when others of its document were applied, its

@@ -178,8 +178,13 @@ def test_a_count_sheet_going_below_zero_is_not_sent_at_all(
         adjustment(4, "F1", loc_c, item_c, adjustment_qty=-2, transaction_ref_nbr="SHEET-3"),
     ]
 
+    dry = run_target(
+        tmp_path, target_config(fresh_sim, tmp_path, dry_run=True), _adjustments(records)
+    )
     run = run_target(tmp_path, target_config(fresh_sim, tmp_path), _adjustments(records))
 
+    assert set(_reasons(dry)) == {1, 2, 3, 4}, "a dry run plans what a run would send"
+    assert "planned (dry run)" not in dry.stderr  # nothing of the sheets is planned
     assert run.returncode != 0
     reasons = _reasons(run)
     assert set(reasons) == {1, 2, 3, 4}
