@@ -14,6 +14,7 @@ import hashlib
 import json
 import threading
 import typing as t
+from decimal import Decimal
 
 from target_oracle_wms.base import Call, Pending, RecordRejectedError, WmsSink
 from target_oracle_wms.validation import (
@@ -50,9 +51,96 @@ OPTIONS = RecordSchema(
 it sends."""
 
 
+ADJUSTMENT_FIELDS = frozenset(
+    {
+        "facility_code",
+        "location_barcode",
+        "item_code",
+        "reason_code",
+        "batch_nbr",
+        "transaction_ref_nbr",
+        "adjustment_qty",
+        "actual_qty",
+    }
+)
+"""What an adjustment record may carry besides its key properties."""
+CREATE_FIELDS = frozenset(
+    {"facility_code", "location_barcode", "item_code", "curr_qty", "reason_code"}
+    | {"transaction_ref_nbr"}
+)
+"""What an inventory create record may carry besides its key properties."""
+
+
 class InventoryAdjustmentSink(WmsSink):
     """`location/{id}/update_active_inventory`, one request per record, made exactly-once by a
     deterministic `transaction_ref_nbr` looked up in inventory history (docs/write-api.md)."""
+
+    def known_fields(self) -> t.Collection[str] | None:
+        return ADJUSTMENT_FIELDS
+
+    def would_refuse(self, pending: list[Pending]) -> dict[int, Reasons]:
+        """Adjustments that would take on-hand below zero, which the WMS refuses: each row's
+        current quantity is read before anything is sent and the batch's records of the row are
+        played on it in input order (absolute counts set it). The WMS may still refuse one
+        whose row changed meanwhile; `report_refused` names such a document's records."""
+        rows: dict[str, Decimal] = {}
+        refused: dict[int, Reasons] = {}
+        negative = {
+            self.write_key(item)
+            for item in pending
+            if Decimal(item.call[2]["options"].get("adjustment_qty", 0)) < 0
+        }
+        for item in pending:
+            options = item.call[2]["options"]
+            key = self.write_key(item)
+            if key not in negative:  # nothing of the row can go below zero
+                continue
+            if key not in rows:
+                rows[key] = self._on_hand(item)
+            if "actual_qty" in options:
+                rows[key] = Decimal(options["actual_qty"])
+                continue
+            after = rows[key] + Decimal(options["adjustment_qty"])
+            if after < 0:
+                refused[id(item.record)] = {
+                    "adjustment_qty": f"would take the quantity below zero (on hand {rows[key]})"
+                }
+            else:
+                rows[key] = after
+        return refused
+
+    def _on_hand(self, item: Pending) -> Decimal:
+        """`curr_qty` of the inventory row an adjustment changes: the location's loose row of the
+        item and batch (an LPN's only when there is no loose one), lowest id; 0 when none."""
+        location_id = self._location_id(item.record)
+        if location_id is None:
+            return Decimal(0)
+        params = {
+            "location_id": str(location_id),
+            "item_id__code": str(item.record["item_code"]),
+            "fields": "id,curr_qty,container_id,batch_nbr",
+            "ordering": "id",
+        }
+        batch = item.call[2]["options"].get("batch_nbr")
+        rows = [
+            r
+            for r in self.services.wms.iter_records("inventory", params)
+            if (r.get("batch_nbr") or None) == batch
+        ]
+        rows.sort(key=lambda r: (r.get("container_id") is not None, int(r["id"])))
+        return Decimal(str(rows[0]["curr_qty"])) if rows else Decimal(0)
+
+    def _location_id(self, record: dict[str, t.Any]) -> int | None:
+        facility = self.services.lookups.facility(str(record.get("facility_code") or ""))
+        if facility is None:
+            return None
+        barcode = str(record.get("location_barcode"))
+        scope = {"facility_id__code": facility.code}
+        found = self.services.lookups.find(
+            "location", "barcode", [barcode], scope, "id,location_type_id"
+        )
+        row = found[barcode]
+        return int(row["id"]) if row else None
 
     def prefetch(self, records: list[dict[str, t.Any]]) -> None:
         lookups = self.services.lookups
@@ -176,8 +264,20 @@ class InventoryAdjustmentSink(WmsSink):
                 groups = [({"status_id": str(s)}, list(refs)) for s in statuses]
         found: set[str] = set()
         client = self.services.wms
+        listable = [(extra, [r for r in group if "," not in r]) for extra, group in groups]
         for activity in self.services.history_activity_ids:
-            for extra, group_refs in groups:
+            for ref in (r for r in refs if "," in r):  # cannot travel in an `__in` list
+                params = {
+                    "company_id__code": facility.company_code,
+                    "facility_id__code": facility.code,
+                    "history_activity_id": str(activity),
+                    "item_code": refs[ref],
+                    "transaction_ref_nbr": ref,
+                    "fields": "id,transaction_ref_nbr",
+                }
+                rows = client.iter_records("inventory_history", params)
+                found.update(str(r["transaction_ref_nbr"]) for r in rows)
+            for extra, group_refs in listable:
                 for start in range(0, len(group_refs), REFS_PER_REQUEST):
                     params = {
                         "company_id__code": facility.company_code,
@@ -193,7 +293,7 @@ class InventoryAdjustmentSink(WmsSink):
                         str(r["transaction_ref_nbr"])
                         for r in client.iter_records("inventory_history", params)
                     )
-        return found
+        return found & refs.keys()  # exact matches only
 
     @staticmethod
     def _ref_and_item(item: Pending) -> tuple[str, str]:
@@ -231,6 +331,12 @@ class InventoryCreateSink(InventoryAdjustmentSink):
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         self._ref_lock = threading.Lock()
+
+    def known_fields(self) -> t.Collection[str] | None:
+        return CREATE_FIELDS
+
+    def would_refuse(self, pending: list[Pending]) -> dict[int, Reasons]:
+        return {}  # a create adds a quantity above zero
 
     def validate(self, record: dict[str, t.Any]) -> tuple[Reasons, Call | None]:
         reasons: Reasons = {}

@@ -17,16 +17,14 @@ imports `target.py`, so the target imports the sinks and no module imports it.
 from __future__ import annotations
 
 import abc
-import datetime
-import hashlib
 import json
 import time
 import typing as t
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from singer_sdk import Target
+from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks import BatchSink
 
 from oracle_wms.client import WmsClient
@@ -34,10 +32,21 @@ from oracle_wms.errors import WmsConflictError, WmsError, WmsNotFoundError, WmsV
 from oracle_wms.retry import is_retriable, wait_before_retry
 from oracle_wms.schema import EntityDescription
 from target_oracle_wms.actions import StreamAction
+from target_oracle_wms.intake import (
+    CHANGED,
+    CHANGED_IN_RUN,
+    REASONS_FIELD,
+    content_hash,
+    key_reasons,
+    schema_reasons,
+    stream_validator,
+    unknown_field_reasons,
+)
 from target_oracle_wms.ledger import Ledger
 from target_oracle_wms.lookups import Lookups
 from target_oracle_wms.report import RunReport
 from target_oracle_wms.validation import Reasons, RecordSchema, entity_schema
+from target_oracle_wms.values import wms_reasons
 
 Call = tuple[str, str, dict[str, t.Any]]
 """(method, path, body) of a planned request; path relative to the lgfapi base URL."""
@@ -134,6 +143,8 @@ class Pending:
     call: Call
     """(method, path, body) of the planned request."""
     extra: dict[str, t.Any] = field(default_factory=dict)
+    content: str = ""
+    """Hash of the record's content (`intake.content_hash`), kept by the ledger."""
 
 
 class WmsSink(BatchSink):
@@ -195,21 +206,59 @@ class WmsSink(BatchSink):
         return self._schemas[entity]
 
     def identity(self, record: dict[str, t.Any]) -> str:
-        """Stream key properties when the SCHEMA names them, else a hash of the record."""
-        keys = [k for k in self.key_properties if k in record]
-        if keys and len(keys) == len(self.key_properties):
-            return json.dumps([record[k] for k in keys], default=str)
-        canonical = json.dumps(without_metadata(record), sort_keys=True, default=str)
-        return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+        """Stream key properties when the SCHEMA names them, else a hash of the record (a record
+        with a null or missing key property never gets this far: `intake_reasons`)."""
+        if self.key_properties:
+            return json.dumps([record.get(k) for k in self.key_properties], default=str)
+        return "sha256:" + content_hash(record)
+
+    def known_fields(self) -> t.Collection[str] | None:
+        """The fields a record of this action may carry (None: the action judges each field
+        itself, as updates do); any other field is a reject naming it."""
+        return None
+
+    # SDK hooks: a record that fails its SCHEMA is one reject, not the end of the run ---------
+
+    def _validate_and_parse(self, record: dict) -> dict:  # type: ignore[type-arg]  # SDK's
+        """SDK: validates the record against the stream's SCHEMA and raises on the first bad
+        record (the run ends, nothing of the batch written). Ours checks first and marks a bad
+        record with its reasons (`intake.REASONS_FIELD`); `process_batch` rejects it."""
+        if self.__dict__.get("_stream_validator") is None:
+            self.__dict__["_stream_validator"] = stream_validator(self.schema)
+        reasons = schema_reasons(self.__dict__["_stream_validator"], record)
+        if not reasons:
+            try:
+                return super()._validate_and_parse(record)
+            except (InvalidRecord, ValueError) as exc:
+                reasons = {"_schema": f"does not match the stream's SCHEMA: {exc}"}
+        record[REASONS_FIELD] = reasons
+        return record
+
+    def _singer_validate_message(self, record: dict) -> None:  # type: ignore[type-arg]  # SDK's
+        """SDK: ends the run when a record lacks a key property. Ours lets it through to be
+        rejected by name (`intake.key_reasons`)."""
+
+    def intake_reasons(self, record: dict[str, t.Any]) -> Reasons:
+        """Why a record cannot be considered at all: its SCHEMA, its key, unknown fields."""
+        reasons: Reasons = dict(record.pop(REASONS_FIELD, None) or {})
+        reasons.update(key_reasons(record, self.key_properties))
+        known = self.known_fields()
+        if known is not None:
+            allowed = {*known, *self.key_properties}
+            reasons.update(unknown_field_reasons(record, allowed, self.action.sink_kind))
+        return reasons
 
     def process_batch(self, context: dict[str, t.Any]) -> None:
         records: list[dict[str, t.Any]] = context.get("records", [])
         if not records:
             return
         report = self.services.report
-        ledger = self.services.ledger
-        self.prefetch(records)
-        checked = [(record, *self.validate(record)) for record in records]
+        first = [self.intake_reasons(record) for record in records]
+        self.prefetch([r for r, reasons in zip(records, first, strict=True) if not reasons])
+        checked = [
+            (record, *((reasons, None) if reasons else self.validate(record)))
+            for record, reasons in zip(records, first, strict=True)
+        ]
         bad_documents = {self.document_key(r) for r, reasons, _ in checked if reasons}
         pending: list[Pending] = []
         for record, reasons, call in checked:
@@ -226,32 +275,105 @@ class WmsSink(BatchSink):
                 )
             else:
                 assert call is not None
-                pending.append(Pending(record, self.identity(record), call))
+                pending.append(
+                    Pending(record, self.identity(record), call, content=content_hash(record))
+                )
+        self.apply_pending(pending)
+
+    def would_refuse(self, pending: list[Pending]) -> dict[int, Reasons]:
+        """Valid records the WMS is known to refuse in its current state (`id(record)` ->
+        reasons), checked before anything of their documents is sent."""
+        return {}
+
+    def apply_pending(self, pending: list[Pending]) -> None:
+        """Skip what the ledger (or the WMS) knows was applied, reject a different record under
+        an applied identity, apply the rest; report documents the WMS wrote only in part."""
+        report, ledger = self.services.report, self.services.ledger
         applied_before = ledger.applied(self.stream_name, [p.identity for p in pending])
+        first: dict[str, Pending] = {}
+        todo: list[Pending] = []
+        for item in pending:
+            earlier = first.get(item.identity)
+            stored = applied_before.get(item.identity, item.content)
+            if item.identity in applied_before and stored in (None, item.content):
+                report.count(self.stream_name, "already_applied")
+            elif item.identity in applied_before:
+                report.reject(self.stream_name, item.record, {"_ledger": CHANGED})
+            elif earlier is not None and earlier.content == item.content:
+                report.count(self.stream_name, "already_applied")  # redelivered in this input
+            elif earlier is not None:
+                report.reject(self.stream_name, item.record, {"_ledger": CHANGED_IN_RUN})
+            else:
+                first[item.identity] = item
+                todo.append(item)
         if self.services.dry_run:
-            for item in pending:
-                if item.identity in applied_before:
-                    report.count(self.stream_name, "already_applied")
-                    continue
+            for item in self.refuse_documents(todo):
                 method, path, body = item.call
                 self.logger.info("DRY RUN %s %s %s", method, path, json.dumps(body, default=str))
                 report.count(self.stream_name, "planned")
             return
-        # A record delivered twice in one batch is applied once (the last delivery wins).
-        latest = {p.identity: p for p in pending if p.identity not in applied_before}
-        todo = list(latest.values())
-        report.count(self.stream_name, "already_applied", len(pending) - len(todo))
         proven = self.already_in_wms(todo)
         for item in todo:
             if item.identity in proven:
-                ledger.mark_applied(self.stream_name, item.identity, "found in the WMS")
+                ledger.mark_applied(
+                    self.stream_name, item.identity, "found in the WMS", item.content
+                )
                 report.count(self.stream_name, "already_applied")
-        for item, outcome, answer in self.apply_all([p for p in todo if p.identity not in proven]):
-            if outcome == "rejected":
-                report.reject(self.stream_name, item.record, answer)
-                continue
-            ledger.mark_applied(self.stream_name, item.identity, answer)
-            report.count(self.stream_name, outcome)
+        sendable = self.refuse_documents([p for p in todo if p.identity not in proven])
+        outcomes: list[tuple[Pending, str, t.Any]] = []
+        for item, outcome, answer in self.apply_all(sendable):
+            if outcome != "rejected":
+                ledger.mark_applied(self.stream_name, item.identity, answer, item.content)
+                report.count(self.stream_name, outcome)
+            outcomes.append((item, outcome, answer))
+        self.report_refused(outcomes)
+
+    def refuse_documents(self, unsent: list[Pending]) -> list[Pending]:
+        """The records to send: without those `would_refuse` names and the rest of their
+        documents, which are rejected here, unsent."""
+        report = self.services.report
+        refused = self.would_refuse(unsent)
+        refused_documents = {self.document_key(p.record) for p in unsent if id(p.record) in refused}
+        for item in unsent:
+            document = self.document_key(item.record)
+            if id(item.record) in refused:
+                report.reject(self.stream_name, item.record, refused[id(item.record)])
+            elif document in refused_documents:
+                reason = f"another record of document {document} would be refused by the WMS"
+                report.reject(
+                    self.stream_name, item.record, {"_document": f"{reason}; none of it is sent"}
+                )
+        return [p for p in unsent if self.document_key(p.record) not in refused_documents]
+
+    def report_refused(self, outcomes: list[tuple[Pending, str, t.Any]]) -> None:
+        """Reject each record the WMS refused; when others of its document were applied, its
+        reasons name which records of the document were applied and which not, and the
+        document is logged as written in part (the run then exits non-zero, as with any
+        reject)."""
+        by_document: dict[str, list[tuple[Pending, str, t.Any]]] = {}
+        for entry in outcomes:
+            by_document.setdefault(self.document_key(entry[0].record), []).append(entry)
+        for document, entries in by_document.items():
+            applied = [i.identity for i, outcome, _ in entries if outcome != "rejected"]
+            refused = [i.identity for i, outcome, _ in entries if outcome == "rejected"]
+            if refused and applied:
+                self.services.report.count(self.stream_name, "partial_documents")
+                self.logger.error(
+                    "document %s written in part: applied %s; refused by the WMS %s",
+                    document,
+                    ", ".join(applied),
+                    ", ".join(refused),
+                )
+            for item, outcome, answer in entries:
+                if outcome != "rejected":
+                    continue
+                reasons = dict(answer)
+                if applied:
+                    reasons["_document"] = (
+                        f"document {document} written in part: applied {', '.join(applied)}; "
+                        f"not applied {', '.join(refused)}"
+                    )
+                self.services.report.reject(self.stream_name, item.record, reasons)
 
     def write_key(self, item: Pending) -> str:
         """Records with the same key are written one after the other, in input order (the
@@ -358,51 +480,3 @@ class WmsSink(BatchSink):
     def was_applied(self, item: Pending) -> bool:
         """Whether a write whose answer was lost took effect (idempotent writes: False)."""
         return False
-
-
-# Helpers -------------------------------------------------------------------------------------
-
-
-def checked_values(
-    values: dict[str, t.Any],
-    schema: RecordSchema,
-    allowed: t.Container[str],
-    refusal: str,
-    reasons: Reasons,
-) -> dict[str, t.Any]:
-    """The values a write may send: those named in `allowed` that `schema` accepts, in their wire
-    form (`wire_value`), in the record's order. Every other value gets its reason in `reasons`:
-    `refusal` (a template with `{name}`) for a name not allowed, else the schema's reason."""
-    problems = schema.check({name: v for name, v in values.items() if name in allowed})
-    accepted: dict[str, t.Any] = {}
-    for name, value in values.items():
-        if name not in allowed:
-            reasons[name] = refusal.format(name=name)
-        elif name in problems:
-            reasons[name] = problems[name]
-        else:
-            accepted[name] = wire_value(value)
-    return accepted
-
-
-def without_metadata(record: dict[str, t.Any]) -> dict[str, t.Any]:
-    """The record without the SDK's `_sdc_*` metadata fields."""
-    return {k: v for k, v in record.items() if not k.startswith("_sdc_")}
-
-
-def wire_value(value: t.Any) -> t.Any:
-    """A checked value as JSON sends it: decimals as exact text, dates and times in ISO 8601
-    (the SDK hands schema `format: date` values over as `date` objects)."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime.date | datetime.time):
-        return value.isoformat()
-    return value
-
-
-def wms_reasons(exc: WmsValidationError) -> Reasons:
-    """The WMS's 400 answer as reasons: its per-field details, else its message under `_wms`."""
-    details = exc.details
-    if isinstance(details, dict) and details:
-        return {str(k): str(v) for k, v in details.items()}
-    return {"_wms": str(exc)}

@@ -5,6 +5,14 @@ wrote). Each applied record's identity is committed here right after the WMS acc
 SQLite file (`ledger_path`), so a replay, a restart after a kill, or a retry skips it. Where the
 WMS itself can prove a write happened (`transaction_ref_nbr` in inventory history) the sinks ask
 it too, which covers a response lost after the write and a lost ledger.
+
+Each row also keeps `content`, a hash of what was applied under the identity (the record without
+its `_sdc_*` metadata), so a redelivery of the same record is "already applied" and a different
+record under an applied identity is told apart (the sinks reject it). Ledgers written before
+hashes were kept are migrated in place (a `content` column added, NULL): those rows read as
+"applied, content unknown" and any record under their identity counts as already applied, as
+before; a row gets its hash only when the target applies a record under it again (it never does),
+so such ledgers keep that weaker check for the rows they already hold.
 """
 
 from __future__ import annotations
@@ -30,28 +38,34 @@ class Ledger:
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS applied ("
             " stream TEXT NOT NULL, identity TEXT NOT NULL, applied_at REAL NOT NULL,"
-            " result TEXT, PRIMARY KEY (stream, identity))"
+            " result TEXT, content TEXT, PRIMARY KEY (stream, identity))"
         )
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(applied)")}
+        if "content" not in columns:  # a ledger from before content hashes
+            self._db.execute("ALTER TABLE applied ADD COLUMN content TEXT")
 
-    def applied(self, stream: str, identities: list[str]) -> set[str]:
-        """Which of these identities were applied before."""
-        found: set[str] = set()
+    def applied(self, stream: str, identities: list[str]) -> dict[str, str | None]:
+        """Which of these identities were applied before, each with the content hash applied
+        under it (None: applied by a ledger that kept no hashes, content unknown)."""
+        found: dict[str, str | None] = {}
         with self._lock:
             for start in range(0, len(identities), 500):
                 chunk = identities[start : start + 500]
                 marks = ",".join("?" * len(chunk))
-                rows = self._db.execute(
-                    f"SELECT identity FROM applied WHERE stream = ? AND identity IN ({marks})",  # noqa: S608
-                    (stream, *chunk),
-                )
-                found.update(row[0] for row in rows)
+                query = "SELECT identity, content FROM applied WHERE stream = ? AND identity IN "
+                rows = self._db.execute(f"{query}({marks})", (stream, *chunk))
+                found.update((row[0], row[1]) for row in rows)
         return found
 
-    def mark_applied(self, stream: str, identity: str, result: Any = None) -> None:
+    def mark_applied(
+        self, stream: str, identity: str, result: Any = None, content: str | None = None
+    ) -> None:
+        """Commit an applied identity with the hash of the content applied under it."""
         with self._lock:
             self._db.execute(
-                "INSERT OR REPLACE INTO applied VALUES (?, ?, ?, ?)",
-                (stream, identity, time.time(), json.dumps(result, default=str)),
+                "INSERT OR REPLACE INTO applied (stream, identity, applied_at, result, content)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (stream, identity, time.time(), json.dumps(result, default=str), content),
             )
 
     def count(self, stream: str) -> int:

@@ -2,9 +2,12 @@
 location barcode, item code, order number, LPN number); the API wants ids.
 
 Keys are fetched in chunks with `__in` filters (one request per 100 keys, not per record) and
-cached for the run, including misses, so a bad key costs one lookup. The Singer SDK drains
-several streams' sinks at once, in threads: one lock guards the caches (a half-loaded facility
-list once made a second sink see none).
+cached for the run, including misses, so a bad key costs one lookup. lgfapi documents no escape
+for a comma inside an `__in` value, so a key with a comma is asked with a plain equality filter,
+one request each; either way only a row whose key equals the value exactly counts.
+
+The Singer SDK drains several streams' sinks at once, in threads: one lock guards the caches
+(a half-loaded facility list once made a second sink see none).
 """
 
 from __future__ import annotations
@@ -100,11 +103,12 @@ class Lookups:
                 "fields": f"{key_field},{fields}",
             }
             for row in self.client.iter_records(entity, params):
-                cache[str(row[key_field])] = row
+                if str(row[key_field]) in requested:  # exact matches only
+                    cache[str(row[key_field])] = row
             for value in chunk:
                 cache.setdefault(value, None)
         for value in wanted:
             if "," in value:  # cannot travel in an `__in` list
-                rows = list(self.client.iter_records(entity, {**scope, key_field: value}))
-                cache[value] = rows[0] if rows else None
+                rows = self.client.iter_records(entity, {**scope, key_field: value})
+                cache[value] = next((r for r in rows if str(r[key_field]) == value), None)
         return {str(v): cache[str(v)] for v in values}

@@ -76,6 +76,9 @@ class OblpnShipSink(WmsSink):
     def document_key(self, record: dict[str, t.Any]) -> str:
         return f"{record.get('facility_code')}:{record.get('container_nbr')}"
 
+    def known_fields(self) -> t.Collection[str] | None:
+        return ("facility_code", "container_nbr", "locn_barcode")
+
     def validate(self, record: dict[str, t.Any]) -> tuple[Reasons, Call | None]:
         reasons: Reasons = {}
         for name in ("facility_code", "container_nbr"):

@@ -35,11 +35,8 @@ from target_oracle_wms.base import (
     Call,
     Pending,
     WmsSink,
-    checked_values,
-    wire_value,
-    without_metadata,
-    wms_reasons,
 )
+from target_oracle_wms.intake import without_metadata
 from target_oracle_wms.lookups import Facility
 from target_oracle_wms.stage_specs import DOCUMENTED, STAGE, UNDOCUMENTED, StageSpec
 from target_oracle_wms.stage_state import (
@@ -59,6 +56,7 @@ from target_oracle_wms.validation import (
     quantity_property,
     whole_number_property,
 )
+from target_oracle_wms.values import checked_values, wire_value, wms_reasons
 
 ACTIONS = ("CREATE", "UPDATE", "DELETE")
 MAX_MESSAGE = 1000

@@ -59,10 +59,12 @@ def read_states(
         for chunk in _chunks(listed):
             params = {**scope, f"{key_field}__in": ",".join(chunk)}
             for row in client.iter_records(header_entity, params):
-                states[(facility, str(row[key_field]))] = row
+                if str(row[key_field]) in keys:  # exact matches only
+                    states[(facility, str(row[key_field]))] = row
         for key in sorted(keys - set(listed)):  # a comma cannot travel in an `__in` list
             for row in client.iter_records(header_entity, {**scope, key_field: key}):
-                states[(facility, key)] = row
+                if str(row[key_field]) == key:  # exact: never another document's header
+                    states[(facility, key)] = row
     return states
 
 

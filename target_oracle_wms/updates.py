@@ -16,10 +16,10 @@ from target_oracle_wms.base import (
     Pending,
     RecordRejectedError,
     WmsSink,
-    checked_values,
-    without_metadata,
 )
+from target_oracle_wms.intake import without_metadata
 from target_oracle_wms.validation import Reasons
+from target_oracle_wms.values import checked_values
 
 
 @dataclass(frozen=True)

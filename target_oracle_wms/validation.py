@@ -65,8 +65,19 @@ def _is_whole_number(_checker: t.Any, value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _decimal_places(
+    _validator: t.Any, places: int, instance: object, _schema: t.Any
+) -> t.Iterator[ValidationError]:
+    # `multipleOf` on a huge Decimal raises InvalidOperation instead of failing.
+    if isinstance(instance, Decimal) and instance.is_finite():
+        exponent = instance.normalize().as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > places:
+            yield ValidationError(f"{instance} has more than {places} decimal places")
+
+
 _Draft: type[Validator] = validators.extend(  # type: ignore[no-untyped-call]  # untyped in stubs
     validators.Draft202012Validator,
+    validators={"x-decimalPlaces": _decimal_places},
     type_checker=validators.Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_whole_number),
 )
 
@@ -81,7 +92,16 @@ _TYPE_REASONS = {
     "time": "expected an ISO 8601 time, got {value!r}",
 }
 _MAX_LENGTH_REASON = "at most {limit} characters, got {length}"
-_PRIORITY = ("type", "format", "maxLength", "minimum", "exclusiveMinimum", "not")
+_PRIORITY = (
+    "type",
+    "format",
+    "maxLength",
+    "minimum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "not",
+    "x-decimalPlaces",
+)
 """When one value fails several keywords, the first of these gives the reason."""
 
 
@@ -96,16 +116,39 @@ def as_decimal(value: t.Any) -> Decimal | None:
         return None
 
 
+INTEGER_DIGITS = 12
+DECIMAL_PLACES = 5
+"""Bounds of a written decimal or quantity. `describe` gives no precision (only `max_length` of
+text), and Oracle documents none for quantities; these are the target's default: at most 12
+digits before the decimal point and 5 after (Oracle WMS shows quantities with up to 5
+decimals). A value outside them is rejected before any request (docs/api-behaviour.md)."""
+MAGNITUDE = Decimal(10) ** INTEGER_DIGITS
+_BOUNDS_REASONS = {
+    "exclusiveMaximum": f"out of bounds: at most {INTEGER_DIGITS} digits before the decimal point",
+    "x-decimalPlaces": f"at most {DECIMAL_PLACES} decimal places",
+}
+
+
+def _bounded(schema: dict[str, t.Any]) -> dict[str, t.Any]:
+    """`schema` with the magnitude and decimal places every written decimal keeps."""
+    bounds: dict[str, t.Any] = {"exclusiveMaximum": MAGNITUDE, "x-decimalPlaces": DECIMAL_PLACES}
+    reasons = dict(_BOUNDS_REASONS)
+    if "minimum" not in schema and "exclusiveMinimum" not in schema:
+        bounds["exclusiveMinimum"] = -MAGNITUDE
+        reasons["exclusiveMinimum"] = _BOUNDS_REASONS["exclusiveMaximum"]
+    return {**schema, **bounds, "x-reasons": {**reasons, **schema.get("x-reasons", {})}}
+
+
 def quantity_property(
     bound: Mapping[str, t.Any] | None = None, reason: str = ""
 ) -> dict[str, t.Any]:
     """A finite number (or numeric text) with optional JSON Schema `bound` keywords (`minimum`,
     `exclusiveMinimum`, `not`), each failure of which reads `reason`; otherwise "not a number"
-    or "not a finite number"."""
+    or "not a finite number"; within the target's bounds (`INTEGER_DIGITS`, `DECIMAL_PLACES`)."""
     schema: dict[str, t.Any] = {"type": "number", "x-kind": "quantity", **(bound or {})}
     if bound:
         schema["x-reasons"] = dict.fromkeys(bound, reason)
-    return schema
+    return _bounded(schema)
 
 
 def whole_number_property(above: int, reason: str) -> dict[str, t.Any]:
@@ -162,6 +205,11 @@ def entity_schema(description: EntityDescription) -> RecordSchema:
     for spec in description.fields:
         if spec.kind in ("foreign_key", "child_set"):
             properties[spec.name] = {"x-kind": spec.kind}
+        elif spec.kind == "decimal" and spec.name.endswith("_qty"):  # no negative quantities
+            negative = {"minimum": 0, "x-reasons": {"minimum": "a quantity cannot be negative"}}
+            properties[spec.name] = _bounded({**flat[spec.name], "x-kind": "decimal", **negative})
+        elif spec.kind == "decimal":
+            properties[spec.name] = _bounded({**flat[spec.name], "x-kind": spec.kind})
         else:
             properties[spec.name] = {**flat[spec.name], "x-kind": spec.kind}
     return RecordSchema(properties)
@@ -209,3 +257,9 @@ def _reason(prop: Mapping[str, t.Any], value: t.Any, error: ValidationError) -> 
     return template.format(
         value=value, type=type(value).__name__, limit=error.validator_value, length=length
     )
+
+
+def stream_validator(schema: Mapping[str, t.Any]) -> Validator:
+    """A validator of records against a stream's SCHEMA message, with the same formats (a real
+    `date`, a `date-time` the WMS reads) as written values."""
+    return _Draft(dict(schema), format_checker=FORMATS)

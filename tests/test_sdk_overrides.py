@@ -30,6 +30,7 @@ from types import ModuleType
 import pytest
 from singer_sdk import RESTStream, Stream, Tap, Target
 from singer_sdk.helpers import _catalog
+from singer_sdk.sinks import BatchSink
 
 OUR_PACKAGES = ("oracle_wms", "tap_oracle_wms", "target_oracle_wms")
 PINNED_VERSION = "0.54.9"
@@ -109,6 +110,18 @@ OVERRIDDEN = (
         "_process_schema_message",
         "(self, message_dict: 'dict') -> 'None'",
         "settings and the stream's action validated before the first sink is made",
+    ),
+    Pinned(
+        BatchSink,
+        "_validate_and_parse",
+        "(self, record: 'dict') -> 'dict'",
+        "a record that fails its stream's SCHEMA is one reject, not the end of the run",
+    ),
+    Pinned(
+        BatchSink,
+        "_singer_validate_message",
+        "(self, record: 'dict') -> 'None'",
+        "a record without a key property is a named reject, not the end of the run",
     ),
 )
 

@@ -223,7 +223,13 @@ def test_a_killed_run_then_a_rerun_apply_every_record_once(
 ) -> None:
     ((loc, item, before),) = active_stock(fresh_sim, "F3", 1)
     total = 120
-    records = [adjustment(i, "F3", loc, item, adjustment_qty=1) for i in range(1, total + 1)]
+    refs = ("KILL,{i}", 'KILL "{i}"', "KILL né {i}", "KILL 'ü,{i}', 倉庫")
+    records = [
+        adjustment(
+            i, "F3", loc, item, adjustment_qty=1, transaction_ref_nbr=refs[i % 4].format(i=i)
+        )
+        for i in range(1, total + 1)
+    ]
     lines = messages("inventory_adjustment", ADJUSTMENT_SCHEMA, ["adj_id"], records)
     config = target_config(fresh_sim, tmp_path)
     (tmp_path / "target.json").write_text(json.dumps(config))
@@ -240,26 +246,29 @@ def test_a_killed_run_then_a_rerun_apply_every_record_once(
     target.stdin.write("".join(json.dumps(m) + "\n" for m in lines))
     target.stdin.close()  # end of input: the target drains its one batch
     deadline = time.monotonic() + 120
-    while len(fresh_sim.history_with_ref("singer:")) < total // 3:
+    while len(fresh_sim.history_with_ref("KILL")) < total // 3:
         assert time.monotonic() < deadline, "the target applied nothing"
         assert target.poll() is None, "the target finished before it could be killed"
         time.sleep(0.05)
     target.send_signal(signal.SIGKILL)
     target.wait()
-    killed_at = len(fresh_sim.history_with_ref("singer:"))
+    killed_at = len(fresh_sim.history_with_ref("KILL"))
     assert 0 < killed_at < total
 
     fresh_sim.clear_faults()
     rerun = run_target(tmp_path, config, lines)
 
     assert rerun.returncode == 0, rerun.stderr[-3000:]
-    history = fresh_sim.history_with_ref("singer:")
-    refs = [h["transaction_ref_nbr"] for h in history]
+    history = fresh_sim.history_with_ref("KILL")
+    applied = [h["transaction_ref_nbr"] for h in history]
     print(
         f"kill/rerun: {total} adjustments, {killed_at} before the kill, "
-        f"duplicated {len(refs) - len(set(refs))}, lost {total - len(set(refs))}"
+        f"duplicated {len(applied) - len(set(applied))}, lost {total - len(set(applied))}"
     )
-    assert len(refs) == len(set(refs)) == total
+    assert len(applied) == len(set(applied)) == total
+    assert {ref.rsplit(":", 1)[0] for ref in applied} == {
+        str(r["transaction_ref_nbr"]) for r in records
+    }
     assert qty(fresh_sim, "F3", loc, item) == before + total
 
 

@@ -13,6 +13,7 @@ import atexit
 import tempfile
 from pathlib import Path
 
+import pytest
 from singer_sdk.testing import get_target_test_class
 
 from oracle_wms_sim import Simulator
@@ -53,7 +54,7 @@ SAMPLE_STREAMS = [
 ]
 ADJUSTMENT = {"entity": "location", "action": "operation", "operation": "update_active_inventory"}
 
-TestTargetOracleWMS = get_target_test_class(
+_StandardTests = get_target_test_class(
     TargetOracleWMS,
     config={
         "base_url": _SIM.base_url,
@@ -65,6 +66,16 @@ TestTargetOracleWMS = get_target_test_class(
         "rejects_path": str(_WORK / "rejects.jsonl"),
     },
 )
+
+
+class TestTargetOracleWMS(_StandardTests):  # type: ignore[misc,valid-type]  # SDK-made class
+    @pytest.mark.skip(
+        reason="deliberate deviation: a record without its key property is one named reject, "
+        "not the end of the run (tests/test_target_intake.py "
+        "test_a_null_or_missing_key_is_a_named_reject)"
+    )
+    def test_target_record_missing_key_property(self) -> None:
+        """The SDK expects MissingKeyPropertiesError (the run ends)."""
 
 
 def test_standard_samples_were_rejected_not_written() -> None:

@@ -1,0 +1,51 @@
+"""Values on their way to the WMS: which of a record's values a write may send, in their wire
+form, and the WMS's 400 answers as per-field reasons."""
+
+from __future__ import annotations
+
+import datetime
+import typing as t
+from decimal import Decimal
+
+from oracle_wms.errors import WmsValidationError
+from target_oracle_wms.validation import Reasons, RecordSchema
+
+
+def checked_values(
+    values: dict[str, t.Any],
+    schema: RecordSchema,
+    allowed: t.Container[str],
+    refusal: str,
+    reasons: Reasons,
+) -> dict[str, t.Any]:
+    """The values a write may send: those named in `allowed` that `schema` accepts, in their wire
+    form (`wire_value`), in the record's order. Every other value gets its reason in `reasons`:
+    `refusal` (a template with `{name}`) for a name not allowed, else the schema's reason."""
+    problems = schema.check({name: v for name, v in values.items() if name in allowed})
+    accepted: dict[str, t.Any] = {}
+    for name, value in values.items():
+        if name not in allowed:
+            reasons[name] = refusal.format(name=name)
+        elif name in problems:
+            reasons[name] = problems[name]
+        else:
+            accepted[name] = wire_value(value)
+    return accepted
+
+
+def wire_value(value: t.Any) -> t.Any:
+    """A checked value as JSON sends it: decimals as exact text, dates and times in ISO 8601
+    (the SDK hands schema `format: date` values over as `date` objects)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    return value
+
+
+def wms_reasons(exc: WmsValidationError) -> Reasons:
+    """The WMS's 400 answer as reasons: its per-field details, else its message under `_wms`."""
+    details = exc.details
+    if isinstance(details, dict) and details:
+        return {str(k): str(v) for k, v in details.items()}
+    return {"_wms": str(exc)}
