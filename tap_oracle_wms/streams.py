@@ -9,17 +9,14 @@ jobs stamp thousands at once) are read again rather than lost; targets merge the
 
 from __future__ import annotations
 
-import json
 import queue
-import re
 import sys
 import threading
 import time
 import typing as t
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
-from urllib.parse import ParseResult, urlparse, urlsplit
+from urllib.parse import ParseResult, urlsplit
 
 import requests
 from requests.auth import AuthBase
@@ -32,17 +29,18 @@ from singer_sdk.streams.rest import HTTPRequest, PageContext
 from oracle_wms.client import WmsClient, ensure_same_origin
 from oracle_wms.retry import with_retries
 from oracle_wms.schema import Problem, RowShape, conform_page, flatten_record, utc_timestamp
-from oracle_wms.scoping import scopes, status_combinations
 from oracle_wms.session import json_body, page_results, raise_for_response
 from tap_oracle_wms.breaks import SchemaBreaks
 from tap_oracle_wms.not_found import check_empty_list, check_list_end
+from tap_oracle_wms.prefetch import EarlyPages, FirstPages, Plan, page_key, prefetching
 from tap_oracle_wms.sdk_overrides import RecordPathOverrides
 
 if t.TYPE_CHECKING:
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
-_PageToken = ParseResult | None
+PageToken = ParseResult | None
+_PageToken = PageToken
 
 PROGRESS_INTERVAL = 15.0
 """Seconds between progress lines during a long extraction."""
@@ -62,45 +60,6 @@ class NextPageLinkPaginator(BaseHATEOASPaginator):
             return None
         link = json_body(response).get("next_page")
         return str(link) if link else None
-
-
-_NEXT_PAGE = re.compile(rb'"next_page":\s*("(?:[^"\\]|\\.)*")')
-
-
-class EarlyPages:
-    """The next page of a sequenced list, requested as soon as a page's first bytes name it.
-
-    The `next_page` link sits in the page's head, before `results` (docs/api-behaviour.md), so
-    it can be read before the page is decoded and validated: requesting it then takes the
-    decoding and the hand-over to the emitting thread off the path from one request to the next
-    (at 300 ms per request, the tap reached 0.89 of page_size / latency without this). Nothing
-    depends on the early read being right: a prefetched page is used only for the exact URL the
-    paginator then takes from the decoded page, and at most one is in flight.
-    """
-
-    def __init__(
-        self, pool: ThreadPoolExecutor, fetch: t.Callable[[ParseResult], requests.Response]
-    ) -> None:
-        self._pool = pool
-        self._fetch = fetch
-        self._lock = threading.Lock()
-        self._pages: dict[str, Future[requests.Response]] = {}
-
-    def fetch(self, content: bytes) -> None:
-        end = content.find(b'"results"')
-        found = _NEXT_PAGE.search(content, 0, end) if end > 0 else None
-        if found is None:
-            return
-        link = urlparse(json.loads(found.group(1)))
-        with self._lock:
-            if not self._pages:
-                self._pages[link.geturl()] = self._pool.submit(self._fetch, link)
-
-    def take(self, url: str) -> Future[requests.Response] | None:
-        """The page already requested for `url`, if any (any other is dropped)."""
-        with self._lock:
-            pages, self._pages = self._pages, {}
-        return pages.get(url)
 
 
 class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
@@ -133,6 +92,9 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
         self._shape = RowShape.from_schema(schema)
         self._extracted_at = datetime.now(UTC)
         self._early: EarlyPages | None = None
+        self.first_pages: FirstPages | None = None
+        """Set by the tap: the first pages requested ahead of this stream (`prefetch`)."""
+        self._planned: tuple[t.Any] | None = None
         self._unknown_fields: set[str] = set()
         self._breaks = SchemaBreaks(entity, self.logger)
 
@@ -202,10 +164,70 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
             params["ordering"] = "id"
             return params
         params["ordering"] = f"{key},id"
-        start = self.get_starting_replication_key_value(context)
+        planned = self._planned
+        start = planned[0] if planned else self.get_starting_replication_key_value(context)
         if start:
             params[f"{key}__gte"] = _utc_bound(str(start), self.lookback)
         return params
+
+    def first_page_plan(self) -> list[Plan]:
+        """The first page of each partition (or of the stream), from the bookmarks in the state
+        before the run: what `request_records` will ask for first, unless the state says
+        otherwise by then (the URL is compared)."""
+        send = self.request_decorator(self._request)
+        plan: list[Plan] = []
+        contexts: list[Context | None] = list(self.partitions or []) or [None]
+        for context in contexts:
+            start = None if self.is_full_table else self._bookmark_before(context)
+            url = self._first_url(context, (start,))
+
+            def fetch(context: Context | None = context, url: str = url) -> requests.Response:
+                return self._fetch_url(send, context, url)
+
+            plan.append((page_key(self.name, context), url, fetch))
+        return plan
+
+    def _bookmark_before(self, context: Context | None) -> t.Any:
+        """The starting value the SDK will take: the bookmark, else `start_date` (the later
+        of the two when both)."""
+        state = self.tap_state.get("bookmarks", {}).get(self.name, {})
+        if context is not None:
+            state = next(
+                (p for p in state.get("partitions", []) if p.get("context") == context), {}
+            )
+        value = state.get("replication_key_value")
+        start_date = self.config.get("start_date")
+        if value and start_date:
+            return self.compare_start_date(value, start_date)
+        return value or start_date
+
+    def _first_url(self, context: Context | None, planned: tuple[t.Any] | None = None) -> str:
+        self._planned = planned
+        try:
+            request = self.get_http_request(
+                page=PageContext(stream_context=context, next_page_token=None)
+            )
+        finally:
+            self._planned = None
+        prepared = requests.Request("GET", request.url, params=request.encode_params()).prepare()
+        return prepared.url or ""
+
+    def _first_page(self, context: Context | None) -> Future[requests.Response] | None:
+        """The first page, if it was requested ahead for exactly this request."""
+        if self.first_pages is None:
+            return None
+        return self.first_pages.take(page_key(self.name, context), self._first_url(context))
+
+    def _fetch_url(
+        self, send: t.Callable[..., requests.Response], context: Context | None, url: str
+    ) -> requests.Response:
+        prepared = self.build_prepared_request(
+            method="GET", url=url, params={}, headers=self.http_headers
+        )
+        response = send(prepared, context)
+        if response.status_code == 404:
+            check_empty_list(self.name, self.wms, response)
+        return response
 
     @property
     def is_full_table(self) -> bool:
@@ -229,7 +251,7 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
         ):
             counter.with_context(context)
             self._early = EarlyPages(pool, lambda link: self._fetch(send, context, link, {}))
-            pending: Future[requests.Response] | None = pool.submit(
+            pending: Future[requests.Response] | None = self._first_page(context) or pool.submit(
                 self._fetch, send, context, paginator.current_value, {}
             )
             try:
@@ -308,7 +330,8 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
         """The first page as usual (ordered by id); only an entity with more pages is read in
         parallel, over the ids after that page: a small code table costs one request."""
         send = self.request_decorator(self._request)
-        first = self._fetch(send, context, None, {})
+        ahead = self._first_page(context)
+        first = ahead.result() if ahead else self._fetch(send, context, None, {})
         if first.status_code == 404:
             return
         rows = list(self.parse_response(first))
@@ -372,7 +395,8 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
             self.logger.info("Entity '%s': no records match (404 on the list).", self.name)
             return
         raise_for_response(response, self.name)
-        if self._early is not None:  # before decoding: the next request leaves a page sooner
+        if self._early is not None and not prefetching():
+            # before decoding: the next request leaves a page sooner
             self._early.fetch(response.content)
         page_results(response, self.name)  # decoded once; a body of another shape is retried
 
@@ -451,42 +475,6 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
                 self.name,
                 sorted(new),
             )
-
-
-class ScopedHistoryStream(EntityStream):
-    """`inventory_history`, read with one of Oracle's documented filter combinations
-    (company, facility, activity, status; see `oracle_wms.scoping`): one partition per
-    combination, each with its own bookmark on `create_ts`."""
-
-    @property
-    def partitions(self) -> list[dict[str, t.Any]] | None:
-        return self._scopes
-
-    @cached_property
-    def _scopes(self) -> list[dict[str, t.Any]]:
-        pairs = status_combinations(self.wms, self.config)
-        found = [
-            {"company_code": s.company_code, "facility_code": s.facility_code, **pair}
-            for s in scopes(self.wms)
-            for pair in pairs
-        ]
-        self.logger.info(
-            "Entity '%s': reading %d company/facility/activity/status combinations",
-            self.name,
-            len(found),
-        )
-        return found
-
-    def get_url_params(
-        self, context: Context | None, next_page_token: _PageToken
-    ) -> dict[str, t.Any]:
-        params = super().get_url_params(context, next_page_token)
-        assert context is not None, "inventory_history is always read per combination"
-        params["company_id__code"] = context["company_code"]
-        params["facility_id__code"] = context["facility_code"]
-        params["history_activity_id"] = context["history_activity_id"]
-        params["status_id"] = context["status_id"]
-        return params
 
 
 def _utc_bound(value: str, lookback: float = 0.0) -> str:
