@@ -38,6 +38,7 @@ DEFAULT_DISCOVERY_CACHE_TTL = 86400
 DEFAULT_PARALLEL_REQUESTS = 2
 MAX_PARALLEL_REQUESTS = 8
 DEFAULT_CONCURRENT_REQUESTS = 8
+DEFAULT_EMPTY_RECHECK = 86400
 MAX_CONCURRENT_REQUESTS = MAX_CONNECTIONS
 
 
@@ -103,6 +104,15 @@ class TapOracleWMS(TapOverrides):
             description="Directory of the discovery cache (default ~/.cache/oracle-wms-singer)",
         ),
         *HISTORY_PROPERTIES,
+        th.Property(
+            "history_empty_recheck",
+            seconds(MAX_CACHE_TTL, zero_ok=True),
+            default=DEFAULT_EMPTY_RECHECK,
+            description="Seconds before an inventory_history combination (company, facility, "
+            "activity, status) that has never had a row and was answered empty is asked again; "
+            "rows of a combination new to the WMS come at most this late; 0: ask every "
+            "combination every run",
+        ),
     ).to_dict()
 
     @cached_property
@@ -110,8 +120,18 @@ class TapOracleWMS(TapOverrides):
         """The validated settings; a bad one raises naming it, before any request is made."""
         settings = WmsSettings.from_config(self.config)
         _ = self.lookback, self.discovery_cache, self.max_parallel_requests
-        _ = self.max_concurrent_requests
+        _ = self.max_concurrent_requests, self.history_empty_recheck
         return settings
+
+    @cached_property
+    def history_empty_recheck(self) -> float:
+        return number_setting(
+            self.config,
+            "history_empty_recheck",
+            DEFAULT_EMPTY_RECHECK,
+            zero_ok=True,
+            maximum=MAX_CACHE_TTL,
+        )
 
     @cached_property
     def max_concurrent_requests(self) -> int:
@@ -230,6 +250,9 @@ class TapOracleWMS(TapOverrides):
     def discover_streams(self) -> list[EntityStream]:
         """Streams from the input catalog when given (no API calls), else from `describe`."""
         streams = self._entity_streams()
+        for stream in streams:
+            if isinstance(stream, ScopedHistoryStream):
+                stream.recheck_after = self.history_empty_recheck
         budget = self.max_concurrent_requests
         if budget > 1:  # the first pages of the streams to come, requested ahead
             first_pages = FirstPages(
