@@ -88,6 +88,9 @@ class RecordPathOverrides(Stream):
     _bookmark: tuple[str, Context | None] | None = None
     """The latest replication key value of a sorted stream and its context, not yet in the
     state (see `_increment_stream_state`)."""
+    _backfilling: bool = False
+    """Set while an incremental stream's first run reads id ranges side by side, in no order:
+    the stream then sets `_bookmark` itself when every range is read."""
 
     @property
     def buffered_writer(self) -> BufferedMsgSpecWriter | None:
@@ -181,6 +184,8 @@ class RecordPathOverrides(Stream):
         (the keys are fixed-format UTC strings); a record out of order, or the first of a new
         context, goes through the SDK's full check, which raises as usual.
         """
+        if self._backfilling:  # the bookmark is set when every range is read
+            return
         key = self.replication_key
         if not self.is_sorted or key is None or self.replication_method != REPLICATION_INCREMENTAL:
             super()._increment_stream_state(latest_record, context=context)

@@ -9,20 +9,17 @@ jobs stamp thousands at once) are read again rather than lost; targets merge the
 
 from __future__ import annotations
 
-import queue
 import sys
-import threading
 import time
 import typing as t
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import ParseResult, urlsplit
 
 import requests
 from requests.auth import AuthBase
 from singer_sdk import RESTStream
 from singer_sdk.helpers.conform import TypeConformanceLevel
-from singer_sdk.pagination import BaseHATEOASPaginator
 from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
@@ -30,9 +27,11 @@ from oracle_wms.client import WmsClient, ensure_same_origin
 from oracle_wms.retry import with_retries
 from oracle_wms.schema import Problem, RowShape, conform_page, flatten_record, utc_timestamp
 from oracle_wms.session import json_body, page_results, raise_for_response
+from tap_oracle_wms.bookmarks import utc_bound
 from tap_oracle_wms.breaks import SchemaBreaks
 from tap_oracle_wms.not_found import check_empty_list, check_list_end
 from tap_oracle_wms.prefetch import EarlyPages, FirstPages, Plan, page_key, prefetching
+from tap_oracle_wms.ranges import NextPageLinkPaginator, pages_side_by_side
 from tap_oracle_wms.sdk_overrides import RecordPathOverrides
 
 if t.TYPE_CHECKING:
@@ -50,16 +49,6 @@ default (5 ms) starves the page-fetching thread: each time it comes back from th
 waits up to 5 ms behind the thread emitting records, so fetching and emitting barely overlap.
 Measured on 60,000 inventory rows: 36,000 records/s at 5 ms, 46,000 at 0.5 ms, 48,000-51,000
 at 0.2 ms (benchmarks/bench_parse.py)."""
-
-
-class NextPageLinkPaginator(BaseHATEOASPaginator):
-    """Follows the `next_page` URL of lgfapi list pages; an empty list (404) ends paging."""
-
-    def get_next_url(self, response: requests.Response) -> str | None:
-        if response.status_code == 404:
-            return None
-        link = json_body(response).get("next_page")
-        return str(link) if link else None
 
 
 class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
@@ -95,7 +84,6 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
         self.first_pages: FirstPages | None = None
         """Set by the tap: the first pages requested ahead of this stream (`prefetch`)."""
         self._planned: tuple[t.Any] | None = None
-        self._unknown_fields: set[str] = set()
         self._breaks = SchemaBreaks(entity, self.logger)
 
     @property
@@ -167,7 +155,7 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
         planned = self._planned
         start = planned[0] if planned else self.get_starting_replication_key_value(context)
         if start:
-            params[f"{key}__gte"] = _utc_bound(str(start), self.lookback)
+            params[f"{key}__gte"] = utc_bound(str(start), self.lookback)
         return params
 
     def first_page_plan(self) -> list[Plan]:
@@ -243,6 +231,9 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
         if self.is_full_table and self.max_parallel_requests > 1:
             yield from self._parallel_records(context)
             return
+        if self._may_backfill(context):
+            yield from self._backfill_records(context)
+            return
         paginator = self.get_new_paginator()
         send = self.request_decorator(self._request)
         with (
@@ -314,14 +305,7 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
     def _id_ranges(self, low: int) -> list[tuple[int, int]]:
         """Disjoint id ranges from `low` to the highest id, a few per worker so they finish
         together."""
-        body = json_body(
-            self.wms.get(
-                f"entity/{self.name}/",
-                {"ordering": "-id", "page_size": 1, "fields": "id", "page_mode": "paged"},
-                entity=self.name,
-            )
-        )
-        high = int(body["results"][0]["id"])
+        high = int(self._edge_value("-id", "id"))
         parts = self.max_parallel_requests * 4
         step = max(1, (high - low + parts) // parts)
         return [(start, min(start + step - 1, high)) for start in range(low, high + 1, step)]
@@ -345,49 +329,96 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
             len(ranges),
             self.max_parallel_requests,
         )
-        pages: queue.Queue[requests.Response | BaseException | None] = queue.Queue(
-            maxsize=self.max_parallel_requests * 2
-        )
-        stop = threading.Event()
+        yield from self._read_lists(context, [{"id__range": f"{lo},{hi}"} for lo, hi in ranges])
 
-        def read_range(low: int, high: int) -> None:
+    def _read_lists(
+        self, context: Context | None, lists: list[dict[str, t.Any]]
+    ) -> t.Iterable[dict[str, t.Any]]:
+        """The records of several lists (their extra filters), `max_parallel_requests` at once."""
+        send = self.request_decorator(self._request)
+
+        def read(
+            extra: dict[str, t.Any],
+            stopped: t.Callable[[], bool],
+            put: t.Callable[[requests.Response], None],
+        ) -> None:
             paginator = self.get_new_paginator()
-            extra = {"id__range": f"{low},{high}"}
             previous = None
-            while not paginator.finished and not stop.is_set():
+            while not paginator.finished and not stopped():
                 response = self._fetch(send, context, paginator.current_value, extra)
                 previous = self._check_end(response, previous, context, extra)
                 paginator.advance(response)
-                pages.put(response)
+                put(response)
 
-        def run_all() -> None:
-            try:
-                with ThreadPoolExecutor(
-                    max_workers=self.max_parallel_requests,
-                    thread_name_prefix=f"{self.name}-range",
-                ) as pool:
-                    for future in [pool.submit(read_range, lo, hi) for lo, hi in ranges]:
-                        future.result()
-            except BaseException as exc:  # handed to the consumer, which re-raises it
-                stop.set()
-                pages.put(exc)
-            finally:
-                pages.put(None)
+        for page in pages_side_by_side(lists, self.max_parallel_requests, self.name, read):
+            yield from self.parse_response(page)
 
-        runner = threading.Thread(target=run_all, name=f"{self.name}-ranges", daemon=True)
-        runner.start()
+    def _may_backfill(self, context: Context | None) -> bool:
+        """An incremental entity's first run (no bookmark, no start_date) may read id ranges
+        side by side once its first page shows there is more than one."""
+        return (
+            not self.is_full_table
+            and context is None
+            and self.max_parallel_requests > 1
+            and not self.get_starting_replication_key_value(context)
+        )
+
+    def _backfill_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        """The first page as usual (ordered by `{key},id`); with more pages, the rest over id
+        ranges side by side, up to the highest `{key}` when they began (`top`): rows changed
+        during the backfill get a later `{key}` and are read by the next run. Records come in
+        no order, so the bookmark is held at the first page's last value until every range is
+        read, then set to the highest value read (never above `top`)."""
+        send = self.request_decorator(self._request)
+        ahead = self._first_page(context)
+        first = ahead.result() if ahead else self._fetch(send, context, None, {})
+        if first.status_code == 404:
+            return
+        self._check_end(first, None, context, {})
+        rows = list(self.parse_response(first))
+        yield from rows
+        if not rows or not json_body(first).get("next_page"):
+            return
+        key = self.replication_key
+        assert key is not None
+        last = page_results(first, self.name)[-1]
+        top = self._edge_value(f"-{key},-id", key)
+        ranges = self._id_ranges(int(self._edge_value("id", "id")))
+        lists = [
+            {"id__range": f"{lo},{hi}", f"{key}__gt": last[key], f"{key}__lte": top}
+            for lo, hi in ranges
+        ]
+        lists.append({key: last[key], "id__gt": last["id"]})  # the first page's last value
+        self.logger.info(
+            "Entity '%s': first run in %d id ranges up to %s %s, %d requests at a time",
+            self.name,
+            len(ranges),
+            key,
+            top,
+            self.max_parallel_requests,
+        )
+        self._backfilling = True
         try:
-            while (item := pages.get()) is not None:
-                if isinstance(item, BaseException):
-                    raise item
-                yield from self.parse_response(item)
+            highest = str(rows[-1][key])
+            for row in self._read_lists(context, lists):
+                value = row.get(key)
+                if value and value > highest:
+                    highest = value
+                yield row
+            self._bookmark = (highest, context)
         finally:
-            stop.set()
-            while runner.is_alive():  # unblock producers waiting on a full queue
-                try:
-                    pages.get(timeout=0.1)
-                except queue.Empty:
-                    continue
+            self._backfilling = False
+
+    def _edge_value(self, ordering: str, field: str) -> t.Any:
+        """`field` of the entity's first record in `ordering` (one-record page)."""
+        body = json_body(
+            self.wms.get(
+                f"entity/{self.name}/",
+                {"ordering": ordering, "page_size": 1, "fields": field, "page_mode": "paged"},
+                entity=self.name,
+            )
+        )
+        return body["results"][0][field]
 
     def validate_response(self, response: requests.Response) -> None:
         """lgfapi's rules: 404 on a list is an empty result; 429/5xx and broken bodies retry."""
@@ -414,8 +445,8 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
                 continue
             row = flatten_record(record, shape, self.name, bad)
             if index == 0:
-                self._warn_unknown_fields(row)
-            for name in self._unknown_fields:  # reported once; not in the SCHEMA message
+                breaks.unknown_fields(row, shape.known)
+            for name in breaks.unknown:  # reported once; not in the SCHEMA message
                 row.pop(name, None)
             if bad:
                 for name, value in bad:
@@ -462,28 +493,3 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
             elapsed,
             rate,
         )
-
-    def _warn_unknown_fields(self, row: dict[str, t.Any]) -> None:
-        """Say so when the WMS sends fields the catalog lacks: they cannot be loaded silently."""
-        new = set(row) - self._shape.known - self._unknown_fields
-        if new:
-            self._unknown_fields |= new
-            self.logger.warning(
-                "Entity '%s' now has field(s) %s that the catalog schema lacks: they are not "
-                "loaded until the catalog is rediscovered (lower discovery_cache_ttl, or run "
-                "--discover / meltano's catalog refresh).",
-                self.name,
-                sorted(new),
-            )
-
-
-def _utc_bound(value: str, lookback: float = 0.0) -> str:
-    """A bookmark or `start_date`, minus the lookback, as an lgfapi filter value in UTC.
-
-    `start_date` may be a bare date or a naive date-time: read as UTC.
-    """
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    parsed -= timedelta(seconds=lookback)
-    return parsed.astimezone(UTC).isoformat(timespec="microseconds")

@@ -257,7 +257,7 @@ class TapOracleWMS(TapOverrides):
         if budget > 1:  # the first pages of the streams to come, requested ahead
             first_pages = FirstPages(
                 budget,
-                ahead=2 * budget,
+                ahead=budget,
                 planner=self._first_page_plan,
             )
             for stream in streams:

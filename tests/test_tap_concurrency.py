@@ -133,3 +133,34 @@ def test_history_combinations_answered_empty_are_not_asked_again_within_the_rech
     third = run_tap(tmp_path, every, catalog=catalog, state=first.last_state)
     assert third.returncode == 0, third.stderr[-3000:]
     assert history_requests() == len(partitions)
+
+
+def test_an_incremental_first_run_reads_id_ranges_with_a_correct_bookmark(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    config = tap_config(fresh_sim, page_size=200, max_parallel_requests=4)
+    sequential = tap_config(fresh_sim, page_size=200, max_parallel_requests=1)
+    catalog = discover_catalog(tmp_path, config)
+    for entry in catalog["streams"]:
+        for item in entry["metadata"]:
+            if item["breadcrumb"] == []:
+                item["metadata"]["selected"] = entry["tap_stream_id"] == "inventory"
+
+    fresh_sim.clear_request_log()
+    backfill = run_tap(tmp_path, config, catalog=catalog)
+    ranges = [r for r in fresh_sim.request_log() if "id__range" in r["query"]]
+    alone = run_tap(tmp_path, sequential, catalog=catalog)
+
+    assert backfill.returncode == 0, backfill.stderr[-3000:]
+    assert ranges and all("mod_ts__lte" in r["query"] for r in ranges)
+    ids = [r["id"] for r in backfill.records["inventory"]]
+    assert len(ids) == len(set(ids)) == len(alone.records["inventory"])
+    assert _records(backfill.stdout) == _records(alone.stdout)
+    assert backfill.last_state == alone.last_state
+    bookmark = backfill.last_state["bookmarks"]["inventory"]["replication_key_value"]
+    assert bookmark == max(r["mod_ts"] for r in backfill.records["inventory"])
+
+    changed = fresh_sim.insert_records("inventory", 3)
+    after = run_tap(tmp_path, config, catalog=catalog, state=backfill.last_state)
+    assert after.returncode == 0, after.stderr[-3000:]
+    assert set(changed) <= {r["id"] for r in after.records["inventory"]}
