@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
+import bench_cloud
 import bench_e2e
 import bench_latency
 import bench_parse
@@ -81,6 +82,7 @@ BENCHMARKS = [
     Benchmark("parse", bench_parse),
     Benchmark("latency", bench_latency),
     Benchmark("scale", bench_scale),
+    Benchmark("cloud", bench_cloud),
     Benchmark("e2e", bench_e2e),
     Benchmark("target", bench_target),  # last: it writes into the simulator's data
 ]
