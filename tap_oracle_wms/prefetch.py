@@ -26,6 +26,11 @@ import requests
 
 _local = threading.local()
 
+SLOW_REQUEST = 0.05
+"""Seconds to a response's headers from which requests go ahead: against a WMS that answers
+faster, the run is bound by parsing, and pages held ahead would only cost memory (the first
+page of each coming stream then goes one ahead, as a next page does)."""
+
 
 def prefetching() -> bool:
     """True in a thread sending a first page for a stream that is not being written yet."""
@@ -51,6 +56,8 @@ class FirstPages:
         self._lock = threading.Lock()
         self._plan: deque[Plan] = deque()
         self._pending: OrderedDict[str, tuple[str, Future[requests.Response]]] = OrderedDict()
+        self._slow = True
+        """Whether the last response came slowly (`SLOW_REQUEST`)."""
 
     def take(self, key: str, url: str) -> Future[requests.Response] | None:
         """The page requested for `key` if it was for `url`; earlier keys are dropped (their
@@ -79,17 +86,19 @@ class FirstPages:
 
     def _fill(self) -> None:
         assert self._pool is not None
-        while self._plan and len(self._pending) < self._ahead:
+        ahead = self._ahead if self._slow else 1
+        while self._plan and len(self._pending) < ahead:
             key, url, fetch = self._plan.popleft()
-            self._pending[key] = (url, self._pool.submit(_run, fetch))
+            self._pending[key] = (url, self._pool.submit(self._run, fetch))
 
-
-def _run(fetch: t.Callable[[], requests.Response]) -> requests.Response:
-    _local.active = True
-    try:
-        return fetch()
-    finally:
-        _local.active = False
+    def _run(self, fetch: t.Callable[[], requests.Response]) -> requests.Response:
+        _local.active = True
+        try:
+            response = fetch()
+        finally:
+            _local.active = False
+        self._slow = response.elapsed.total_seconds() >= SLOW_REQUEST
+        return response
 
 
 def page_key(stream: str, context: t.Mapping[str, t.Any] | None) -> str:

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 from singer_sdk.pagination import BaseHATEOASPaginator
 
+from oracle_wms.client import WmsClient
 from oracle_wms.session import json_body
 
 ReadList = t.Callable[
@@ -30,7 +31,8 @@ def pages_side_by_side(
     lists: list[dict[str, t.Any]], workers: int, name: str, read: ReadList
 ) -> t.Iterator[requests.Response]:
     """The pages of every list, as they arrive; the first error of any list is raised."""
-    pages: queue.Queue[requests.Response | BaseException | None] = queue.Queue(maxsize=workers * 2)
+    size = workers * 2 if workers > 1 else 1
+    pages: queue.Queue[requests.Response | BaseException | None] = queue.Queue(maxsize=size)
     stop = threading.Event()
 
     def run_all() -> None:
@@ -69,3 +71,10 @@ class NextPageLinkPaginator(BaseHATEOASPaginator):
             return None
         link = json_body(response).get("next_page")
         return str(link) if link else None
+
+
+def edge_value(wms: WmsClient, entity: str, ordering: str, field: str) -> t.Any:
+    """`field` of the entity's first record in `ordering` (a one-record page)."""
+    query = {"ordering": ordering, "page_size": 1, "fields": field, "page_mode": "paged"}
+    body = json_body(wms.get(f"entity/{entity}/", query, entity=entity))
+    return body["results"][0][field]

@@ -30,8 +30,15 @@ from oracle_wms.session import json_body, page_results, raise_for_response
 from tap_oracle_wms.bookmarks import utc_bound
 from tap_oracle_wms.breaks import SchemaBreaks
 from tap_oracle_wms.not_found import check_empty_list, check_list_end
-from tap_oracle_wms.prefetch import EarlyPages, FirstPages, Plan, page_key, prefetching
-from tap_oracle_wms.ranges import NextPageLinkPaginator, pages_side_by_side
+from tap_oracle_wms.prefetch import (
+    SLOW_REQUEST,
+    EarlyPages,
+    FirstPages,
+    Plan,
+    page_key,
+    prefetching,
+)
+from tap_oracle_wms.ranges import NextPageLinkPaginator, edge_value, pages_side_by_side
 from tap_oracle_wms.sdk_overrides import RecordPathOverrides
 
 if t.TYPE_CHECKING:
@@ -231,7 +238,11 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
         if self.is_full_table and self.max_parallel_requests > 1:
             yield from self._parallel_records(context)
             return
-        if self._may_backfill(context):
+        if (  # an incremental entity's first run (no bookmark, no start_date)
+            context is None
+            and self.max_parallel_requests > 1
+            and not self.get_starting_replication_key_value(context)
+        ):
             yield from self._backfill_records(context)
             return
         paginator = self.get_new_paginator()
@@ -305,7 +316,7 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
     def _id_ranges(self, low: int) -> list[tuple[int, int]]:
         """Disjoint id ranges from `low` to the highest id, a few per worker so they finish
         together."""
-        high = int(self._edge_value("-id", "id"))
+        high = int(edge_value(self.wms, self.name, "-id", "id"))
         parts = self.max_parallel_requests * 4
         step = max(1, (high - low + parts) // parts)
         return [(start, min(start + step - 1, high)) for start in range(low, high + 1, step)]
@@ -332,9 +343,13 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
         yield from self._read_lists(context, [{"id__range": f"{lo},{hi}"} for lo, hi in ranges])
 
     def _read_lists(
-        self, context: Context | None, lists: list[dict[str, t.Any]]
+        self,
+        context: Context | None,
+        lists: list[dict[str, t.Any]],
+        after: requests.Response | None = None,
     ) -> t.Iterable[dict[str, t.Any]]:
-        """The records of several lists (their extra filters), `max_parallel_requests` at once."""
+        """The records of several lists (their extra filters), `max_parallel_requests` at once;
+        or of one list after its first page (`after`), one page ahead."""
         send = self.request_decorator(self._request)
 
         def read(
@@ -343,25 +358,18 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
             put: t.Callable[[requests.Response], None],
         ) -> None:
             paginator = self.get_new_paginator()
-            previous = None
+            previous = after
+            if after is not None:
+                paginator.advance(after)
             while not paginator.finished and not stopped():
                 response = self._fetch(send, context, paginator.current_value, extra)
                 previous = self._check_end(response, previous, context, extra)
                 paginator.advance(response)
                 put(response)
 
-        for page in pages_side_by_side(lists, self.max_parallel_requests, self.name, read):
+        workers = 1 if after is not None else self.max_parallel_requests
+        for page in pages_side_by_side(lists, workers, self.name, read):
             yield from self.parse_response(page)
-
-    def _may_backfill(self, context: Context | None) -> bool:
-        """An incremental entity's first run (no bookmark, no start_date) may read id ranges
-        side by side once its first page shows there is more than one."""
-        return (
-            not self.is_full_table
-            and context is None
-            and self.max_parallel_requests > 1
-            and not self.get_starting_replication_key_value(context)
-        )
 
     def _backfill_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         """The first page as usual (ordered by `{key},id`); with more pages, the rest over id
@@ -379,11 +387,14 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
         yield from rows
         if not rows or not json_body(first).get("next_page"):
             return
+        if first.elapsed.total_seconds() < SLOW_REQUEST:  # parsing bounds the run: in order
+            yield from self._read_lists(context, [{}], after=first)
+            return
         key = self.replication_key
         assert key is not None
         last = page_results(first, self.name)[-1]
-        top = self._edge_value(f"-{key},-id", key)
-        ranges = self._id_ranges(int(self._edge_value("id", "id")))
+        top = edge_value(self.wms, self.name, f"-{key},-id", key)
+        ranges = self._id_ranges(int(edge_value(self.wms, self.name, "id", "id")))
         lists = [
             {"id__range": f"{lo},{hi}", f"{key}__gt": last[key], f"{key}__lte": top}
             for lo, hi in ranges
@@ -408,17 +419,6 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
             self._bookmark = (highest, context)
         finally:
             self._backfilling = False
-
-    def _edge_value(self, ordering: str, field: str) -> t.Any:
-        """`field` of the entity's first record in `ordering` (one-record page)."""
-        body = json_body(
-            self.wms.get(
-                f"entity/{self.name}/",
-                {"ordering": ordering, "page_size": 1, "fields": field, "page_mode": "paged"},
-                entity=self.name,
-            )
-        )
-        return body["results"][0][field]
 
     def validate_response(self, response: requests.Response) -> None:
         """lgfapi's rules: 404 on a list is an empty result; 429/5xx and broken bodies retry."""

@@ -147,9 +147,12 @@ def test_an_incremental_first_run_reads_id_ranges_with_a_correct_bookmark(
                 item["metadata"]["selected"] = entry["tap_stream_id"] == "inventory"
 
     fresh_sim.clear_request_log()
+    fresh_sim.add_fault("latency", rate=1, latency_ms=60)  # a cloud WMS (prefetch.SLOW_REQUEST)
     backfill = run_tap(tmp_path, config, catalog=catalog)
+    fresh_sim.clear_faults()
     ranges = [r for r in fresh_sim.request_log() if "id__range" in r["query"]]
     alone = run_tap(tmp_path, sequential, catalog=catalog)
+    fast = run_tap(tmp_path, config, catalog=catalog)  # no latency: one sequenced list
 
     assert backfill.returncode == 0, backfill.stderr[-3000:]
     assert ranges and all("mod_ts__lte" in r["query"] for r in ranges)
@@ -157,6 +160,8 @@ def test_an_incremental_first_run_reads_id_ranges_with_a_correct_bookmark(
     assert len(ids) == len(set(ids)) == len(alone.records["inventory"])
     assert _records(backfill.stdout) == _records(alone.stdout)
     assert backfill.last_state == alone.last_state
+    assert _records(fast.stdout) == _records(alone.stdout)
+    assert fast.last_state == alone.last_state
     bookmark = backfill.last_state["bookmarks"]["inventory"]["replication_key_value"]
     assert bookmark == max(r["mod_ts"] for r in backfill.records["inventory"])
 
