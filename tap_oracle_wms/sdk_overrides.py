@@ -182,7 +182,9 @@ class RecordPathOverrides(Stream):
         or the partition's end (`_finalize_state`) needs it: the SDK's per-record update was a
         tenth of a full sync. The order is still checked on every record, by a plain comparison
         (the keys are fixed-format UTC strings); a record out of order, or the first of a new
-        context, goes through the SDK's full check, which raises as usual.
+        context, goes through the SDK's full check, which raises as usual. While a first run
+        reads id ranges side by side (`_backfilling`), records come in no order: nothing is
+        held, and the stream sets the bookmark when every range is read.
         """
         if self._backfilling:  # the bookmark is set when every range is read
             return
