@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
+import bench_cloud
 import bench_e2e
 import bench_latency
 import bench_parse
@@ -82,7 +83,8 @@ BENCHMARKS = [
     Benchmark("latency", bench_latency),
     Benchmark("scale", bench_scale),
     Benchmark("e2e", bench_e2e),
-    Benchmark("target", bench_target),  # last: it writes into the simulator's data
+    Benchmark("target", bench_target),  # writes into the simulator's data: after the others
+    Benchmark("cloud", bench_cloud),  # reads only; its backfill data may include target's writes
 ]
 
 

@@ -29,7 +29,8 @@ logger = logging.getLogger(__name__)
 
 CACHE_FORMAT = 2
 PROBE_WORKERS = 4
-"""Entities described and probed at once during discovery (each takes a round trip)."""
+"""Entities described and probed at once during discovery (each takes a round trip), unless the
+caller gives its own budget (the tap's `max_concurrent_requests`)."""
 
 
 def select_entities(available: Sequence[str], patterns: Sequence[str] | None) -> list[str]:
@@ -112,9 +113,9 @@ def can_read(client: WmsClient, name: str) -> bool:
     return True
 
 
-def unreadable(client: WmsClient, names: Sequence[str]) -> list[str]:
+def unreadable(client: WmsClient, names: Sequence[str], workers: int = PROBE_WORKERS) -> list[str]:
     """The entities among `names` the user may not read, probed a few at a time."""
-    with ThreadPoolExecutor(max_workers=PROBE_WORKERS, thread_name_prefix="probe") as pool:
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="probe") as pool:
         readable = list(pool.map(lambda name: can_read(client, name), names))
     return [name for name, ok in zip(names, readable, strict=True) if not ok]
 
@@ -123,6 +124,7 @@ def discover(
     client: WmsClient,
     patterns: Sequence[str] | None = None,
     cache: DiscoveryCache | None = None,
+    workers: int = PROBE_WORKERS,
 ) -> list[EntityDescription]:
     """Describe every selected entity the user may read, from the cache when it is fresh.
 
@@ -145,7 +147,7 @@ def discover(
             return None
         return body if can_read(client, name) else None
 
-    with ThreadPoolExecutor(max_workers=PROBE_WORKERS, thread_name_prefix="describe") as pool:
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="describe") as pool:
         for name, body in zip(missing, pool.map(describe, missing), strict=True):
             if body is None:
                 denied.add(name)

@@ -8,6 +8,7 @@ standard error body (`{"reference", "code", "message", "details"}`) to `oracle_w
 from __future__ import annotations
 
 import json
+import threading
 import time
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -31,6 +32,8 @@ from oracle_wms.errors import (
 from oracle_wms.settings import CONNECT_TIMEOUT, WmsSettings, origin_of
 
 _BODY_ATTR = "_oracle_wms_body"
+MAX_CONNECTIONS = 16
+"""Pooled connections kept open to the WMS (the tap's `max_concurrent_requests` maximum)."""
 
 
 def _show(url: str) -> str:
@@ -54,6 +57,15 @@ class WmsSession(requests.Session):
         super().__init__()
         self.origin = origin_of(base_url)
         self.total_timeout = total_timeout
+        self._budget: threading.BoundedSemaphore | None = None
+        self._holding = threading.local()
+
+    def limit_concurrency(self, requests_at_once: int) -> None:
+        """Never more than `requests_at_once` requests of this session in flight, whatever
+        thread sends them: one budget for every stream, page and probe (Oracle's fair-use
+        limits). A request waits for a slot before it is sent and frees it when its whole body
+        has arrived; a redirect's next hop keeps its request's slot."""
+        self._budget = threading.BoundedSemaphore(requests_at_once)
 
     def get_redirect_target(self, resp: requests.Response) -> str | None:
         target = super().get_redirect_target(resp)
@@ -78,6 +90,17 @@ class WmsSession(requests.Session):
                 status=0,
                 path=urlsplit(url).path,
             )
+        budget = self._budget
+        if budget is None or getattr(self._holding, "slot", False):
+            return self._send(request, **kwargs)
+        with budget:
+            self._holding.slot = True
+            try:
+                return self._send(request, **kwargs)
+            finally:
+                self._holding.slot = False
+
+    def _send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         if kwargs.get("stream"):
             return super().send(request, **kwargs)
         deadline = time.monotonic() + self.total_timeout
@@ -124,7 +147,7 @@ def read_body_by(response: requests.Response, deadline: float, timeout: float) -
 def build_session(settings: WmsSettings) -> requests.Session:
     """A session with connection pooling, auth, TLS verification and JSON headers."""
     session = WmsSession(settings.base_url, settings.request_timeout)
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=8)
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=MAX_CONNECTIONS)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.verify = settings.verify_ssl

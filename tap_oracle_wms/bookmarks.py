@@ -11,7 +11,7 @@ the stream and the value.
 from __future__ import annotations
 
 import typing as t
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from oracle_wms.errors import WmsStateError
 
@@ -83,3 +83,15 @@ def _fix(stream: str, node: dict[str, t.Any]) -> dict[str, t.Any]:
 def _short(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def utc_bound(value: str, lookback: float = 0.0) -> str:
+    """A bookmark or `start_date`, minus the lookback, as an lgfapi filter value in UTC.
+
+    `start_date` may be a bare date or a naive date-time: read as UTC.
+    """
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    parsed -= timedelta(seconds=lookback)
+    return parsed.astimezone(UTC).isoformat(timespec="microseconds")

@@ -24,6 +24,21 @@ class SchemaBreaks:
         self.logger = logger
         self.values = 0
         self.rows_dropped = 0
+        self.unknown: set[str] = set()
+        """Fields the WMS sends that the catalog lacks: reported once, left out of records."""
+
+    def unknown_fields(self, row: dict[str, t.Any], known: t.AbstractSet[str]) -> None:
+        """Say so when the WMS sends fields the catalog lacks: they cannot be loaded silently."""
+        new = set(row) - set(known) - self.unknown
+        if new:
+            self.unknown |= new
+            self.logger.warning(
+                "Entity '%s' now has field(s) %s that the catalog schema lacks: they are not "
+                "loaded until the catalog is rediscovered (lower discovery_cache_ttl, or run "
+                "--discover / meltano's catalog refresh).",
+                self.entity,
+                sorted(new),
+            )
 
     def value(self, record_id: object, field: str, value: object) -> None:
         """A value its schema does not allow, emitted as null."""

@@ -89,6 +89,9 @@ class RecordPathOverrides(Stream):
     _bookmark: tuple[str, Context | None] | None = None
     """The latest replication key value of a sorted stream and its context, not yet in the
     state (see `_increment_stream_state`)."""
+    _backfilling: bool = False
+    """Set while an incremental stream's first run reads id ranges side by side, in no order:
+    the stream then sets `_bookmark` itself when every range is read."""
 
     @property
     def buffered_writer(self) -> BufferedMsgSpecWriter | None:
@@ -182,8 +185,12 @@ class RecordPathOverrides(Stream):
         (the keys are fixed-format UTC strings); the first record of a new context goes through
         the SDK's full check. A record out of order is a `WmsAssumptionError` naming the
         undocumented assumption (Oracle does not say sequenced pages keep `ordering`): one clear
-        line instead of the SDK's sort exception.
+        line instead of the SDK's sort exception. While a first run reads id ranges side by side
+        (`_backfilling`), records come in no order: nothing is held, and the stream sets the
+        bookmark when every range is read.
         """
+        if self._backfilling:  # the bookmark is set when every range is read
+            return
         key = self.replication_key
         if not self.is_sorted or key is None or self.replication_method != REPLICATION_INCREMENTAL:
             super()._increment_stream_state(latest_record, context=context)

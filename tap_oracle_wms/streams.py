@@ -8,40 +8,44 @@ thousands at once) are read again, not lost; targets merge them on `id`.
 
 from __future__ import annotations
 
-import json
-import queue
-import re
 import sys
-import threading
 import time
 import typing as t
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
-from functools import cached_property
-from urllib.parse import ParseResult, urlparse, urlsplit
+from datetime import UTC, datetime
+from urllib.parse import ParseResult, urlsplit
 
 import requests
 from requests.auth import AuthBase
 from singer_sdk import RESTStream
 from singer_sdk.helpers.conform import TypeConformanceLevel
-from singer_sdk.pagination import BaseHATEOASPaginator
 from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from oracle_wms.client import WmsClient, ensure_same_origin
 from oracle_wms.retry import with_retries
 from oracle_wms.schema import Problem, RowShape, conform_page, flatten_record, utc_timestamp
-from oracle_wms.scoping import scopes, status_combinations
 from oracle_wms.session import json_body, page_results, raise_for_response
+from tap_oracle_wms.bookmarks import utc_bound
 from tap_oracle_wms.breaks import SchemaBreaks
 from tap_oracle_wms.not_found import check_empty_list, check_list_end
+from tap_oracle_wms.prefetch import (
+    SLOW_REQUEST,
+    EarlyPages,
+    FirstPages,
+    Plan,
+    page_key,
+    prefetching,
+)
+from tap_oracle_wms.ranges import NextPageLinkPaginator, edge_value, pages_side_by_side
 from tap_oracle_wms.sdk_overrides import RecordPathOverrides
 
 if t.TYPE_CHECKING:
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
-_PageToken = ParseResult | None
+PageToken = ParseResult | None
+_PageToken = PageToken
 
 PROGRESS_INTERVAL = 15.0
 """Seconds between progress lines during a long extraction."""
@@ -51,55 +55,6 @@ default (5 ms) starves the page-fetching thread: each time it comes back from th
 waits up to 5 ms behind the thread emitting records, so fetching and emitting barely overlap.
 Measured on 60,000 inventory rows: 36,000 records/s at 5 ms, 46,000 at 0.5 ms, 48,000-51,000 at
 0.2 ms (benchmarks/bench_parse.py)."""
-
-
-class NextPageLinkPaginator(BaseHATEOASPaginator):
-    """Follows the `next_page` URL of lgfapi list pages; an empty list (404) ends paging."""
-
-    def get_next_url(self, response: requests.Response) -> str | None:
-        if response.status_code == 404:
-            return None
-        link = json_body(response).get("next_page")
-        return str(link) if link else None
-
-
-_NEXT_PAGE = re.compile(rb'"next_page":\s*("(?:[^"\\]|\\.)*")')
-
-
-class EarlyPages:
-    """The next page of a sequenced list, requested as soon as a page's first bytes name it.
-
-    The `next_page` link sits in the page's head, before `results` (docs/api-behaviour.md), so
-    it can be read before the page is decoded and validated: requesting it then takes the
-    decoding and the hand-over to the emitting thread off the path from one request to the next
-    (at 300 ms per request, the tap reached 0.89 of page_size / latency without this). Nothing
-    depends on the early read being right: a prefetched page is used only for the exact URL the
-    paginator then takes from the decoded page, and at most one is in flight.
-    """
-
-    def __init__(
-        self, pool: ThreadPoolExecutor, fetch: t.Callable[[ParseResult], requests.Response]
-    ) -> None:
-        self._pool = pool
-        self._fetch = fetch
-        self._lock = threading.Lock()
-        self._pages: dict[str, Future[requests.Response]] = {}
-
-    def fetch(self, content: bytes) -> None:
-        end = content.find(b'"results"')
-        found = _NEXT_PAGE.search(content, 0, end) if end > 0 else None
-        if found is None:
-            return
-        link = urlparse(json.loads(found.group(1)))
-        with self._lock:
-            if not self._pages:
-                self._pages[link.geturl()] = self._pool.submit(self._fetch, link)
-
-    def take(self, url: str) -> Future[requests.Response] | None:
-        """The page already requested for `url`, if any (any other is dropped)."""
-        with self._lock:
-            pages, self._pages = self._pages, {}
-        return pages.get(url)
 
 
 class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
@@ -132,7 +87,9 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
         self._shape = RowShape.from_schema(schema)
         self._extracted_at = datetime.now(UTC)
         self._early: EarlyPages | None = None
-        self._unknown_fields: set[str] = set()
+        self.first_pages: FirstPages | None = None
+        """Set by the tap: the first pages requested ahead of this stream (`prefetch`)."""
+        self._planned: tuple[t.Any] | None = None
         self._breaks = SchemaBreaks(entity, self.logger)
 
     @property
@@ -201,10 +158,70 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
             params["ordering"] = "id"
             return params
         params["ordering"] = f"{key},id"
-        start = self.get_starting_replication_key_value(context)
+        planned = self._planned
+        start = planned[0] if planned else self.get_starting_replication_key_value(context)
         if start:
-            params[f"{key}__gte"] = _utc_bound(str(start), self.lookback)
+            params[f"{key}__gte"] = utc_bound(str(start), self.lookback)
         return params
+
+    def first_page_plan(self) -> list[Plan]:
+        """The first page of each partition (or of the stream), from the bookmarks in the state
+        before the run: what `request_records` will ask for first, unless the state says
+        otherwise by then (the URL is compared)."""
+        send = self.request_decorator(self._request)
+        plan: list[Plan] = []
+        contexts: list[Context | None] = list(self.partitions or []) or [None]
+        for context in contexts:
+            start = None if self.is_full_table else self._bookmark_before(context)
+            url = self._first_url(context, (start,))
+
+            def fetch(context: Context | None = context, url: str = url) -> requests.Response:
+                return self._fetch_url(send, context, url)
+
+            plan.append((page_key(self.name, context), url, fetch))
+        return plan
+
+    def _bookmark_before(self, context: Context | None) -> t.Any:
+        """The starting value the SDK will take: the bookmark, else `start_date` (the later
+        of the two when both)."""
+        state = self.tap_state.get("bookmarks", {}).get(self.name, {})
+        if context is not None:
+            state = next(
+                (p for p in state.get("partitions", []) if p.get("context") == context), {}
+            )
+        value = state.get("replication_key_value")
+        start_date = self.config.get("start_date")
+        if value and start_date:
+            return self.compare_start_date(value, start_date)
+        return value or start_date
+
+    def _first_url(self, context: Context | None, planned: tuple[t.Any] | None = None) -> str:
+        self._planned = planned
+        try:
+            request = self.get_http_request(
+                page=PageContext(stream_context=context, next_page_token=None)
+            )
+        finally:
+            self._planned = None
+        prepared = requests.Request("GET", request.url, params=request.encode_params()).prepare()
+        return prepared.url or ""
+
+    def _first_page(self, context: Context | None) -> Future[requests.Response] | None:
+        """The first page, if it was requested ahead for exactly this request."""
+        if self.first_pages is None:
+            return None
+        return self.first_pages.take(page_key(self.name, context), self._first_url(context))
+
+    def _fetch_url(
+        self, send: t.Callable[..., requests.Response], context: Context | None, url: str
+    ) -> requests.Response:
+        prepared = self.build_prepared_request(
+            method="GET", url=url, params={}, headers=self.http_headers
+        )
+        response = send(prepared, context)
+        if response.status_code == 404:
+            check_empty_list(self.name, self.wms, response)
+        return response
 
     @property
     def is_full_table(self) -> bool:
@@ -220,6 +237,13 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
         if self.is_full_table and self.max_parallel_requests > 1:
             yield from self._parallel_records(context)
             return
+        if (  # an incremental entity's first run (no bookmark, no start_date)
+            context is None
+            and self.max_parallel_requests > 1
+            and not self.get_starting_replication_key_value(context)
+        ):
+            yield from self._backfill_records(context)
+            return
         paginator = self.get_new_paginator()
         send = self.request_decorator(self._request)
         with (
@@ -228,7 +252,7 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
         ):
             counter.with_context(context)
             self._early = EarlyPages(pool, lambda link: self._fetch(send, context, link, {}))
-            pending: Future[requests.Response] | None = pool.submit(
+            pending: Future[requests.Response] | None = self._first_page(context) or pool.submit(
                 self._fetch, send, context, paginator.current_value, {}
             )
             try:
@@ -291,14 +315,7 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
     def _id_ranges(self, low: int) -> list[tuple[int, int]]:
         """Disjoint id ranges from `low` to the highest id, a few per worker so they finish
         together."""
-        body = json_body(
-            self.wms.get(
-                f"entity/{self.name}/",
-                {"ordering": "-id", "page_size": 1, "fields": "id", "page_mode": "paged"},
-                entity=self.name,
-            )
-        )
-        high = int(body["results"][0]["id"])
+        high = int(edge_value(self.wms, self.name, "-id", "id"))
         parts = self.max_parallel_requests * 4
         step = max(1, (high - low + parts) // parts)
         return [(start, min(start + step - 1, high)) for start in range(low, high + 1, step)]
@@ -307,7 +324,8 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
         """The first page as usual (ordered by id); only an entity with more pages is read in
         parallel, over the ids after that page: a small code table costs one request."""
         send = self.request_decorator(self._request)
-        first = self._fetch(send, context, None, {})
+        ahead = self._first_page(context)
+        first = ahead.result() if ahead else self._fetch(send, context, None, {})
         if first.status_code == 404:
             return
         rows = list(self.parse_response(first))
@@ -321,49 +339,85 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
             len(ranges),
             self.max_parallel_requests,
         )
-        pages: queue.Queue[requests.Response | BaseException | None] = queue.Queue(
-            maxsize=self.max_parallel_requests * 2
-        )
-        stop = threading.Event()
+        yield from self._read_lists(context, [{"id__range": f"{lo},{hi}"} for lo, hi in ranges])
 
-        def read_range(low: int, high: int) -> None:
+    def _read_lists(
+        self,
+        context: Context | None,
+        lists: list[dict[str, t.Any]],
+        after: requests.Response | None = None,
+    ) -> t.Iterable[dict[str, t.Any]]:
+        """The records of several lists (their extra filters), `max_parallel_requests` at once;
+        or of one list after its first page (`after`), one page ahead."""
+        send = self.request_decorator(self._request)
+
+        def read(
+            extra: dict[str, t.Any],
+            stopped: t.Callable[[], bool],
+            put: t.Callable[[requests.Response], None],
+        ) -> None:
             paginator = self.get_new_paginator()
-            extra = {"id__range": f"{low},{high}"}
-            previous = None
-            while not paginator.finished and not stop.is_set():
+            previous = after
+            if after is not None:
+                paginator.advance(after)
+            while not paginator.finished and not stopped():
                 response = self._fetch(send, context, paginator.current_value, extra)
                 previous = self._check_end(response, previous, context, extra)
                 paginator.advance(response)
-                pages.put(response)
+                put(response)
 
-        def run_all() -> None:
-            try:
-                with ThreadPoolExecutor(
-                    max_workers=self.max_parallel_requests,
-                    thread_name_prefix=f"{self.name}-range",
-                ) as pool:
-                    for future in [pool.submit(read_range, lo, hi) for lo, hi in ranges]:
-                        future.result()
-            except BaseException as exc:  # handed to the consumer, which re-raises it
-                stop.set()
-                pages.put(exc)
-            finally:
-                pages.put(None)
+        workers = 1 if after is not None else self.max_parallel_requests
+        for page in pages_side_by_side(lists, workers, self.name, read):
+            yield from self.parse_response(page)
 
-        runner = threading.Thread(target=run_all, name=f"{self.name}-ranges", daemon=True)
-        runner.start()
+    def _backfill_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        """The first page as usual (ordered by `{key},id`); with more pages, the rest over id
+        ranges side by side, up to the highest `{key}` when they began (`top`): rows changed
+        during the backfill get a later `{key}` and are read by the next run. Records come in
+        no order, so the bookmark is held at the first page's last value until every range is
+        read, then set to the highest value read (never above `top`)."""
+        send = self.request_decorator(self._request)
+        ahead = self._first_page(context)
+        first = ahead.result() if ahead else self._fetch(send, context, None, {})
+        if first.status_code == 404:
+            return
+        self._check_end(first, None, context, {})
+        rows = list(self.parse_response(first))
+        yield from rows
+        if not rows or not json_body(first).get("next_page"):
+            return
+        if first.elapsed.total_seconds() < SLOW_REQUEST:  # parsing bounds the run: in order
+            yield from self._read_lists(context, [{}], after=first)
+            return
+        key = self.replication_key
+        assert key is not None
+        last = page_results(first, self.name)[-1]
+        top = edge_value(self.wms, self.name, f"-{key},-id", key)
+        ranges = self._id_ranges(int(edge_value(self.wms, self.name, "id", "id")))
+        lists = [
+            {"id__range": f"{lo},{hi}", f"{key}__gt": last[key], f"{key}__lte": top}
+            for lo, hi in ranges
+        ]
+        lists.append({key: last[key], "id__gt": last["id"]})  # the first page's last value
+        self.logger.info(
+            "Entity '%s': first run in %d id ranges up to %s %s, %d requests at a time",
+            self.name,
+            len(ranges),
+            key,
+            top,
+            self.max_parallel_requests,
+        )
+        self._backfilling = True
         try:
-            while (item := pages.get()) is not None:
-                if isinstance(item, BaseException):
-                    raise item
-                yield from self.parse_response(item)
+            highest = str(rows[-1][key])
+            for row in self._read_lists(context, lists):
+                value = row.get(key)
+                if value and value > highest:
+                    highest = value
+                yield row
+            self._bookmark = (highest, context)
         finally:
-            stop.set()
-            while runner.is_alive():  # unblock producers waiting on a full queue
-                try:
-                    pages.get(timeout=0.1)
-                except queue.Empty:
-                    continue
+            self._backfilling = False
 
     def validate_response(self, response: requests.Response) -> None:
         """lgfapi's rules: 404 on a list is an empty result; 429/5xx and broken bodies retry."""
@@ -371,7 +425,8 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
             self.logger.info("Entity '%s': no records match (404 on the list).", self.name)
             return
         raise_for_response(response, self.name)
-        if self._early is not None:  # before decoding: the next request leaves a page sooner
+        if self._early is not None and not prefetching():
+            # before decoding: the next request leaves a page sooner
             self._early.fetch(response.content)
         page_results(response, self.name)  # decoded once; a body of another shape is retried
 
@@ -389,8 +444,8 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
                 continue
             row = flatten_record(record, shape, self.name, bad)
             if index == 0:
-                self._warn_unknown_fields(row)
-            for name in self._unknown_fields:  # reported once; not in the SCHEMA message
+                breaks.unknown_fields(row, shape.known)
+            for name in breaks.unknown:  # reported once; not in the SCHEMA message
                 row.pop(name, None)
             if bad:
                 for name, value in bad:
@@ -437,64 +492,3 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
             elapsed,
             rate,
         )
-
-    def _warn_unknown_fields(self, row: dict[str, t.Any]) -> None:
-        """Say so when the WMS sends fields the catalog lacks: they cannot be loaded silently."""
-        new = set(row) - self._shape.known - self._unknown_fields
-        if new:
-            self._unknown_fields |= new
-            self.logger.warning(
-                "Entity '%s' now has field(s) %s that the catalog schema lacks: they are not "
-                "loaded until the catalog is rediscovered (lower discovery_cache_ttl, or run "
-                "--discover / meltano's catalog refresh).",
-                self.name,
-                sorted(new),
-            )
-
-
-class ScopedHistoryStream(EntityStream):
-    """`inventory_history`, read with one of Oracle's documented filter combinations
-    (company, facility, activity, status; see `oracle_wms.scoping`): one partition per
-    combination, each with its own bookmark on `create_ts`."""
-
-    @property
-    def partitions(self) -> list[dict[str, t.Any]] | None:
-        return self._scopes
-
-    @cached_property
-    def _scopes(self) -> list[dict[str, t.Any]]:
-        pairs = status_combinations(self.wms, self.config)
-        found = [
-            {"company_code": s.company_code, "facility_code": s.facility_code, **pair}
-            for s in scopes(self.wms)
-            for pair in pairs
-        ]
-        self.logger.info(
-            "Entity '%s': reading %d company/facility/activity/status combinations",
-            self.name,
-            len(found),
-        )
-        return found
-
-    def get_url_params(
-        self, context: Context | None, next_page_token: _PageToken
-    ) -> dict[str, t.Any]:
-        params = super().get_url_params(context, next_page_token)
-        assert context is not None, "inventory_history is always read per combination"
-        params["company_id__code"] = context["company_code"]
-        params["facility_id__code"] = context["facility_code"]
-        params["history_activity_id"] = context["history_activity_id"]
-        params["status_id"] = context["status_id"]
-        return params
-
-
-def _utc_bound(value: str, lookback: float = 0.0) -> str:
-    """A bookmark or `start_date`, minus the lookback, as an lgfapi filter value in UTC.
-
-    `start_date` may be a bare date or a naive date-time: read as UTC.
-    """
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    parsed -= timedelta(seconds=lookback)
-    return parsed.astimezone(UTC).isoformat(timespec="microseconds")

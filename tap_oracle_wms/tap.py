@@ -18,6 +18,7 @@ from oracle_wms.config_schema import CONNECTION_PROPERTIES, ISO_DATE_TIME, secon
 from oracle_wms.discovery import DiscoveryCache, discover
 from oracle_wms.schema import json_schema
 from oracle_wms.scoping import HISTORY_PROPERTIES, SCOPED_ENTITIES
+from oracle_wms.session import MAX_CONNECTIONS, WmsSession
 from oracle_wms.settings import (
     MAX_PAGE_SIZE,
     WmsSettings,
@@ -25,8 +26,10 @@ from oracle_wms.settings import (
     number_setting,
 )
 from tap_oracle_wms.bookmarks import normalise_state
+from tap_oracle_wms.history import ScopedHistoryStream
+from tap_oracle_wms.prefetch import FirstPages, Plan
 from tap_oracle_wms.sdk_overrides import TapOverrides
-from tap_oracle_wms.streams import EntityStream, ScopedHistoryStream
+from tap_oracle_wms.streams import EntityStream
 from tap_oracle_wms.writer import BufferedMsgSpecWriter
 
 MAX_CACHE_TTL = 365 * 86400
@@ -34,6 +37,9 @@ MAX_CACHE_TTL = 365 * 86400
 DEFAULT_DISCOVERY_CACHE_TTL = 86400
 DEFAULT_PARALLEL_REQUESTS = 2
 MAX_PARALLEL_REQUESTS = 8
+DEFAULT_CONCURRENT_REQUESTS = 8
+DEFAULT_EMPTY_RECHECK = 0
+MAX_CONCURRENT_REQUESTS = MAX_CONNECTIONS
 
 
 class TapOracleWMS(TapOverrides):
@@ -81,6 +87,15 @@ class TapOracleWMS(TapOverrides):
             "that many concurrent large pages degrade the WMS, so the default is polite",
         ),
         th.Property(
+            "max_concurrent_requests",
+            th.IntegerType(minimum=1, maximum=MAX_CONCURRENT_REQUESTS),
+            default=DEFAULT_CONCURRENT_REQUESTS,
+            description="Requests in flight to the WMS at once, over every stream, page and "
+            f"discovery call (1 to {MAX_CONCURRENT_REQUESTS}); Oracle's fair-use guidance is "
+            "fewer than 10 simultaneous interface requests, so the default is 8; 1 reads one "
+            "request at a time",
+        ),
+        th.Property(
             "discovery_cache_ttl",
             seconds(MAX_CACHE_TTL, zero_ok=True),
             default=DEFAULT_DISCOVERY_CACHE_TTL,
@@ -92,6 +107,15 @@ class TapOracleWMS(TapOverrides):
             description="Directory of the discovery cache (default ~/.cache/oracle-wms-singer)",
         ),
         *HISTORY_PROPERTIES,
+        th.Property(
+            "history_empty_recheck",
+            seconds(MAX_CACHE_TTL, zero_ok=True),
+            default=DEFAULT_EMPTY_RECHECK,
+            description="0 (default): every inventory_history combination (company, facility, "
+            "activity, status) is asked every run. N: one that has never had a row and was "
+            "answered empty is asked again only after N seconds (far fewer requests; rows of a "
+            "combination new to the WMS then come up to N seconds late)",
+        ),
     ).to_dict()
 
     @cached_property
@@ -99,7 +123,28 @@ class TapOracleWMS(TapOverrides):
         """The validated settings; a bad one raises naming it, before any request is made."""
         settings = WmsSettings.from_config(self.config)
         _ = self.lookback, self.discovery_cache, self.max_parallel_requests
+        _ = self.max_concurrent_requests, self.history_empty_recheck
         return settings
+
+    @cached_property
+    def history_empty_recheck(self) -> float:
+        return number_setting(
+            self.config,
+            "history_empty_recheck",
+            DEFAULT_EMPTY_RECHECK,
+            zero_ok=True,
+            maximum=MAX_CACHE_TTL,
+        )
+
+    @cached_property
+    def max_concurrent_requests(self) -> int:
+        return count_setting(
+            self.config,
+            "max_concurrent_requests",
+            DEFAULT_CONCURRENT_REQUESTS,
+            1,
+            MAX_CONCURRENT_REQUESTS,
+        )
 
     @cached_property
     def max_parallel_requests(self) -> int:
@@ -113,8 +158,13 @@ class TapOracleWMS(TapOverrides):
 
     @cached_property
     def wms(self) -> WmsClient:
-        """The one client (and pooled session) every stream shares."""
-        return WmsClient(self.settings)
+        """The one client (and pooled session) every stream shares, within one budget of
+        concurrent requests (`max_concurrent_requests`)."""
+        client = WmsClient(self.settings)
+        session = client.session
+        if isinstance(session, WmsSession):
+            session.limit_concurrency(self.max_concurrent_requests)
+        return client
 
     @cached_property
     def lookback(self) -> float:
@@ -202,6 +252,31 @@ class TapOracleWMS(TapOverrides):
 
     def discover_streams(self) -> list[EntityStream]:
         """Streams from the input catalog when given (no API calls), else from `describe`."""
+        streams = self._entity_streams()
+        for stream in streams:
+            if isinstance(stream, ScopedHistoryStream):
+                stream.recheck_after = self.history_empty_recheck
+        budget = self.max_concurrent_requests
+        if budget > 1:  # the first pages of the streams to come, requested ahead
+            first_pages = FirstPages(
+                budget,
+                ahead=budget,
+                planner=self._first_page_plan,
+            )
+            for stream in streams:
+                stream.first_pages = first_pages
+        return streams
+
+    def _first_page_plan(self) -> list[Plan]:
+        """The first page of every selected stream and partition, in the SDK's sync order."""
+        return [
+            page
+            for stream in self.streams.values()
+            if isinstance(stream, EntityStream) and stream.selected
+            for page in stream.first_page_plan()
+        ]
+
+    def _entity_streams(self) -> list[EntityStream]:
         catalog = self.input_catalog
         if catalog is not None:
             return [
@@ -216,7 +291,12 @@ class TapOracleWMS(TapOverrides):
                 )
                 for entry in catalog.streams
             ]
-        entities = discover(self.wms, self.config.get("entities"), self.discovery_cache)
+        entities = discover(
+            self.wms,
+            self.config.get("entities"),
+            self.discovery_cache,
+            workers=self.max_concurrent_requests,
+        )
         return [
             _stream_class(desc.name)(
                 self,

@@ -78,6 +78,7 @@ class Admin:
             ("DELETE", "faults"): self._faults_clear,
             ("GET", "requests"): self._requests_get,
             ("DELETE", "requests"): self._requests_clear,
+            ("GET", "concurrency"): self._concurrency_get,
             ("POST", "tokens"): self._tokens_set,
             ("DELETE", "tokens"): self._tokens_expire,
             ("POST", "users"): self._users_add,
@@ -144,6 +145,10 @@ class Admin:
 
     def _requests_get(self, name: str, payload: Any) -> Response:
         return json_response(self.log.entries())
+
+    def _concurrency_get(self, name: str, payload: Any) -> Response:
+        """API requests in flight now and their peak since the request log was cleared."""
+        return json_response(self.log.concurrency())
 
     def _requests_clear(self, name: str, payload: Any) -> Response:
         self.log.clear()

@@ -3,6 +3,10 @@
 It never holds credentials or tokens (only the scheme name), and it keeps the last 100,000
 requests so a long-running server does not grow without bound. `/_sim/` requests are not logged:
 the log describes what a client did to the API.
+
+It also counts the API requests in flight (from the request's arrival to its answer's last byte,
+latency faults included) and the peak of that count since the last clear, so a test or benchmark
+can check that a client never had more than its budget of requests open at once.
 """
 
 from __future__ import annotations
@@ -19,6 +23,24 @@ MAX_ENTRIES = 100_000
 class RequestLog:
     _entries: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=MAX_ENTRIES))
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _in_flight: int = 0
+    _peak: int = 0
+
+    def begin(self) -> None:
+        """An API request arrived."""
+        with self._lock:
+            self._in_flight += 1
+            self._peak = max(self._peak, self._in_flight)
+
+    def end(self) -> None:
+        """An API request was answered (or its client went away)."""
+        with self._lock:
+            self._in_flight -= 1
+
+    def concurrency(self) -> dict[str, int]:
+        """`in_flight` now and `peak` since the last clear."""
+        with self._lock:
+            return {"in_flight": self._in_flight, "peak": self._peak}
 
     def add(
         self,
@@ -46,5 +68,7 @@ class RequestLog:
             return [dict(e) for e in self._entries]
 
     def clear(self) -> None:
+        """Forget the entries and the peak (the peak restarts at what is in flight now)."""
         with self._lock:
             self._entries.clear()
+            self._peak = self._in_flight

@@ -63,6 +63,26 @@ class _Handler(BaseHTTPRequestHandler):
         is_admin = path.startswith(ADMIN_PREFIX)
         is_api = path.startswith(self.app.api.prefix)
         is_write = self.command in ("POST", "PATCH")
+        if is_admin:
+            self._respond(target, path, headers, body, is_api, is_write, started)
+            return
+        self.log.begin()
+        try:
+            self._respond(target, path, headers, body, is_api, is_write, started)
+        finally:
+            self.log.end()
+
+    def _respond(  # noqa: PLR0917 - the request's parts, read once in `_serve`
+        self,
+        target: str,
+        path: str,
+        headers: dict[str, str],
+        body: bytes,
+        is_api: bool,
+        is_write: bool,
+        started: float,
+    ) -> None:
+        is_admin = path.startswith(ADMIN_PREFIX)
         decision = self.faults.decide(target, is_api, is_write)
         if decision.delay_s > 0 and not is_admin:
             self.stopping.wait(decision.delay_s)

@@ -347,4 +347,9 @@ class Simulator:
         return self.log.entries()
 
     def clear_request_log(self) -> None:
+        """Forget the request log and the peak of requests in flight."""
         self.log.clear()
+
+    def peak_in_flight(self) -> int:
+        """The most API requests in flight at once since the request log was cleared."""
+        return self.log.concurrency()["peak"]
