@@ -144,8 +144,9 @@ def _all_entities(sim: Sim, tmp: Path) -> list[Row]:
             if not entry["breadcrumb"]:
                 entry["metadata"]["selected"] = True
     catalog_path = write_json(tmp / "catalog-all.json", catalog)
-    # the first run, at no latency: its STATE starts the hourly runs
-    first = Run(sim, _tap(config, "--catalog", str(catalog_path)), tmp / "first.out")
+    # the first run, at no latency: its STATE starts the hourly runs (with the recheck on, so
+    # it also remembers which history combinations were empty, for the opt-in case)
+    first = Run(sim, _tap(rechecking, "--catalog", str(catalog_path)), tmp / "first.out")
     state = write_json(tmp / "state.json", _final_state(first.out))
     rows.append(first.row("first run, every entity (no latency: the STATE for the next)"))
     sim.set_latency(LATENCY_MS)

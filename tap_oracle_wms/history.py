@@ -59,15 +59,16 @@ class ScopedHistoryStream(EntityStream):
         return (now - then).total_seconds() < self.recheck_after
 
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        """The partition's records; an empty answer to a combination that has never had a row
-        is remembered in its state (`empty_at`)."""
+        """The partition's records; with `history_empty_recheck` on, an empty answer to a
+        combination that has never had a row is remembered in its state (`empty_at`). With it
+        off (0, the default) nothing is written, so a run's STATE depends only on the data."""
         count = 0
         for count, row in enumerate(super().get_records(context), start=1):  # noqa: B007
             yield row
         state = self.get_context_state(context)
         if count:
             state.pop(EMPTY_AT, None)
-        elif not state.get("replication_key_value"):
+        elif self.recheck_after > 0 and not state.get("replication_key_value"):
             state[EMPTY_AT] = self._run_started
             self.state_manager.is_flushed = False
 
