@@ -148,16 +148,28 @@ def _keep_make_from_installing(project: Path) -> None:
         os.utime(project / name, (stamp - 60, stamp - 60))
 
 
-def _wait_for_url(proc: subprocess.Popen[str], line: str) -> None:
-    assert proc.stdout is not None
+def _wait_for_url(proc: subprocess.Popen[str], log: Path, line: str) -> None:
+    """Until the server's output (a file, so a server that logs every request never blocks on
+    a pipe nobody reads) shows its URL."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        output = proc.stdout.readline()
-        if not output and proc.poll() is not None:
-            pytest.fail(f"`{line}` exited with {proc.returncode} before serving")
-        if "http://" in output:
+        if "http://" in log.read_text(errors="replace"):
             return
+        if proc.poll() is not None:
+            pytest.fail(f"`{line}` exited with {proc.returncode} before serving")
+        time.sleep(0.1)
     pytest.fail(f"`{line}` printed no http:// URL within 120 s")
+
+
+def _stop(server: subprocess.Popen[str]) -> None:
+    """SIGTERM to the server's process group (`make sim` and the simulator under it), then
+    SIGKILL if it is not gone within 20 s: no server outlives the test."""
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=20)
 
 
 def test_every_readme_command_works_in_order(tmp_path: Path, pg_database: str) -> None:
@@ -184,18 +196,20 @@ def test_every_readme_command_works_in_order(tmp_path: Path, pg_database: str) -
             line = command.line.replace(SIM_ADDRESS, f"127.0.0.1:{port}")
             _keep_make_from_installing(project)
             if command.marker == BACKGROUND:
-                servers.append(
-                    subprocess.Popen(
-                        ["bash", "-c", "; ".join([*setup, f"exec {line}"])],
-                        cwd=project,
-                        env=env,
-                        stdout=subprocess.PIPE,
-                        stderr=subprocess.DEVNULL,
-                        text=True,
-                        start_new_session=True,
+                log = tmp_path / f"server-{len(servers)}.log"
+                with log.open("w") as output:
+                    servers.append(
+                        subprocess.Popen(
+                            ["bash", "-c", "; ".join([*setup, f"exec {line}"])],
+                            cwd=project,
+                            env=env,
+                            stdout=output,
+                            stderr=subprocess.STDOUT,
+                            text=True,
+                            start_new_session=True,
+                        )
                     )
-                )
-                _wait_for_url(servers[-1], line)
+                _wait_for_url(servers[-1], log, line)
                 continue
             if line.startswith((". ", "source ", "export ")):
                 setup.append(line)
@@ -217,8 +231,7 @@ def test_every_readme_command_works_in_order(tmp_path: Path, pg_database: str) -
             assert "Traceback" not in output, f"README: `{to_run}`:\n{output[-6000:]}"
     finally:
         for server in servers:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
+            _stop(server)
         print("\nREADME commands, wall time:")
         for seconds, line in timings:
             print(f"{seconds:7.1f} s  {line}")
