@@ -10,8 +10,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-OUTCOMES = ("applied", "already_applied", "rejected", "planned")
-
 
 class RunReport:
     def __init__(self, rejects_path: Path) -> None:
