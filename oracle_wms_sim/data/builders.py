@@ -50,6 +50,9 @@ BUILDERS: dict[str, Builder] = {
     "order_hdr": builders_outbound.order_hdr,
     "order_dtl": builders_outbound.order_dtl,
     "oblpn": builders_outbound.oblpn,
+    "wave_template": builders_outbound.wave_template,
+    "wave": builders_outbound.wave,
+    "task": builders_outbound.task,
     "allocation": builders_outbound.allocation,
     "inventory_history": builders_inventory.inventory_history,
 }

@@ -16,6 +16,7 @@ from .builder_base import (
     pick_facility,
     qty,
 )
+from .reference import CODE_ROWS, FACILITIES
 
 _FIRST = ("Ana", "Ben", "Chen", "Dana", "Eli", "Femi", "Gus", "Hana", "Ivo", "Jules")
 _LAST = ("Smith", "Garcia", "Nguyen", "Okafor", "Jansen", "Muller", "Rossi", "Kim")
@@ -71,6 +72,8 @@ def order_dtl(p: Picker, rng: Random, ident: int, parent: int | None, mod_ts: st
         "unit_sale_price": round(rng.uniform(1.0, 500.0), 2),
         "status_id": int(p.attr("order_hdr", order, "status_id")),
         "cust_field_1": None,
+        # no draw from `rng`: the rest of the generated data stays as it was
+        "shipped_qty": ordered if int(p.attr("order_hdr", order, "status_id")) == 90 else 0.0,
         "_fac": fac,
         "_co": co,
     }
@@ -109,6 +112,54 @@ def allocation(p: Picker, rng: Random, ident: int, parent: int | None, mod_ts: s
         "alloc_qty": allocated,
         "packed_qty": allocated if status == 91 else 0.0,
         "status_id": status,
+        "wave_id": None,  # generated allocations belong to no simulated wave
+        "task_id": None,
         "_fac": fac,
         "_co": co,
+    }
+
+
+def wave_template(p: Picker, rng: Random, ident: int, parent: int | None, mod_ts: str) -> Row:
+    """Four per facility: `TPL-F1-ALL` (every order type), then one per order type 1-3."""
+    fac = (ident - 1) % len(FACILITIES) + 1
+    kind = (ident - 1) // len(FACILITIES)
+    code = "ALL" if kind == 0 else CODE_ROWS["order_type"][kind - 1][1]
+    return {
+        "company_id": FACILITIES[fac - 1].company,
+        "facility_id": fac,
+        "template_name": f"TPL-F{fac}-{code}",
+        "description": f"Wave template {code.lower()} orders",
+        "order_type_id": None if kind == 0 else CODE_ROWS["order_type"][kind - 1][0],
+        "cust_field_1": None,
+        "_fac": fac,
+        "_co": FACILITIES[fac - 1].company,
+    }
+
+
+def wave(p: Picker, rng: Random, ident: int, parent: int | None, mod_ts: str) -> Row:
+    """Four completed waves per facility, run numbers 1-4."""
+    fac = (ident - 1) % len(FACILITIES) + 1
+    return {
+        "company_id": FACILITIES[fac - 1].company,
+        "facility_id": fac,
+        "run_nbr": (ident - 1) // len(FACILITIES) + 1,
+        "wave_template_id": p.pick("wave_template", rng, fac=fac),
+        "status_id": 90,
+        "cust_field_1": None,
+        "_fac": fac,
+        "_co": FACILITIES[fac - 1].company,
+    }
+
+
+def task(p: Picker, rng: Random, ident: int, parent: int | None, mod_ts: str) -> Row:
+    fac = (ident - 1) % len(FACILITIES) + 1
+    return {
+        "company_id": FACILITIES[fac - 1].company,
+        "facility_id": fac,
+        "task_nbr": f"TSK{ident:07d}",
+        "wave_id": p.pick("wave", rng, fac=fac),
+        "status_id": 90,
+        "cust_field_1": None,
+        "_fac": fac,
+        "_co": FACILITIES[fac - 1].company,
     }

@@ -37,6 +37,8 @@ MODELLED: Final = (
     code_table("location_type"),
     code_table("allocation_status"),
     code_table("history_activity"),
+    code_table("wave_status"),
+    code_table("task_status"),
     Entity(
         "company",
         (
@@ -294,6 +296,7 @@ MODELLED: Final = (
             decimal_field("ord_qty"),
             decimal_field("orig_ord_qty"),
             decimal_field("alloc_qty"),
+            decimal_field("shipped_qty"),
             decimal_field("unit_sale_price", scale=2),
             int_field("status_id", required=True),
             text_field("cust_field_1", 50),
@@ -325,6 +328,55 @@ MODELLED: Final = (
         base_count=400,
     ),
     Entity(
+        "wave_template",
+        (
+            ID_FIELD,
+            fk_field("company_id", "company"),
+            fk_field("facility_id", "facility"),
+            text_field("template_name", 50, required=True),
+            text_field("description", 100),
+            fk_field("order_type_id", "order_type", required=False),  # null: every order type
+            text_field("cust_field_1", 50),
+            *audit_fields(),
+        ),
+        key="template_name",
+        base_count=12,
+        scales=False,
+    ),
+    Entity(
+        "wave",
+        (
+            ID_FIELD,
+            fk_field("company_id", "company"),
+            fk_field("facility_id", "facility"),
+            int_field("run_nbr", required=True),
+            fk_field("wave_template_id", "wave_template", required=False),
+            int_field("status_id", required=True),  # a wave_status id, bare like order status
+            text_field("cust_field_1", 50),
+            *audit_fields(),
+        ),
+        key="run_nbr",
+        base_count=12,
+        scales=False,
+        indexes=("run_nbr",),
+    ),
+    Entity(
+        "task",
+        (
+            ID_FIELD,
+            fk_field("company_id", "company"),
+            fk_field("facility_id", "facility"),
+            text_field("task_nbr", 50, required=True),
+            fk_field("wave_id", "wave", required=False),
+            int_field("status_id", required=True),  # a task_status id
+            text_field("cust_field_1", 50),
+            *audit_fields(),
+        ),
+        key="task_nbr",
+        base_count=12,
+        scales=False,
+    ),
+    Entity(
         "allocation",
         (
             ID_FIELD,
@@ -336,11 +388,14 @@ MODELLED: Final = (
             decimal_field("alloc_qty"),
             decimal_field("packed_qty"),
             int_field("status_id", required=True),
+            fk_field("wave_id", "wave", required=False),
+            fk_field("task_id", "task", required=False),
             *audit_fields(),
         ),
         key="id",
         mutable="packed_qty",
         base_count=1500,
+        indexes=("order_dtl_id", "wave_id"),
     ),
 )
 """The entities modelled in depth (code tables first), in generation order."""

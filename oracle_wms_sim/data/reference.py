@@ -102,6 +102,17 @@ CODE_ROWS: dict[str, tuple[tuple[int, str, str], ...]] = {
         (91, "PACKED", "Packed"),
         (99, "CANCELLED", "Cancelled"),
     ),
+    "wave_status": (
+        (10, "IN_PROGRESS", "In Progress"),
+        (90, "COMPLETED", "Completed"),
+        (99, "CANCELLED", "Cancelled"),
+    ),
+    "task_status": (
+        (10, "READY", "Ready"),
+        (15, "HELD", "Held"),
+        (90, "COMPLETED", "Completed"),
+        (99, "CANCELLED", "Cancelled"),
+    ),
     "history_activity": (
         (1, "RECEIPT", "Container received"),
         (2, "PUTAWAY", "Container located"),

@@ -15,7 +15,7 @@ from .model import SQL_TYPES, Entity
 
 HIDDEN = ("_fac", "_co", "_tzm", "_tzmod", "_tz")
 HIDDEN_TYPES = ("INTEGER", "INTEGER", "INTEGER", "TEXT", "TEXT")
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def columns(entity: Entity) -> list[str]:

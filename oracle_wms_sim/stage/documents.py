@@ -301,7 +301,12 @@ class _Document:
             }
             if spec.entity == "order":
                 row.setdefault("unit_sale_price", 0.0)
-                row.update(orig_ord_qty=row["ord_qty"], alloc_qty=0.0, status_id=spec.first_status)
+                row.update(
+                    orig_ord_qty=row["ord_qty"],
+                    alloc_qty=0.0,
+                    shipped_qty=0.0,
+                    status_id=spec.first_status,
+                )
             else:
                 row.update(received_qty=0.0, po_dtl_id=None)
             store.insert_row(self.conn, spec.line, row)
