@@ -35,7 +35,7 @@ RUN_NUMBER_KEYS = ("run_nbr", "wave_nbr", "run_number")
 """Where a run_template answer may carry the run number (the body is not documented)."""
 WAVE_FIELDS_READ = "id,run_nbr,status_id,wave_template_id,facility_id"
 COMPLETED, CANCELLED = "COMPLETED", "CANCELLED"
-DEFAULT_TIMEOUT = 600.0
+DEFAULT_TIMEOUT = 600
 
 
 class RunWaveSink(WmsSink):
