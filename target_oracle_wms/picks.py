@@ -315,11 +315,20 @@ class PickConfirmSink(WmsSink):
         except RecordRejectedError:
             ledger.clear_pending(self.stream_name, item.identity)
             raise
-        if action == "Complete":
-            return "applied", {"action_code": action}
-        if not self._done(item):
+        after_lost = isinstance(answer, dict) and bool(answer.get("already_applied"))
+        if action != "Complete" and not after_lost and not self._done(item):
+            # 204 with async_flg false is the WMS saying it processed the line (L12): applied,
+            # but the quantity the target reads did not show it (docs/api-behaviour.md).
             what = "its LPN is not Packed" if action == "Close" else "its allocation did not move"
-            raise RecordRejectedError({"_wms": f"the WMS answered, but {what}"})
-        if isinstance(answer, dict) and answer.get("already_applied"):
-            return "applied", {"action_code": action, "after_lost_answer": True}
-        return "applied", {"action_code": action, "allocation_id": allocation_id}
+            self.logger.warning(
+                "%s: line %s answered %s by the WMS, but %s: counted as applied, not resent",
+                self.stream_name,
+                item.identity,
+                "204",
+                what,
+            )
+        return "applied", {
+            "action_code": action,
+            "allocation_id": allocation_id,
+            "after_lost_answer": after_lost,
+        }
