@@ -256,12 +256,12 @@ class PickConfirmSink(WmsSink):
         return self._container_statuses().get(_fk_id(row.get("status_id")) or -1, "UNKNOWN")
 
     def _container_statuses(self) -> dict[int, str]:
-        if "_container_statuses" not in self.__dict__:
+        if "_lpn_status_cache" not in self.__dict__:
             rows = self.services.wms.iter_records("container_status", {"ordering": "id"})
-            self.__dict__["_container_statuses"] = {
+            self.__dict__["_lpn_status_cache"] = {
                 int(row["id"]): status_word(row) for row in rows if row.get("id") is not None
             }
-        statuses: dict[int, str] = self.__dict__["_container_statuses"]
+        statuses: dict[int, str] = self.__dict__["_lpn_status_cache"]
         return statuses
 
     def _done(self, item: Pending) -> bool:

@@ -171,7 +171,7 @@ class ReceiveSink(WmsSink):
 
     def _asn_items(self, shipment_id: int) -> set[str]:
         """Item codes on an ASN's lines (`ib_shipment_dtl`), read once per ASN per run."""
-        cache: dict[int, set[str]] = self.__dict__.setdefault("_asn_items", {})
+        cache: dict[int, set[str]] = self.__dict__.setdefault("_asn_item_cache", {})
         if shipment_id not in cache:
             rows = self.services.wms.iter_records(
                 "ib_shipment_dtl", {"shipment_id": str(shipment_id), "fields": "id,item_id"}
