@@ -353,6 +353,25 @@ def test_a_run_killed_after_its_marker_finds_its_wave_instead_of_running_another
     assert f"wave run_nbr {started['run_nbr']} (id {started['id']}) Completed" in rerun.stderr
 
 
+def test_a_manual_wave_runs_the_records_orders(fresh_sim: Simulator, tmp_path: Path) -> None:
+    (_, item_a, _), (_, item_b, _) = stock(fresh_sim, 2)
+    stage_order(fresh_sim, "MANUAL-T-1", [(item_a, 1), (item_b, 1)])
+    before = {w["id"] for w in waves(fresh_sim)}
+    lines = wave_lines("manual-1", orders=[{"order_nbr": "MANUAL-T-1", "seq_nbr": 2}])
+    config = target_config(fresh_sim, tmp_path)
+    fresh_sim.clear_request_log()
+
+    run = run_target(tmp_path, config, lines)
+    rerun = run_target(tmp_path, config, lines)
+
+    assert run.returncode == 0 and rerun.returncode == 0, run.stderr[-3000:]
+    (new,) = [w for w in waves(fresh_sim) if w["id"] not in before]
+    assert new["status_id"] == 90
+    assert [r["status"] for r in posts(fresh_sim, "run_manual")] == [202]
+    assert {a["item_id"]["key"] for a in allocations(fresh_sim, "MANUAL-T-1")} == {item_b}
+    assert "0 applied, 1 already applied" in rerun.stderr
+
+
 def test_a_bad_wave_record_is_rejected_naming_the_field(
     fresh_sim: Simulator, tmp_path: Path
 ) -> None:
