@@ -131,7 +131,7 @@ def free_by_location(http: requests.Session, sim: Simulator, item_id: int) -> di
     return free
 
 
-def item_of(http: requests.Session, sim: Simulator, code: str) -> dict[str, Any]:
+def item_of(http: requests.Session, sim: Simulator, code: str) -> Any:
     (item,) = rows(http, sim, "item", code=code)
     return item
 
@@ -279,16 +279,24 @@ def test_the_undocumented_run_answer_varies(
         assert response.json() == {"run_nbr": newest}
 
 
+F1_ALL = {"facility_id": 1, "template_name": "TPL-F1-ALL"}
+BY_NUMBER = {"order_seq_nbr_list": [{"order_nbr": "NOPE", "seq_nbr_list": [1]}]}
+
+
 @pytest.mark.parametrize(
     ("path", "body", "field"),
     [
-        ("run_template/", {"parameters": {"template_name": "TPL-F1-ALL"}}, "parameters.facility_id__code"),
-        ("run_template/", {"parameters": {"facility_id": 1, "template_name": "NOPE"}}, "parameters.template_name"),
-        ("run_template/", {"parameters": {"facility_id": 1, "template_name": "TPL-F1-ALL"}, "extra": 1}, "extra"),
-        ("run_template/", {"parameters": {"facility_id": 1, "template_name": "TPL-F1-ALL"}, "options": {"company_code": "C2"}}, "options.company_code"),
-        ("run_manual/", {"parameters": {"facility_id": 1, "template_name": "TPL-F1-ALL"}, "options": {}}, "options.order_dtl_id_list"),
-        ("run_manual/", {"parameters": {"facility_id": 1, "template_name": "TPL-F1-ALL"}, "options": {"order_dtl_id_list": []}}, "options.order_dtl_id_list"),
-        ("run_manual/", {"parameters": {"facility_id": 1, "template_name": "TPL-F1-ALL"}, "options": {"order_seq_nbr_list": [{"order_nbr": "NOPE", "seq_nbr_list": [1]}]}}, "options.order_seq_nbr_list"),
+        ("run_template/", {"parameters": {"template_name": "TPL-F1-ALL"}},
+         "parameters.facility_id__code"),
+        ("run_template/", {"parameters": {**F1_ALL, "template_name": "NOPE"}},
+         "parameters.template_name"),
+        ("run_template/", {"parameters": F1_ALL, "extra": 1}, "extra"),
+        ("run_template/", {"parameters": F1_ALL, "options": {"company_code": "C2"}},
+         "options.company_code"),
+        ("run_manual/", {"parameters": F1_ALL, "options": {}}, "options.order_dtl_id_list"),
+        ("run_manual/", {"parameters": F1_ALL, "options": {"order_dtl_id_list": []}},
+         "options.order_dtl_id_list"),
+        ("run_manual/", {"parameters": F1_ALL, "options": BY_NUMBER}, "options.order_seq_nbr_list"),
     ],
 )  # fmt: skip
 def test_bad_wave_requests_are_refused_naming_the_field(
@@ -303,7 +311,7 @@ def test_bad_wave_requests_are_refused_naming_the_field(
 def test_undo_gives_the_units_back_and_is_refused_after_a_pick(
     sim: Simulator, http: requests.Session
 ) -> None:
-    order, line, (alloc, *_), code, run_nbr = allocated_order(http, sim, "UNDO-1")
+    order, line, (alloc, *_), _, run_nbr = allocated_order(http, sim, "UNDO-1")
     free_before = free_by_location(http, sim, alloc["item_id"]["id"])
     response = http.post(
         url(sim, "entity/wave/undo/"),
@@ -323,7 +331,7 @@ def test_undo_gives_the_units_back_and_is_refused_after_a_pick(
     assert_error(again, 400, "VALIDATION_ERROR")
 
     # a wave where a pick happened cannot be undone (UNDO_WAVE_EVEN_AFTER_PICKING = No)...
-    order2, line2, (alloc2, *_), code2, run2 = allocated_order(http, sim, "UNDO-2")
+    _, line2, (alloc2, *_), code2, run2 = allocated_order(http, sim, "UNDO-2")
     done = pick(
         http, sim, action_code="Pick", order_nbr="UNDO-2", item_barcode=code2, qty="1",
         pick_location=alloc2["from_location_id"]["key"], to_container_nbr="OB-UNDO-2",
@@ -422,7 +430,7 @@ def test_pick_close_ship_move_quantities_and_statuses(
 def test_refused_picks_name_the_field_and_change_nothing(
     sim: Simulator, http: requests.Session
 ) -> None:
-    order, line, (alloc, *_), code, run_nbr = allocated_order(http, sim, "BAD-1")
+    *_, (alloc, *_), code, _ = allocated_order(http, sim, "BAD-1")
     location = alloc["from_location_id"]["key"]
     other = sim.reserve_location("F1")
     cases = [
@@ -430,7 +438,8 @@ def test_refused_picks_name_the_field_and_change_nothing(
         ({"order_nbr": "BAD-1", "pick_location": other}, "order_nbr"),  # no allocation there
         ({"order_nbr": "BAD-1", "pick_location": "ZZ-NONE"}, "pick_location"),
         ({"order_nbr": "BAD-1", "pick_location": location, "wave_nbr": "999"}, "wave_nbr"),
-        ({"order_nbr": "BAD-1", "pick_location": location, "to_container_nbr": None}, "to_container_nbr"),
+        ({"order_nbr": "BAD-1", "pick_location": location, "to_container_nbr": None},
+         "to_container_nbr"),
         ({"order_nbr": "BAD-1", "pick_location": location, "colour": "red"}, "colour"),
     ]  # fmt: skip
     for fields, name in cases:
@@ -449,7 +458,7 @@ def test_refused_picks_name_the_field_and_change_nothing(
 def test_async_pick_answers_202_then_applies_and_sync_answers_204(
     sim: Simulator, http: requests.Session
 ) -> None:
-    order, line, (alloc, *_), code, run_nbr = allocated_order(http, sim, "ASYNC-1", ordered="2")
+    *_, (alloc, *_), code, _ = allocated_order(http, sim, "ASYNC-1", ordered="2")
     common = {
         "action_code": "Pick", "order_nbr": "ASYNC-1", "item_barcode": code,
         "pick_location": alloc["from_location_id"]["key"], "to_container_nbr": "OB-ASYNC",
@@ -536,7 +545,7 @@ def test_receive_creates_the_iblpn_once_and_raises_received_qty(
 
 # ---- faults: applied, answer lost -------------------------------------------------------------
 def test_lost_answers_and_409_on_the_flow_posts(sim: Simulator, http: requests.Session) -> None:
-    order, line, (alloc, *_), code, run_nbr = allocated_order(http, sim, "LOST-1")
+    *_, (alloc, *_), code, _ = allocated_order(http, sim, "LOST-1")
     body = {
         "action_code": "Pick", "order_nbr": "LOST-1", "item_barcode": code, "qty": "1",
         "pick_location": alloc["from_location_id"]["key"], "to_container_nbr": "OB-LOST",
@@ -563,7 +572,8 @@ def test_lost_answers_and_409_on_the_flow_posts(sim: Simulator, http: requests.S
     (first, *_) = rows(http, sim, "ib_shipment_dtl", shipment_id=asn["id"])
     receipt = {
         "facility_id": 1, "company_id": 1, "shipment_nbr": asn["shipment_nbr"],
-        "container_nbr": "IB-LOST", "item_list": [{"item_barcode": first["item_id"]["key"], "qty": 2}],
+        "container_nbr": "IB-LOST",
+        "item_list": [{"item_barcode": first["item_id"]["key"], "qty": 2}],
     }  # fmt: skip
     sim.add_fault("lost_response", next=1, path_contains="iblpn/receive")
     with pytest.raises(requests.ConnectionError):
