@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from oracle_wms_sim import Simulator
@@ -232,6 +233,28 @@ def test_receipts_apply_once_across_reruns_and_a_lost_answer(
     assert posts(fresh_sim, "iblpn/receive") == []
 
 
+def test_a_receipt_answered_without_a_body_is_read_back(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    fresh_sim.set_undocumented(receive_answer="empty")
+    asn, (item_a, *_) = open_asn(fresh_sim)
+    record = {
+        "facility_code": "F1",
+        "shipment_nbr": asn,
+        "container_nbr": "RCV-T-9",
+        "items": [{"item_code": item_a, "qty": 4}],
+    }
+    lines = messages("iblpn_receipt", RECEIPT_SCHEMA, ["facility_code", "container_nbr"], [record])
+    fresh_sim.clear_request_log()
+
+    run = run_target(tmp_path, target_config(fresh_sim, tmp_path), lines)
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert [r["status"] for r in posts(fresh_sim, "iblpn/receive")] == [204]
+    assert lpn_contents(fresh_sim, "RCV-T-9") == {item_a: Decimal(4)}
+    assert "Stream 'iblpn_receipt': 1 applied" in run.stderr
+
+
 def test_bad_receipts_are_rejected_naming_the_field(fresh_sim: Simulator, tmp_path: Path) -> None:
     asn, (item_a, *_) = open_asn(fresh_sim)
     not_on_asn = next(
@@ -301,10 +324,12 @@ def test_a_wave_runs_once_and_a_rerun_or_lost_answer_runs_none(
     assert len(posts(fresh_sim, "run_template")) == 1
 
 
-def test_a_wave_is_found_when_the_answer_carries_no_run_number(
-    fresh_sim: Simulator, tmp_path: Path
+@pytest.mark.parametrize("answer", ["empty", "wave_nbr"])
+def test_a_wave_is_found_whatever_the_answer_body(
+    fresh_sim: Simulator, tmp_path: Path, answer: str
 ) -> None:
-    fresh_sim.set_undocumented(run_template_answer="empty")
+    """202 without a body (the wave found above the marker), or the run number as `wave_nbr`."""
+    fresh_sim.set_undocumented(run_template_answer=answer)
     before = {w["id"] for w in waves(fresh_sim)}
 
     run = run_target(tmp_path, target_config(fresh_sim, tmp_path), wave_lines("run-empty"))
