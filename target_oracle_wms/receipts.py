@@ -22,7 +22,13 @@ from decimal import Decimal
 
 from target_oracle_wms.base import Call, Pending, RecordRejectedError, WmsSink
 from target_oracle_wms.lookups import Facility
-from target_oracle_wms.validation import Reasons, RecordSchema, as_decimal, quantity_property
+from target_oracle_wms.validation import (
+    Reasons,
+    RecordSchema,
+    as_decimal,
+    quantity_property,
+    text_property,
+)
 
 RECEIPT_FIELDS = frozenset(
     {
@@ -42,7 +48,14 @@ ITEM_FIELDS = frozenset({"item_code", "qty"})
 LINE_CHECKS = RecordSchema(
     {"qty": quantity_property({"exclusiveMinimum": 0}, "a received quantity above zero")}
 )
-TEXT_LIMITS = {"container_nbr": 50, "shipment_nbr": 50, "po_nbr": 50, "trailer_nbr": 50}
+TEXT_CHECKS = RecordSchema(
+    {
+        name: text_property(50)
+        for name in ("container_nbr", "shipment_nbr", "po_nbr", "trailer_nbr", "pallet_nbr", "dock")
+    }
+)
+"""Text sent as is: at most 50 characters (the simulator's `iblpn.container_nbr` and
+`ib_shipment.shipment_nbr` lengths; Oracle's Receive page gives no lengths)."""
 
 Contents = dict[str, Decimal]
 """item code -> quantity in one LPN."""
@@ -73,6 +86,11 @@ class ReceiveSink(WmsSink):
     def known_fields(self) -> t.Collection[str] | None:
         return RECEIPT_FIELDS
 
+    def process_batch(self, context: dict[str, t.Any]) -> None:
+        before = self.services.report.snapshot(self.stream_name)
+        super().process_batch(context)
+        self.logger.info("%s", self.services.report.batch_line(self.stream_name, before))
+
     def document_key(self, record: dict[str, t.Any]) -> str:
         return f"{record.get('facility_code')}:{record.get('container_nbr')}"
 
@@ -100,10 +118,7 @@ class ReceiveSink(WmsSink):
         for name in ("facility_code", "container_nbr"):
             if record.get(name) in (None, ""):
                 reasons[name] = "required"
-        for name, limit in TEXT_LIMITS.items():
-            value = record.get(name)
-            if value is not None and len(str(value)) > limit:
-                reasons[name] = f"at most {limit} characters, got {len(str(value))}"
+        reasons.update(TEXT_CHECKS.check({n: record.get(n) for n in TEXT_CHECKS.properties}))
         asn, po = record.get("shipment_nbr"), record.get("po_nbr")
         if (asn in (None, "")) == (po in (None, "")):
             reasons["shipment_nbr"] = (

@@ -210,6 +210,7 @@ def test_receipts_apply_once_across_reruns_and_a_lost_answer(
     assert lpn_contents(fresh_sim, "RCV-T-2") == {item_a: Decimal(1)}
     assert len(posts(fresh_sim, "iblpn/receive")) == 2, "the lost answer was not resent"
     assert "Stream 'iblpn_receipt': 2 applied, 0 already applied" in first.stderr
+    assert "Stream 'iblpn_receipt' batch: 2 record(s): 2 applied, 0 already applied" in first.stderr
 
     fresh_sim.clear_request_log()
     rerun = run_target(tmp_path, config, lines)
@@ -269,6 +270,7 @@ def test_bad_receipts_are_rejected_naming_the_field(fresh_sim: Simulator, tmp_pa
         {**base, "container_nbr": "BAD-3", "items": [{"item_code": not_on_asn, "qty": 1}]},
         {**base, "container_nbr": "BAD-4", "shipment_nbr": "NO-ASN", "items": []},
         {"facility_code": "F1", "container_nbr": "BAD-5", "items": [{"item_code": item_a}]},
+        {**base, "container_nbr": "BAD-6" + "X" * 50, "items": [{"item_code": item_a, "qty": 1}]},
     ]
     lines = messages("iblpn_receipt", RECEIPT_SCHEMA, ["facility_code", "container_nbr"], records)
     fresh_sim.clear_request_log()
@@ -284,6 +286,7 @@ def test_bad_receipts_are_rejected_naming_the_field(fresh_sim: Simulator, tmp_pa
     assert "at least one item" in reasons["BAD-4"]["items"]
     assert "exactly one of shipment_nbr" in reasons["BAD-5"]["shipment_nbr"]
     assert reasons["BAD-5"]["items[0].qty"] == "required"
+    assert "at most 50 characters" in reasons["BAD-6" + "X" * 50]["container_nbr"]
     assert posts(fresh_sim, "iblpn/receive") == []
 
 
