@@ -581,3 +581,62 @@ def test_lost_answers_and_409_on_the_flow_posts(sim: Simulator, http: requests.S
     assert len(rows(http, sim, "iblpn", container_nbr="IB-LOST")) == 1
     resent = http.post(url(sim, "entity/iblpn/receive"), json=receipt)
     assert "container_nbr" in assert_error(resent, 400, "VALIDATION_ERROR")["details"]
+
+
+def test_receive_against_a_po_creates_its_shipment_and_raises_the_po_line(
+    sim: Simulator, http: requests.Session
+) -> None:
+    po = rows(http, sim, "purchase_order_hdr", facility_id=1, status_id=0)[0]
+    first = rows(http, sim, "purchase_order_dtl", po_id=po["id"])[0]
+    item = first["item_id"]["key"]
+    before = sum(
+        (qty(ln["received_qty"]) for ln in rows(http, sim, "purchase_order_dtl", po_id=po["id"])
+         if ln["item_id"]["key"] == item),
+        Decimal(0),
+    )  # fmt: skip
+    assert rows(http, sim, "ib_shipment", shipment_nbr=po["po_nbr"]) == []
+    body = {
+        "facility_id": 1, "company_id__code": "C1", "po_nbr": po["po_nbr"],
+        "container_nbr": "IB-PO-1", "item_list": [{"item_barcode": item, "qty": "3"}],
+    }  # fmt: skip
+    response = http.post(url(sim, "entity/iblpn/receive"), json=body)
+    assert response.status_code == 200, response.text
+    (asn,) = rows(http, sim, "ib_shipment", shipment_nbr=po["po_nbr"])
+    assert response.json()["shipment_id"]["id"] == asn["id"]
+    after = [
+        ln for ln in rows(http, sim, "purchase_order_dtl", po_id=po["id"])
+        if ln["item_id"]["key"] == item
+    ]  # fmt: skip
+    assert sum((qty(ln["received_qty"]) for ln in after), Decimal(0)) == before + 3
+    assert one(http, sim, "purchase_order_hdr", po["id"])["status_id"] in (10, 30)
+    sim.set_undocumented(receive_answer="empty")
+    second = http.post(url(sim, "entity/iblpn/receive"), json={**body, "container_nbr": "IB-PO-2"})
+    assert (second.status_code, second.content) == (204, b"")
+    assert len(rows(http, sim, "iblpn", shipment_id=asn["id"])) == 2
+
+
+def test_manual_wave_by_order_and_line_numbers_and_a_short(
+    sim: Simulator, http: requests.Session
+) -> None:
+    _, code, _ = sim.active_location_with_inventory("F1")
+    order, (line,) = stage_order(http, sim, "SEQ-1", [(code, "2")])
+    response = http.post(
+        url(sim, "entity/wave_template/1/run_manual/"),
+        json={"options": {"order_seq_nbr_list": [{"order_nbr": "SEQ-1", "seq_nbr_list": [1]}]}},
+    )
+    assert response.status_code == 202, response.text
+    wave = wait_wave(http, sim, response.json()["run_nbr"])
+    (alloc, *_) = rows(http, sim, "allocation", wave_id=wave["id"])
+    assert alloc["order_dtl_id"]["id"] == line
+    allocated = qty(one(http, sim, "order_dtl", line)["alloc_qty"])
+    short = pick(
+        http, sim, action_code="Pick", short_flg=True, order_nbr="SEQ-1", item_barcode=code,
+        qty="1", pick_location=alloc["from_location_id"]["key"], async_flg=False,
+    )  # fmt: skip
+    assert short.status_code == 204, short.text
+    assert (
+        qty(one(http, sim, "allocation", alloc["id"])["alloc_qty"]) == qty(alloc["alloc_qty"]) - 1
+    )
+    assert qty(one(http, sim, "order_dtl", line)["alloc_qty"]) == allocated - 1
+    assert qty(one(http, sim, "allocation", alloc["id"])["packed_qty"]) == 0
+    assert one(http, sim, "order_hdr", order)["status_id"] in (0, 10)
