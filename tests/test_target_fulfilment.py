@@ -256,6 +256,46 @@ def test_a_receipt_answered_without_a_body_is_read_back(
     assert "Stream 'iblpn_receipt': 1 applied" in run.stderr
 
 
+def test_a_receipt_against_a_purchase_order_applies_once(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    po = all_records(fresh_sim, "purchase_order_hdr", facility_id__code="F1", status_id=0)[0]
+    lines_of_po = all_records(fresh_sim, "purchase_order_dtl", po_id=po["id"])
+    item = lines_of_po[0]["item_id"]["key"]
+    off_po = next(
+        i["code"]
+        for i in all_records(fresh_sim, "item", company_id__code="C1")
+        if i["code"] not in {ln["item_id"]["key"] for ln in lines_of_po}
+    )
+    records = [
+        {
+            "facility_code": "F1",
+            "po_nbr": po["po_nbr"],
+            "container_nbr": "RCV-PO-1",
+            "items": [{"item_code": item, "qty": 3}],
+        },
+        {
+            "facility_code": "F1",
+            "po_nbr": po["po_nbr"],
+            "container_nbr": "RCV-PO-2",
+            "items": [{"item_code": off_po, "qty": 3}],
+        },
+    ]
+    lines = messages("iblpn_receipt", RECEIPT_SCHEMA, ["facility_code", "container_nbr"], records)
+    config = target_config(fresh_sim, tmp_path)
+    fresh_sim.clear_request_log()
+
+    run = run_target(tmp_path, config, lines)
+    rerun = run_target(tmp_path, {**config, "ledger_path": str(tmp_path / "b.sqlite")}, lines)
+
+    assert lpn_contents(fresh_sim, "RCV-PO-1") == {item: Decimal(3)}
+    (reject,) = run.rejects
+    assert f"not on purchase order {po['po_nbr']}" in reject["reasons"]["items[0].item_code"]
+    assert "1 applied, 0 already applied, 1 rejected" in run.stderr
+    assert "0 applied, 1 already applied, 1 rejected" in rerun.stderr
+    assert len(posts(fresh_sim, "iblpn/receive")) == 1
+
+
 def test_bad_receipts_are_rejected_naming_the_field(fresh_sim: Simulator, tmp_path: Path) -> None:
     asn, (item_a, *_) = open_asn(fresh_sim)
     not_on_asn = next(
