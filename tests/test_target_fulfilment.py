@@ -421,6 +421,32 @@ def test_a_run_killed_after_its_marker_finds_its_wave_instead_of_running_another
     assert f"wave run_nbr {started['run_nbr']} (id {started['id']}) Completed" in rerun.stderr
 
 
+def test_a_wave_still_running_at_the_timeout_is_a_reject_and_a_rerun_waits_for_it(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    fresh_sim.flow.wave_seconds = 30
+    before = {w["id"] for w in waves(fresh_sim)}
+    config = target_config(fresh_sim, tmp_path, wave_timeout=1)
+    fresh_sim.clear_request_log()
+
+    late = run_target(tmp_path, config, wave_lines("slow-1"))
+
+    assert late.returncode != 0
+    (started,) = [w for w in waves(fresh_sim) if w["id"] not in before]
+    (reject,) = late.rejects
+    assert f"wave run_nbr {started['run_nbr']}" in reject["reasons"]["_wms"]
+    assert "wave_timeout" in reject["reasons"]["_wms"]
+    assert f"wave run_nbr {started['run_nbr']} is IN_PROGRESS after" in late.stderr  # progress
+    fresh_sim.flow.wave_seconds = 0.2
+
+    rerun = run_target(tmp_path, {**config, "wave_timeout": 60}, wave_lines("slow-1"))
+
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert [w["id"] for w in waves(fresh_sim) if w["id"] not in before] == [started["id"]]
+    assert len(posts(fresh_sim, "run_template")) == 1
+    assert "0 applied, 1 already applied" in rerun.stderr
+
+
 def test_a_manual_wave_runs_the_records_orders(fresh_sim: Simulator, tmp_path: Path) -> None:
     (_, item_a, _), (_, item_b, _) = stock(fresh_sim, 2)
     stage_order(fresh_sim, "MANUAL-T-1", [(item_a, 1), (item_b, 1)])
