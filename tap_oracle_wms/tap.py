@@ -267,14 +267,18 @@ class TapOracleWMS(TapOverrides):
                 stream.first_pages = first_pages
         return streams
 
-    def _first_page_plan(self) -> list[Plan]:
-        """The first page of every selected stream and partition, in the SDK's sync order."""
-        return [
-            page
+    def _first_page_plan(self) -> t.Iterator[Plan]:
+        """The first page of every selected stream and partition, in the SDK's sync order, as
+        far as it is read; the history plan's requests start at once, in a thread."""
+        selected = [
+            stream
             for stream in self.streams.values()
             if isinstance(stream, EntityStream) and stream.selected
-            for page in stream.first_page_plan()
         ]
+        for stream in selected:
+            if isinstance(stream, ScopedHistoryStream):
+                stream.start_plan()
+        return (page for stream in selected for page in stream.first_page_plan())
 
     def _entity_streams(self) -> list[EntityStream]:
         catalog = self.input_catalog
