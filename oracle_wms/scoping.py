@@ -110,15 +110,6 @@ def history_ids(client: WmsClient, config: Mapping[str, t.Any], setting: str) ->
     return found
 
 
-def status_combinations(client: WmsClient, config: Mapping[str, t.Any]) -> list[dict[str, str]]:
-    """One documented filter set (`history_activity_id` + `status_id`) per activity and status."""
-    activities = history_ids(client, config, "history_activity_ids")
-    statuses = history_ids(client, config, "history_status_ids")
-    return [
-        {"history_activity_id": str(a), "status_id": str(s)} for a in activities for s in statuses
-    ]
-
-
 @dataclass(frozen=True)
 class HistoryPlan:
     """What a run of `inventory_history` reads: the company/facility pairs, the activity and
