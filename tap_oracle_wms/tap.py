@@ -258,9 +258,11 @@ class TapOracleWMS(TapOverrides):
                 stream.recheck_after = self.history_empty_recheck
         budget = self.max_concurrent_requests
         if budget > 1:  # the first pages of the streams to come, requested ahead
+            # twice the budget held or in flight: pages answered while the stream being written
+            # still takes time keep the budget's slots busy (the session bounds what is in flight)
             first_pages = FirstPages(
                 budget,
-                ahead=budget,
+                ahead=2 * budget,
                 planner=self._first_page_plan,
             )
             for stream in streams:
