@@ -206,10 +206,11 @@ def seed(
     """Where a partition without a bookmark may start, from the other layout's partitions of
     its company and facility, or None (read from `start_date`).
 
-    - A company/facility partition, from the combinations': the earliest of their bookmarks
-      and `empty_at`s, if the state holds every combination of the plan for that pair (each
-      was read, or answered empty, up to then; a new row is created later). A combination
-      the state lacks may hold older rows never read: no seed.
+    - A company/facility partition, from the combinations': the earliest of their bookmarks,
+      if the state holds every combination of the plan for that pair and none was skipped as
+      recently empty (`empty_at`): each was then read up to the last run, and a row created
+      since has a later `create_ts` (the WMS's clock; `lookback` covers late commits). A
+      combination the state lacks, or one skipped, may hold older rows never read: no seed.
     - A combination, from its company/facility partition's bookmark: every row of the pair up
       to it was read by the lookup lists.
     """
@@ -229,11 +230,10 @@ def seed(
     wanted = [(str(a), str(s)) for a in plan.activities for s in plan.statuses]
     if not wanted or any(w not in found for w in wanted):
         return None
+    if any(found[w].get(EMPTY_AT) and not found[w].get("replication_key_value") for w in wanted):
+        return None  # skipped as recently empty: when its rows came, only the tap's clock says
     marks = [
-        str(v)
-        for w in wanted
-        for v in (found[w].get("replication_key_value"), found[w].get(EMPTY_AT))
-        if isinstance(v, str) and v
+        str(v) for w in wanted if isinstance(v := found[w].get("replication_key_value"), str) and v
     ]
     return min(marks, key=_instant) if marks else None
 

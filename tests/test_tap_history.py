@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from oracle_wms.scoping import HistoryPlan, Scope
 from oracle_wms_sim import Simulator
+from tap_oracle_wms.history import seed
 from tests.conftest import discover_catalog, run_tap, select_streams, tap_config
 
 ACTIVITY_IDS = list(range(1, 11))
@@ -114,3 +116,59 @@ def test_lookup_lists_within_the_budget_read_what_a_sequential_run_reads(
     assert 2 <= peak <= 3, f"{peak} requests in flight with max_concurrent_requests 3"
     assert _records(concurrent.stdout) == _records(sequential.stdout)
     assert concurrent.last_state == sequential.last_state
+
+
+def _state(*partitions: dict[str, t.Any]) -> dict[str, t.Any]:
+    return {"bookmarks": {"inventory_history": {"partitions": list(partitions)}}}
+
+
+def _combination(activity: int, status: int, **state: str) -> dict[str, t.Any]:
+    context = {
+        "company_code": "C1",
+        "facility_code": "F1",
+        "history_activity_id": str(activity),
+        "status_id": str(status),
+    }
+    return {"context": context, **state}
+
+
+PAIR = {"company_code": "C1", "facility_code": "F1"}
+PLAN = HistoryPlan((Scope("C1", "F1"),), (1, 2), (10,), lookups=True)
+EARLY, LATE = "2026-01-02T00:00:00+00:00", "2026-03-04T00:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("partitions", "expected"),
+    [
+        # every combination read up to the last run: the earliest of their bookmarks
+        ((_combination(1, 10, replication_key_value=LATE), _combination(2, 10)), LATE),
+        (
+            (
+                _combination(1, 10, replication_key_value=LATE),
+                _combination(2, 10, replication_key_value=EARLY),
+            ),
+            EARLY,
+        ),
+        # a combination the state lacks may hold rows never read
+        ((_combination(1, 10, replication_key_value=LATE),), None),
+        # one skipped as recently empty: when its rows came only the tap's clock says
+        (
+            (_combination(1, 10, replication_key_value=LATE), _combination(2, 10, empty_at=LATE)),
+            None,
+        ),
+        # nothing ever read
+        ((_combination(1, 10), _combination(2, 10)), None),
+    ],
+)
+def test_a_company_facility_list_starts_where_every_combination_was_read(
+    partitions: tuple[dict[str, t.Any], ...], expected: str | None
+) -> None:
+    assert seed(_state(*partitions), "inventory_history", PAIR, PLAN) == expected
+
+
+def test_a_combination_starts_from_its_company_facility_bookmark() -> None:
+    state = _state({"context": PAIR, "replication_key_value": LATE})
+    combination = _combination(2, 10)["context"]
+
+    assert seed(state, "inventory_history", combination, PLAN) == LATE
+    assert seed(_state(), "inventory_history", combination, PLAN) is None
