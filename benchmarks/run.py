@@ -15,6 +15,7 @@ next run (the target benchmark writes into the one it shares with parse, latency
 from __future__ import annotations
 
 import argparse
+import compileall
 import contextlib
 import os
 import platform
@@ -39,6 +40,7 @@ import bench_target
 from common import (
     BENCH,
     COLUMNS,
+    ROOT,
     Row,
     Sim,
     load_rows,
@@ -88,9 +90,17 @@ BENCHMARKS = [
 ]
 
 
+PACKAGES = ("oracle_wms", "tap_oracle_wms", "target_oracle_wms", "oracle_wms_sim")
+"""Byte-compiled before measuring: a deployed tap (pip, Meltano) has its .pyc files; the
+editable install here has none, and with PYTHONDONTWRITEBYTECODE set every process would
+compile these packages again (about 0.2 s of CPU per tap start)."""
+
+
 def main() -> int:
     args = _parser().parse_args()
     chosen = _chosen(args.only)
+    for package in PACKAGES:
+        compileall.compile_dir(ROOT / package, quiet=1)
     started = time.perf_counter()
     machine = machine_info()
     print("Benchmarks " + ("(--quick)" if args.quick else "(full sizes)"))

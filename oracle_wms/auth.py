@@ -17,9 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from oauthlib.oauth2 import BackendApplicationClient, LegacyApplicationClient, OAuth2Error
 from requests.auth import AuthBase, HTTPBasicAuth
-from requests_oauthlib import OAuth2Session
 
 from oracle_wms.errors import WmsAuthenticationError, WmsConnectionError, WmsServerError
 from oracle_wms.retry import with_retries
@@ -115,6 +113,15 @@ class OAuth2ClientCredentials(AuthBase):
         logger.info("Obtained an OAuth 2.0 access token from %s (valid %.0f s)", where, lifetime)
 
     def _fetch_once(self) -> dict[str, Any]:
+        # imported here: (requests-)oauthlib costs a tenth of a second at start-up, which a run
+        # with Basic auth (the common case) does not need
+        from oauthlib.oauth2 import (  # noqa: PLC0415
+            BackendApplicationClient,
+            LegacyApplicationClient,
+            OAuth2Error,
+        )
+        from requests_oauthlib import OAuth2Session  # noqa: PLC0415
+
         oauth = self.oauth
         client = (
             LegacyApplicationClient(client_id=oauth.client_id)

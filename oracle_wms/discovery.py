@@ -29,8 +29,8 @@ logger = logging.getLogger(__name__)
 
 CACHE_FORMAT = 2
 PROBE_WORKERS = 4
-"""Entities described and probed at once during discovery (each takes a round trip), unless the
-caller gives its own budget (the tap's `max_concurrent_requests`)."""
+"""Entities described or probed at once (each takes a round trip), unless the caller gives its
+own budget (the tap's `max_concurrent_requests`)."""
 
 
 def select_entities(available: Sequence[str], patterns: Sequence[str] | None) -> list[str]:
@@ -128,8 +128,13 @@ def discover(
 ) -> list[EntityDescription]:
     """Describe every selected entity the user may read, from the cache when it is fresh.
 
-    An entity the user may not describe or read (403) is left out, and named once in a warning:
-    an integration user granted only the entities it extracts can still discover and run.
+    An entity whose `describe` answers 403 is left out, and named once in a warning: an
+    integration user granted only the entities it extracts can still discover and run. Its list
+    is not asked as well: Oracle documents one read permission, `lgfapi_read_access`, for
+    every GET ("Application Permissions"), so `describe` and the list stand or fall together
+    (contract A6, C2). Where a WMS grants `describe` and refuses the list, the entity is
+    offered, `--check-connection` names it (`unreadable`), and a sync of it fails with one line
+    naming the entity and `lgfapi_read_access` (docs/api-behaviour.md, "Users and scope").
     """
     cached = cache.load(client) if cache and cache.ttl > 0 else None
     names: list[str] = cached["index"] if cached else client.entity_names()
@@ -142,10 +147,9 @@ def discover(
 
     def describe(name: str) -> Any:
         try:
-            body = json_body(client.get(f"entity/{name}/describe/", entity=name))
+            return json_body(client.get(f"entity/{name}/describe/", entity=name))
         except WmsPermissionError:
             return None
-        return body if can_read(client, name) else None
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="describe") as pool:
         for name, body in zip(missing, pool.map(describe, missing), strict=True):

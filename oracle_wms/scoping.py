@@ -2,9 +2,12 @@
 
 Oracle's guide ("Get Inventory History"): an `inventory_history` list needs `company_id__code`
 and `facility_id__code` plus the fields of one of five combinations; we use
-`history_activity_id` + `status_id`, each an exact value, so all of history is read as one list
-per company, facility, activity and status (docs/api-behaviour.md, "inventory_history"). Oracle
-names plain fields only: no lookup (`__in`) is relied on.
+`history_activity_id` + `status_id`. Oracle names plain fields and does not say whether a lookup
+(`history_activity_id__in=1,2`, documented for lists in general) satisfies the combination. So
+`plan_history` asks once (`lookups_accepted`): a WMS that answers the lookup form with records
+is read with one list per company and facility (`lookup_filters`); one that refuses it (400), or
+never answers with a record, is read as Oracle documents, one list per company, facility,
+activity and status (docs/api-behaviour.md, "inventory_history").
 
 Which activity and status ids exist is not something lgfapi documents a way to list, so they are
 settings (`history_activity_ids`, `history_status_ids`: a WMS user finds them on the Inventory
@@ -18,13 +21,14 @@ from __future__ import annotations
 
 import logging
 import typing as t
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from singer_sdk import typing as th
 
 from oracle_wms.client import WmsClient
-from oracle_wms.errors import WmsConfigError
+from oracle_wms.errors import WmsConfigError, WmsNotFoundError, WmsValidationError
 
 logger = logging.getLogger(__name__)
 
@@ -67,12 +71,12 @@ def codes(client: WmsClient, entity: str, field: str = "code") -> list[str]:
 
 
 def scopes(client: WmsClient) -> list[Scope]:
-    """Every company and facility pair the user can see (an empty pair costs one 404)."""
-    return [
-        Scope(company, facility)
-        for company in codes(client, "company")
-        for facility in codes(client, "facility")
-    ]
+    """Every company and facility pair the user can see (an empty pair costs one 404); the
+    two code lists are requested at once."""
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="scopes") as pool:
+        companies = pool.submit(codes, client, "company")
+        facilities = pool.submit(codes, client, "facility")
+        return [Scope(c, f) for c in companies.result() for f in facilities.result()]
 
 
 def history_ids(client: WmsClient, config: Mapping[str, t.Any], setting: str) -> list[int]:
@@ -106,10 +110,76 @@ def history_ids(client: WmsClient, config: Mapping[str, t.Any], setting: str) ->
     return found
 
 
-def status_combinations(client: WmsClient, config: Mapping[str, t.Any]) -> list[dict[str, str]]:
-    """One documented filter set (`history_activity_id` + `status_id`) per activity and status."""
-    activities = history_ids(client, config, "history_activity_ids")
-    statuses = history_ids(client, config, "history_status_ids")
-    return [
-        {"history_activity_id": str(a), "status_id": str(s)} for a in activities for s in statuses
-    ]
+@dataclass(frozen=True)
+class HistoryPlan:
+    """What a run of `inventory_history` reads: the company/facility pairs, the activity and
+    status ids, and whether the WMS takes them as `__in` lookups (`lookups_accepted`)."""
+
+    scopes: tuple[Scope, ...]
+    activities: tuple[int, ...]
+    statuses: tuple[int, ...]
+    lookups: bool
+
+    def lookup_filters(self) -> dict[str, str]:
+        """Every activity and status of the plan as one `__in` filter each (D11 lookups)."""
+        return lookup_filters(self.activities, self.statuses)
+
+
+def lookup_filters(activities: Sequence[int], statuses: Sequence[int]) -> dict[str, str]:
+    return {
+        "history_activity_id__in": ",".join(map(str, activities)),
+        "status_id__in": ",".join(map(str, statuses)),
+    }
+
+
+def lookups_accepted(
+    client: WmsClient, scopes: Sequence[Scope], filters: Mapping[str, str]
+) -> bool:
+    """Whether the WMS reads an `inventory_history` list whose activity and status are `__in`
+    lookups (Oracle does not document whether a lookup satisfies the required combination).
+
+    One-record lists, one scope after another until one answers: records mean yes; a 400 means
+    no; a scope with nothing to show (404) tells nothing, so the next is asked, and when none
+    shows a record the answer is no (the documented form costs more requests, never rows).
+    Other errors (403, 5xx after retries) are raised.
+    """
+    for scope in scopes:
+        params = {
+            "company_id__code": scope.company_code,
+            "facility_id__code": scope.facility_code,
+            **filters,
+            "page_mode": "paged",
+            "page_size": 1,
+            "fields": "id",
+        }
+        try:
+            client.get("entity/inventory_history/", params, entity="inventory_history")
+        except WmsValidationError as exc:
+            if exc.status != 400:
+                raise
+            return False
+        except WmsNotFoundError:
+            continue
+        return True
+    return False
+
+
+def plan_history(client: WmsClient, config: Mapping[str, t.Any]) -> HistoryPlan:
+    """The scopes and ids (requested at once), then whether lookups are accepted.
+
+    Raises:
+        WmsConfigError: an id setting is missing and no entity lists the ids (`history_ids`).
+    """
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="history-plan") as pool:
+        found = pool.submit(scopes, client)
+        activities = pool.submit(history_ids, client, config, "history_activity_ids")
+        statuses = pool.submit(history_ids, client, config, "history_status_ids")
+        pairs, acts, stats = found.result(), activities.result(), statuses.result()
+    accepted = lookups_accepted(client, pairs, lookup_filters(acts, stats))
+    if not accepted:
+        logger.info(
+            "inventory_history: the WMS did not read activity and status as __in lookups "
+            "(undocumented); reading one list per company, facility, activity and status "
+            "(Oracle's documented combination)"
+        )
+    return HistoryPlan(tuple(pairs), tuple(acts), tuple(stats), accepted)

@@ -200,6 +200,16 @@ def page_results(response: requests.Response, entity: str) -> list[dict[str, Any
     return results
 
 
+PERMISSIONS = {
+    "GET": "lgfapi_read_access",
+    "HEAD": "lgfapi_read_access",
+    "POST": "lgfapi_create_access",
+    "PATCH": "lgfapi_update_access",
+    "DELETE": "lgfapi_delete_access",
+}
+"""The lgfapi permission each HTTP method needs (Oracle, "Application Permissions"; A6)."""
+
+
 def raise_for_response(response: requests.Response, entity: str | None = None) -> None:
     """Raise the `oracle_wms.errors` class that matches an error status; do nothing on 2xx/3xx."""
     status = response.status_code
@@ -225,7 +235,9 @@ def raise_for_response(response: requests.Response, entity: str | None = None) -
         hint = " (check the username and password settings)"
     elif status == 403:
         cls = WmsPermissionError
-        hint = " (the user needs lgfapi access and eligibility for the facility and company)"
+        method = response.request.method if response.request is not None else None
+        needed = PERMISSIONS.get(method or "", "lgfapi access")
+        hint = f" (the user needs {needed} and eligibility for the facility and company)"
     elif status == 404:
         cls = WmsNotFoundError
         hint = ""

@@ -3,30 +3,61 @@
 from __future__ import annotations
 
 import typing as t
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import cached_property
 
-from oracle_wms.scoping import scopes, status_combinations
+from oracle_wms.scoping import HistoryPlan, plan_history
 from tap_oracle_wms.streams import EntityStream, PageToken
 
 if t.TYPE_CHECKING:
+    import requests
     from singer_sdk.helpers.types import Context
+
+SCOPE_KEYS = ("company_code", "facility_code")
+COMBINATION_KEYS = ("history_activity_id", "status_id")
 
 
 class ScopedHistoryStream(EntityStream):
-    """`inventory_history`, read with one of Oracle's documented filter combinations
-    (company, facility, activity, status; see `oracle_wms.scoping`): one partition per
-    combination, each with its own bookmark on `create_ts`.
+    """`inventory_history`, read with Oracle's required filters (see `oracle_wms.scoping`).
 
-    Most combinations hold no rows (at scale 1, 30 of 660), and each costs a request (a 404)
-    every run. A combination that has never had a row and that the WMS answered empty less
-    than `history_empty_recheck` seconds ago is not asked again (its partition state keeps
-    `empty_at`, when it was last answered empty); one that has ever had a row is asked every
-    run. So rows of a combination new to the WMS are read at most `history_empty_recheck`
-    seconds late (0: every combination is asked every run)."""
+    Which partitions depends on the WMS (`HistoryPlan.lookups`, asked once a run):
+    - it reads every activity and status as `__in` lookups (undocumented): one partition per
+      company and facility, ordered by `create_ts,id` like any list, its own bookmark; rows of
+      an activity or status outside the settings (a WMS that ignored a lookup) are dropped, so
+      the records are those of the documented path;
+    - it does not: Oracle's documented combination, one partition per company, facility,
+      activity and status, each with its own bookmark.
+
+    A partition with no bookmark of its own starts from the other layout's bookmarks of its
+    company and facility when the state has them (`seed`), so a WMS that starts or stops taking
+    lookups, or state from the other layout, costs no full re-read and loses no row.
+
+    In the documented layout most combinations hold no rows (at scale 1, 30 of 660), and each
+    costs a request (a 404) every run. A combination that has never had a row and that the WMS
+    answered empty less than `history_empty_recheck` seconds ago is not asked again (its
+    partition state keeps `empty_at`, when it was last answered empty); one that has ever had a
+    row is asked every run. So rows of a combination new to the WMS are read at most
+    `history_empty_recheck` seconds late (0: every combination is asked every run)."""
 
     recheck_after: float = 0.0
     """`history_empty_recheck`, set by the tap."""
+
+    _planning: Future[HistoryPlan] | None = None
+
+    def start_plan(self) -> None:
+        """Start the requests the partitions need (company and facility codes, the ids when
+        not set, whether lookups are taken) in a thread, off the path of the streams before."""
+        if self._planning is None:
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="history-plan")
+            self._planning = pool.submit(plan_history, self.wms, self.config)
+            pool.shutdown(wait=False)
+
+    @cached_property
+    def plan(self) -> HistoryPlan:
+        self.start_plan()
+        assert self._planning is not None
+        return self._planning.result()
 
     @property
     def partitions(self) -> list[dict[str, t.Any]] | None:
@@ -34,15 +65,44 @@ class ScopedHistoryStream(EntityStream):
 
     @cached_property
     def _due(self) -> list[dict[str, t.Any]]:
-        """The combinations to ask this run: all but those recently answered empty."""
+        """The partitions to ask this run: every company and facility when the WMS takes
+        lookups, else every combination but those recently answered empty."""
+        plan = self.plan
+        if plan.lookups:
+            self.logger.info(
+                "Entity '%s': reading %d company/facility lists, activity and status as "
+                "__in lookups",
+                self.name,
+                len(plan.scopes),
+            )
+            return [
+                {"company_code": s.company_code, "facility_code": s.facility_code}
+                for s in plan.scopes
+            ]
+        combinations = [
+            {
+                "company_code": s.company_code,
+                "facility_code": s.facility_code,
+                "history_activity_id": str(a),
+                "status_id": str(st),
+            }
+            for s in plan.scopes
+            for a in plan.activities
+            for st in plan.statuses
+        ]
+        self.logger.info(
+            "Entity '%s': reading %d company/facility/activity/status combinations",
+            self.name,
+            len(combinations),
+        )
         now = datetime.now(UTC)
-        due = [c for c in self._scopes if not self._recently_empty(c, now)]
-        if len(due) < len(self._scopes):
+        due = [c for c in combinations if not self._recently_empty(c, now)]
+        if len(due) < len(combinations):
             self.logger.info(
                 "Entity '%s': %d combinations answered empty within history_empty_recheck "
                 "(%g s) are not asked this run",
                 self.name,
-                len(self._scopes) - len(due),
+                len(combinations) - len(due),
                 self.recheck_after,
             )
         return due
@@ -58,6 +118,31 @@ class ScopedHistoryStream(EntityStream):
             return False
         return (now - then).total_seconds() < self.recheck_after
 
+    def get_starting_replication_key_value(self, context: Context | None) -> t.Any | None:
+        """The partition's bookmark; without one, the other layout's (`seed`), no earlier than
+        `start_date`."""
+        value = super().get_starting_replication_key_value(context)
+        if context is None or _partition_state(self.tap_state, self.name, dict(context)).get(
+            "replication_key_value"
+        ):
+            return value
+        seeded = seed(self.tap_state, self.name, dict(context), self.plan)
+        if seeded is None:
+            return value
+        return self.compare_start_date(seeded, value) if value else seeded
+
+    def bookmark_before(self, context: Context | None) -> t.Any:
+        """As `EntityStream.bookmark_before`, with a partition's `seed`."""
+        value = super().bookmark_before(context)
+        if context is None or _partition_state(self.tap_state, self.name, dict(context)).get(
+            "replication_key_value"
+        ):
+            return value
+        seeded = seed(self.tap_state, self.name, dict(context), self.plan)
+        if seeded is None:
+            return value
+        return self.compare_start_date(seeded, value) if value else seeded
+
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         """The partition's records; with `history_empty_recheck` on, an empty answer to a
         combination that has never had a row is remembered in its state (`empty_at`). With it
@@ -68,43 +153,105 @@ class ScopedHistoryStream(EntityStream):
         state = self.get_context_state(context)
         if count:
             state.pop(EMPTY_AT, None)
-        elif self.recheck_after > 0 and not state.get("replication_key_value"):
+        elif (
+            self.recheck_after > 0
+            and context is not None
+            and "status_id" in context
+            and not state.get("replication_key_value")
+        ):
             state[EMPTY_AT] = self._run_started
             self.state_manager.is_flushed = False
+
+    def parse_response(self, response: requests.Response) -> t.Iterable[dict[str, t.Any]]:
+        """The page's rows; in the lookup layout only those of the plan's activities and
+        statuses (what the documented layout reads)."""
+        rows = super().parse_response(response)
+        plan = self.plan
+        if not plan.lookups:
+            yield from rows
+            return
+        activities, statuses = set(plan.activities), set(plan.statuses)
+        for row in rows:
+            if _as_int(row.get("history_activity_id")) in activities and (
+                _as_int(row.get("status_id")) in statuses
+            ):
+                yield row
 
     @cached_property
     def _run_started(self) -> str:
         return datetime.now(UTC).isoformat(timespec="seconds")
 
-    @cached_property
-    def _scopes(self) -> list[dict[str, t.Any]]:
-        pairs = status_combinations(self.wms, self.config)
-        found = [
-            {"company_code": s.company_code, "facility_code": s.facility_code, **pair}
-            for s in scopes(self.wms)
-            for pair in pairs
-        ]
-        self.logger.info(
-            "Entity '%s': reading %d company/facility/activity/status combinations",
-            self.name,
-            len(found),
-        )
-        return found
-
     def get_url_params(
         self, context: Context | None, next_page_token: PageToken
     ) -> dict[str, t.Any]:
         params = super().get_url_params(context, next_page_token)
-        assert context is not None, "inventory_history is always read per combination"
+        assert context is not None, "inventory_history is always read per partition"
         params["company_id__code"] = context["company_code"]
         params["facility_id__code"] = context["facility_code"]
-        params["history_activity_id"] = context["history_activity_id"]
-        params["status_id"] = context["status_id"]
+        if "status_id" in context:
+            params["history_activity_id"] = context["history_activity_id"]
+            params["status_id"] = context["status_id"]
+        else:
+            params.update(self.plan.lookup_filters())
         return params
 
 
 EMPTY_AT = "empty_at"
 """Partition state: when the WMS last answered the combination empty (UTC, ISO 8601)."""
+
+
+def seed(
+    state: t.Mapping[str, t.Any], stream: str, context: dict[str, t.Any], plan: HistoryPlan
+) -> str | None:
+    """Where a partition without a bookmark may start, from the other layout's partitions of
+    its company and facility, or None (read from `start_date`).
+
+    - A company/facility partition, from the combinations': the earliest of their bookmarks,
+      if the state holds every combination of the plan for that pair and none was skipped as
+      recently empty (`empty_at`): each was then read up to the last run, and a row created
+      since has a later `create_ts` (the WMS's clock; `lookback` covers late commits). A
+      combination the state lacks, or one skipped, may hold older rows never read: no seed.
+    - A combination, from its company/facility partition's bookmark: every row of the pair up
+      to it was read by the lookup lists.
+    """
+    partitions = state.get("bookmarks", {}).get(stream, {}).get("partitions", [])
+    scope = {k: context.get(k) for k in SCOPE_KEYS}
+    if "status_id" in context:
+        whole = _partition_state(state, stream, scope)
+        value = whole.get("replication_key_value")
+        return str(value) if value else None
+    found = {
+        (str(p["context"].get("history_activity_id")), str(p["context"].get("status_id"))): p
+        for p in partitions
+        if isinstance(p.get("context"), dict)
+        and all(p["context"].get(k) == scope[k] for k in SCOPE_KEYS)
+        and "status_id" in p["context"]
+    }
+    wanted = [(str(a), str(s)) for a in plan.activities for s in plan.statuses]
+    if not wanted or any(w not in found for w in wanted):
+        return None
+    if any(found[w].get(EMPTY_AT) and not found[w].get("replication_key_value") for w in wanted):
+        return None  # skipped as recently empty: when its rows came, only the tap's clock says
+    marks = [
+        str(v) for w in wanted if isinstance(v := found[w].get("replication_key_value"), str) and v
+    ]
+    return min(marks, key=_instant) if marks else None
+
+
+def _instant(value: str) -> datetime:
+    """An ISO 8601 value as an aware instant (naive ones are UTC, as `bookmarks` reads them)."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)  # unreadable: earliest, so never skips rows
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _as_int(value: t.Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _partition_state(

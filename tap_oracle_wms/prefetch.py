@@ -18,7 +18,7 @@ import json
 import re
 import threading
 import typing as t
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from urllib.parse import ParseResult, urlparse
 
@@ -46,7 +46,9 @@ class FirstPages:
 
     `planner` lists them, in the order the streams will ask for them; it is called when the
     first stream asks for its first page (the SDK has settled each stream's replication method
-    and the state by then, and a `--discover` run never calls it)."""
+    and the state by then, and a `--discover` run never calls it). Its iterable is read only as
+    far as the window needs: a stream whose first pages take requests to plan (history's
+    partitions) is planned in its own time, not before the first stream's page."""
 
     def __init__(self, workers: int, ahead: int, planner: t.Callable[[], t.Iterable[Plan]]) -> None:
         self._workers = workers
@@ -54,7 +56,9 @@ class FirstPages:
         self._ahead = ahead
         self._planner: t.Callable[[], t.Iterable[Plan]] | None = planner
         self._lock = threading.Lock()
-        self._plan: deque[Plan] = deque()
+        self._plan: t.Iterator[Plan] = iter(())
+        self._planned = False
+        """Whether every planned page has been requested."""
         self._pending: OrderedDict[str, tuple[str, Future[requests.Response]]] = OrderedDict()
         self._slow = True
         """Whether the last response came slowly (`SLOW_REQUEST`)."""
@@ -65,7 +69,7 @@ class FirstPages:
         with self._lock:
             if self._planner is not None:
                 planner, self._planner = self._planner, None
-                self._plan.extend(planner())
+                self._plan = iter(planner())
                 self._pool = ThreadPoolExecutor(
                     max_workers=self._workers, thread_name_prefix="first-page"
                 )
@@ -78,7 +82,7 @@ class FirstPages:
                         entry = value
                         break
             self._fill()
-            if not self._plan and not self._pending and self._pool is not None:
+            if self._planned and not self._pending and self._pool is not None:
                 self._pool.shutdown(wait=False)  # every planned page is taken
         if entry is None or entry[0] != url:
             return None
@@ -87,8 +91,12 @@ class FirstPages:
     def _fill(self) -> None:
         assert self._pool is not None
         ahead = self._ahead if self._slow else 1
-        while self._plan and len(self._pending) < ahead:
-            key, url, fetch = self._plan.popleft()
+        while not self._planned and len(self._pending) < ahead:
+            planned = next(self._plan, None)
+            if planned is None:
+                self._planned = True
+                break
+            key, url, fetch = planned
             self._pending[key] = (url, self._pool.submit(self._run, fetch))
 
     def _run(self, fetch: t.Callable[[], requests.Response]) -> requests.Response:

@@ -172,7 +172,7 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
         plan: list[Plan] = []
         contexts: list[Context | None] = list(self.partitions or []) or [None]
         for context in contexts:
-            start = None if self.is_full_table else self._bookmark_before(context)
+            start = None if self.is_full_table else self.bookmark_before(context)
             url = self._first_url(context, (start,))
 
             def fetch(context: Context | None = context, url: str = url) -> requests.Response:
@@ -181,7 +181,7 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
             plan.append((page_key(self.name, context), url, fetch))
         return plan
 
-    def _bookmark_before(self, context: Context | None) -> t.Any:
+    def bookmark_before(self, context: Context | None) -> t.Any:
         """The starting value the SDK will take: the bookmark, else `start_date` (the later
         of the two when both)."""
         state = self.tap_state.get("bookmarks", {}).get(self.name, {})

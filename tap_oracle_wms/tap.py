@@ -258,23 +258,29 @@ class TapOracleWMS(TapOverrides):
                 stream.recheck_after = self.history_empty_recheck
         budget = self.max_concurrent_requests
         if budget > 1:  # the first pages of the streams to come, requested ahead
+            # twice the budget held or in flight: pages answered while the stream being written
+            # still takes time keep the budget's slots busy (the session bounds what is in flight)
             first_pages = FirstPages(
                 budget,
-                ahead=budget,
+                ahead=2 * budget,
                 planner=self._first_page_plan,
             )
             for stream in streams:
                 stream.first_pages = first_pages
         return streams
 
-    def _first_page_plan(self) -> list[Plan]:
-        """The first page of every selected stream and partition, in the SDK's sync order."""
-        return [
-            page
+    def _first_page_plan(self) -> t.Iterator[Plan]:
+        """The first page of every selected stream and partition, in the SDK's sync order, as
+        far as it is read; the history plan's requests start at once, in a thread."""
+        selected = [
+            stream
             for stream in self.streams.values()
             if isinstance(stream, EntityStream) and stream.selected
-            for page in stream.first_page_plan()
         ]
+        for stream in selected:
+            if isinstance(stream, ScopedHistoryStream):
+                stream.start_plan()
+        return (page for stream in selected for page in stream.first_page_plan())
 
     def _entity_streams(self) -> list[EntityStream]:
         catalog = self.input_catalog

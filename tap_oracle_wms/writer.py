@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import sys
 import typing as t
+from dataclasses import fields
 from datetime import datetime
 
-from singer_sdk.contrib.msgspec import MsgSpecWriter, encoder
+from singer_sdk.contrib.msgspec import MsgSpecWriter, encoder, serialize_jsonl
 from singer_sdk.singerlib.encoding.simple import Message, RecordMessage
 
 BUFFER_BYTES = 256 * 1024
@@ -25,6 +26,15 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
     def __init__(self) -> None:
         super().__init__()
         self._pending = bytearray()
+
+    def serialize_message(self, message: Message) -> bytearray:
+        """The SDK's line for `message`, without its `dataclasses.asdict` deep copy of every
+        SCHEMA and STATE (a fifth of the CPU of an hourly run of every entity): the top-level
+        fields that are not None, in field order, as `asdict` with the SDK's null filter gives
+        them (the filter applies to the message's own fields only)."""
+        return serialize_jsonl(
+            {f.name: v for f in fields(message) if (v := getattr(message, f.name)) is not None}
+        )
 
     def write_message(self, message: Message) -> None:
         self._pending += self.format_message(message)

@@ -11,8 +11,13 @@ import pytest
 import requests
 
 from oracle_wms.client import WmsClient, index_names
-from oracle_wms.errors import WmsConfigError, WmsServerError, WmsValidationError
-from oracle_wms.scoping import history_ids, status_combinations
+from oracle_wms.errors import (
+    WmsConfigError,
+    WmsNotFoundError,
+    WmsServerError,
+    WmsValidationError,
+)
+from oracle_wms.scoping import Scope, history_ids, lookups_accepted
 from oracle_wms.session import raise_for_response
 from oracle_wms.settings import WmsSettings
 from oracle_wms_sim import Simulator
@@ -79,12 +84,53 @@ class _NoWms:
 def test_f3_history_ids_from_settings_need_no_request() -> None:
     stub = _NoWms([])
     config = {"history_activity_ids": [3, 1, 3], "history_status_ids": [20]}
-    combos = status_combinations(stub, config)  # type: ignore[arg-type]
-    assert combos == [
-        {"history_activity_id": "1", "status_id": "20"},
-        {"history_activity_id": "3", "status_id": "20"},
-    ]
+    assert history_ids(stub, config, "history_activity_ids") == [1, 3]  # type: ignore[arg-type]
+    assert history_ids(stub, config, "history_status_ids") == [20]  # type: ignore[arg-type]
     assert stub.calls == 0
+
+
+class _Answers:
+    """A client stand-in answering each history list with the next of `answers` (a status)."""
+
+    def __init__(self, *answers: int) -> None:
+        self.answers = list(answers)
+        self.asked: list[dict[str, Any]] = []
+
+    def get(self, path: str, params: dict[str, Any], entity: str) -> object:
+        self.asked.append(params)
+        status = self.answers.pop(0)
+        if status == 400:
+            raise WmsValidationError("missing filters", status=400, path=path)
+        if status == 404:
+            raise WmsNotFoundError("no match", status=404, path=path)
+        return object()
+
+
+PAIRS = [Scope("C1", "F1"), Scope("C1", "F2"), Scope("C2", "F1")]
+LOOKUPS = {"history_activity_id__in": "1,2", "status_id__in": "10,20"}
+
+
+@pytest.mark.parametrize(
+    ("answers", "accepted", "asked"),
+    [
+        ((200,), True, 1),  # records: the lookups were read
+        ((400,), False, 1),  # refused: Oracle's documented combinations
+        ((404, 200), True, 2),  # an empty pair tells nothing: the next is asked
+        ((404, 404, 404), False, 3),  # nothing ever shown: the documented path, to be safe
+    ],
+)
+def test_f2_lookups_accepted_needs_records_and_takes_a_400_as_no(
+    answers: tuple[int, ...], accepted: bool, asked: int
+) -> None:
+    client = _Answers(*answers)
+
+    assert lookups_accepted(client, PAIRS, LOOKUPS) is accepted  # type: ignore[arg-type]
+
+    assert len(client.asked) == asked
+    first = client.asked[0]
+    assert first["company_id__code"] == "C1" and first["facility_id__code"] == "F1"
+    assert first["history_activity_id__in"] == "1,2" and first["status_id__in"] == "10,20"
+    assert first["page_size"] == 1
 
 
 @pytest.mark.parametrize(

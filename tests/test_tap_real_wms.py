@@ -18,6 +18,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+import requests
 import yaml
 
 from oracle_wms_sim import Simulator
@@ -112,6 +113,51 @@ def test_check_connection_checks_the_selected_entities(sim: Simulator, tmp_path:
     )
     assert by_setting.returncode != 0
     assert "may not read 1: item" in by_setting.stderr
+
+
+def test_an_entity_described_but_not_readable_is_offered_and_its_sync_fails_naming_it(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    """Oracle documents one read permission for every GET, so discovery asks `describe` only.
+    A WMS that answers `describe` to a user who may not read the list (a proxy: `describe` as
+    the default user, everything else as a user who may read company only) gets the entity in
+    the catalog; `--check-connection` and the sync name it and the permission."""
+    sim.add_user("etl_company", "company-pw", readable_entities=["company"])
+    prefix = sim.base_url.split("/", 3)[3]
+    origin = sim.base_url[: -len(prefix) - 1]
+
+    def forward(seen: Seen) -> Reply:
+        describe = seen.path.endswith("/describe/")
+        auth = (sim.username, sim.password) if describe else ("etl_company", "company-pw")
+        path = "/" + prefix + seen.path[len("/env") :]
+        answer = requests.get(origin + path, params=seen.query, auth=auth, timeout=30)
+        return Reply(answer.status_code, answer.content)
+
+    with Hostile(forward) as proxy:
+        config = {
+            "base_url": proxy.base_url,
+            "username": "u",
+            "password": "p",
+            "entities": ["company", "item"],
+            **FAST,
+        }
+        found = run_tap(tmp_path, config, "--discover", timeout=120)
+        assert found.returncode == 0, found.stderr[-3000:]
+        catalog = json.loads(found.stdout)
+        assert _stream_ids(catalog) == {"company", "item"}
+        lists = [r.path for r in proxy.requests if not r.path.endswith(("/describe/", "/entity/"))]
+        assert lists == [], "discovery reads no list"
+
+        checked = run_tap(tmp_path, config, "--check-connection", catalog=catalog, timeout=60)
+        assert checked.returncode != 0
+        assert "may not read 1: item" in checked.stderr
+
+        run = run_tap(tmp_path, config, catalog=catalog, timeout=120)
+    assert run.returncode != 0
+    assert "Traceback" not in run.stderr
+    named = [line for line in run.stderr.splitlines() if "entity 'item'" in line]
+    assert len(named) == 1 and "403" in named[0] and "lgfapi_read_access" in named[0]
+    assert len(run.records["company"]) == result_count(sim, "company")
 
 
 # 2. A 404 is not always an empty list -------------------------------------------------------

@@ -9,7 +9,13 @@ from decimal import Decimal
 
 import pytest
 from singer_sdk.contrib.msgspec import MsgSpecWriter
-from singer_sdk.singerlib.encoding.simple import RecordMessage
+from singer_sdk.singerlib.encoding.simple import (
+    ActivateVersionMessage,
+    Message,
+    RecordMessage,
+    SchemaMessage,
+    StateMessage,
+)
 
 from tap_oracle_wms.writer import BufferedMsgSpecWriter
 
@@ -45,3 +51,39 @@ def test_write_record_is_the_sdk_record_message(
     writer.flush()
 
     assert out.getvalue() == expected * 2
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        SchemaMessage(
+            stream="inventory",
+            schema={
+                "type": "object",
+                "properties": {
+                    "id": {"type": ["integer"]},
+                    "batch_nbr": {"type": ["null", "string"]},
+                },
+                "required": [],
+                "default": None,
+            },
+            key_properties=["id"],
+            bookmark_properties=["mod_ts"],
+        ),
+        SchemaMessage(stream="company", schema={"type": "object"}, key_properties=[]),
+        StateMessage(
+            value={"bookmarks": {"inventory": {"replication_key_value": None, "partitions": []}}}
+        ),
+        ActivateVersionMessage(stream="inventory", version=1764147302),
+    ],
+)
+def test_other_messages_are_the_sdks_lines(
+    monkeypatch: pytest.MonkeyPatch, message: Message
+) -> None:
+    expected = bytes(MsgSpecWriter().format_message(message))
+    out = io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(out))
+
+    BufferedMsgSpecWriter().write_message(message)
+
+    assert out.getvalue() == expected

@@ -4,9 +4,9 @@ It never holds credentials or tokens (only the scheme name), and it keeps the la
 requests so a long-running server does not grow without bound. `/_sim/` requests are not logged:
 the log describes what a client did to the API.
 
-It also counts the API requests in flight (from the request's arrival to its answer's last byte,
-latency faults included) and the peak of that count since the last clear, so a test or benchmark
-can check that a client never had more than its budget of requests open at once.
+It also counts the API requests in flight (from the request's arrival until its answer is
+written, latency faults included) and the peak of that count since the last clear, so a test or
+benchmark can check that a client never had more than its budget of requests open at once.
 """
 
 from __future__ import annotations

@@ -38,6 +38,8 @@ class _Handler(BaseHTTPRequestHandler):
     log: ClassVar[RequestLog]
     stopping: ClassVar[threading.Event]
     log_requests: ClassVar[bool] = False
+    _in_flight = False
+    """Whether the request being served is counted in flight (`RequestLog`)."""
 
     def setup(self) -> None:
         super().setup()
@@ -67,9 +69,18 @@ class _Handler(BaseHTTPRequestHandler):
             self._respond(target, path, headers, body, is_api, is_write, started)
             return
         self.log.begin()
+        self._in_flight = True
         try:
             self._respond(target, path, headers, body, is_api, is_write, started)
         finally:
+            self._answered()
+
+    def _answered(self) -> None:
+        """The request leaves the in-flight count, just before its answer is written: counted
+        after the write, a client that had read the answer and sent its next request at once
+        could be seen with one request more in flight than it ever had."""
+        if self._in_flight:
+            self._in_flight = False
             self.log.end()
 
     def _respond(  # noqa: PLR0917 - the request's parts, read once in `_serve`
@@ -108,6 +119,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             payload = b""
         else:
+            self._answered()
             self.wfile.write(head + payload)  # one write: no Nagle/delayed-ACK stall
         if answer in ("reset", "lost_response"):
             self.wfile.flush()
