@@ -24,6 +24,7 @@ from __future__ import annotations
 import typing as t
 from decimal import Decimal
 
+from oracle_wms.errors import WmsNotFoundError
 from target_oracle_wms.base import Call, Pending, RecordRejectedError, WmsSink
 from target_oracle_wms.lookups import Facility
 from target_oracle_wms.shipping import status_word
@@ -51,19 +52,22 @@ REQUIRED = {
 }
 """Oracle's action codes and what each needs ([PICK], owmol 24D table)."""
 QTY = RecordSchema({"qty": quantity_property({"exclusiveMinimum": 0}, "a quantity above zero")})
-OPEN_STATUSES = (0, 10)
-"""allocation_status Created and In Picking: an allocation that can still be picked."""
+CLOSED_WORDS = frozenset({"CANCELLED", "PICKED", "PACKED"})
+"""allocation_status words (code, else description) of an allocation no pick may add to.
+Oracle documents neither the allocation statuses' ids nor their names (contract L6), so they
+are read by word from the `allocation_status` list; an allocation of any other status is open
+by its quantities (`alloc_qty - packed_qty`)."""
 PACKED_OR_LATER = ("PACKED", "LOADED", "SHIPPED")
 ALLOCATION_FIELDS = (
     "id,order_dtl_id,item_id,from_location_id,wave_id,alloc_qty,packed_qty,status_id"
 )
 
 
-def open_qty(allocation: dict[str, t.Any]) -> Decimal:
-    """`alloc_qty - packed_qty` of an allocation (0 when it is not open)."""
-    status = allocation.get("status_id")
-    status = status.get("id") if isinstance(status, dict) else status
-    if status is not None and int(status) not in OPEN_STATUSES:
+def open_qty(allocation: dict[str, t.Any], closed_ids: t.Collection[int] = ()) -> Decimal:
+    """`alloc_qty - packed_qty` of an allocation; 0 when its `status_id` is one of
+    `closed_ids` (the ids of `CLOSED_WORDS` in the WMS's `allocation_status` list)."""
+    status = _fk_id(allocation.get("status_id"))
+    if status is not None and status in closed_ids:
         return Decimal(0)
     return _qty(allocation, "alloc_qty") - _qty(allocation, "packed_qty")
 
@@ -220,9 +224,10 @@ class PickConfirmSink(WmsSink):
             )
             return None
         qty = as_decimal(record["qty"]) or Decimal(0)
+        closed = self.closed_allocation_ids()
         return next(
-            (r for r in rows if open_qty(r) >= qty),
-            next((r for r in rows if open_qty(r) > 0), rows[0]),
+            (r for r in rows if open_qty(r, closed) >= qty),
+            next((r for r in rows if open_qty(r, closed) > 0), rows[0]),
         )
 
     def _allocations(self, params: dict[str, t.Any]) -> list[dict[str, t.Any]]:
@@ -260,6 +265,28 @@ class PickConfirmSink(WmsSink):
             return None
         return self._container_statuses().get(_fk_id(row.get("status_id")) or -1, "UNKNOWN")
 
+    def closed_allocation_ids(self) -> frozenset[int]:
+        """Ids of the allocation statuses in `CLOSED_WORDS`, read once per sink. A WMS that
+        lists no `allocation_status` entity leaves every allocation open by its quantities,
+        with one warning naming the assumption."""
+        if "_closed_ids" not in self.__dict__:
+            try:
+                rows = list(self.services.wms.iter_records("allocation_status", {"ordering": "id"}))
+            except WmsNotFoundError:
+                self.logger.warning(
+                    "%s: the WMS lists no allocation_status; an allocation counts as open by its "
+                    "quantities alone (alloc_qty - packed_qty)",
+                    self.stream_name,
+                )
+                rows = []
+            self.__dict__["_closed_ids"] = frozenset(
+                int(row["id"])
+                for row in rows
+                if row.get("id") is not None and status_word(row) in CLOSED_WORDS
+            )
+        closed: frozenset[int] = self.__dict__["_closed_ids"]
+        return closed
+
     def _container_statuses(self) -> dict[int, str]:
         if "_lpn_status_cache" not in self.__dict__:
             rows = self.services.wms.iter_records("container_status", {"ordering": "id"})
@@ -291,7 +318,9 @@ class PickConfirmSink(WmsSink):
             if allocation_id is None:
                 continue
             read = self.__dict__.get("_allocation_rows", {}).get(allocation_id)
-            open_now = open_qty(read or self.allocation(allocation_id))
+            open_now = open_qty(
+                read or self.allocation(allocation_id), self.closed_allocation_ids()
+            )
             qty = as_decimal(item.record["qty"]) or Decimal(0)
             if qty > open_now:
                 refused[id(item.record)] = {

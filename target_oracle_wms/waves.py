@@ -33,7 +33,8 @@ WAVE_FIELDS = frozenset({"facility_code", "company_code", "template_name", "orde
 """What a wave record may carry besides its key properties."""
 RUN_NUMBER_KEYS = ("run_nbr", "wave_nbr", "run_number")
 """Where a run_template answer may carry the run number (the body is not documented)."""
-WAVE_FIELDS_READ = "id,run_nbr,status_id,wave_template_id,facility_id"
+WAVE_FIELDS_READ = "id,run_nbr,status_id"
+"""What the target reads of a wave: the fields Oracle names (`run_nbr`) and every entity has."""
 COMPLETED, CANCELLED = "COMPLETED", "CANCELLED"
 DEFAULT_TIMEOUT = 600
 
@@ -181,17 +182,46 @@ class RunWaveSink(WmsSink):
         template = self._template(item.record, self._facility_of(item))
         return int(template["id"]) if template else None
 
-    def waves_after(self, marker: dict[str, t.Any]) -> list[dict[str, t.Any]]:
-        """Waves of the marker's facility (and template) created after it, oldest first."""
+    def new_waves(self, marker: dict[str, t.Any]) -> tuple[list[dict[str, t.Any]], bool]:
+        """Waves of the marker's facility (and template) created after it, oldest first, and
+        whether they were told apart by template.
+
+        `wave_template_id` is the simulator's name for a wave's template (contract L6: Oracle
+        names no wave field but `run_nbr`), so it filters only where `describe` of `wave` lists
+        it. Without it a new wave of the facility is taken as the record's only when it is the
+        one new wave; several mean another run of the facility may be among them, and
+        `waves_after` rejects the record naming the assumption rather than guessing.
+        """
+        fields = self.services.description("wave").by_name
+        by_template = "wave_template_id" in fields and marker.get("template_id") is not None
         params = {
             "facility_id": str(marker["facility_id"]),
             "id__gt": str(marker["highest_wave_id"]),
             "ordering": "id",
             "fields": WAVE_FIELDS_READ,
         }
-        if marker.get("template_id") is not None:
+        if by_template:
             params["wave_template_id"] = str(marker["template_id"])
-        return list(self.services.wms.iter_records("wave", params))
+        return list(self.services.wms.iter_records("wave", params)), by_template
+
+    def waves_after(self, marker: dict[str, t.Any]) -> list[dict[str, t.Any]]:
+        """`new_waves`, refusing to guess between several without a template field.
+
+        Raises:
+            RecordRejectedError: several new waves and no template field to tell them apart
+                (the pending marker stays: nothing is run again).
+        """
+        found, by_template = self.new_waves(marker)
+        if not by_template and len(found) > 1:
+            raise RecordRejectedError(
+                {
+                    "template_name": f"{len(found)} waves appeared in the facility after wave id "
+                    f"{marker['highest_wave_id']} and the WMS's wave entity has no "
+                    "wave_template_id to tell which is this record's: not run again; check "
+                    "them in the WMS (docs/api-behaviour.md, fulfilment)"
+                }
+            )
+        return found
 
     def wave_by_run(self, facility: Facility, run_nbr: str) -> dict[str, t.Any] | None:
         params = {"facility_id": str(facility.id), "run_nbr": run_nbr, "fields": WAVE_FIELDS_READ}
@@ -206,8 +236,10 @@ class RunWaveSink(WmsSink):
         }
 
     def was_applied(self, item: Pending) -> bool:
+        """Before resending a lost run: any new wave means "do not run again" (`apply` then
+        decides which is the record's, or rejects it keeping the marker)."""
         marker = self.services.ledger.pending(self.stream_name, item.identity)
-        return bool(marker and self.waves_after(marker))
+        return bool(marker and self.new_waves(marker)[0])
 
     # Sending ---------------------------------------------------------------------------------
 

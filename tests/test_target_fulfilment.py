@@ -22,6 +22,7 @@ import requests
 
 from oracle_wms_sim import Simulator
 from tests.conftest import BIN, all_records
+from tests.hostile import Hostile, Reply, Seen
 from tests.test_target import messages, run_target, target_config
 
 RECEIPT_SCHEMA = {
@@ -667,3 +668,76 @@ def test_an_over_allocation_pick_is_rejected_with_the_wms_reason(
     assert len(posts(fresh_sim, "pick_confirm")) == 2
     (after,) = [a for a in allocations(fresh_sim, "PICK-T-3") if a["id"] == first["id"]]
     assert Decimal(str(after["packed_qty"])) == Decimal(str(first["alloc_qty"])) - 1
+
+
+def wave_proxy(sim: Simulator, also_run: str | None = None) -> Hostile:
+    """A WMS whose `wave` entity has no `wave_template_id` (Oracle names none, L6): the proxy
+    drops the field from `describe` and answers 400 to a filter on it; with `also_run`, every
+    run_template POST first runs that other template of the facility (another scheduler's wave
+    landing between the target's marker and its look for the new wave)."""
+    prefix = sim.base_url.split("/", 3)[3]
+    origin = sim.base_url[: -len(prefix) - 1]
+    auth = (sim.username, sim.password)
+
+    def forward(seen: Seen) -> Reply:
+        url = origin + "/" + prefix + seen.path[len("/env") :]
+        if seen.method == "POST":
+            if also_run and "run_template" in seen.path:
+                other = {"parameters": {"template_name": also_run, "facility_id__code": "F1"}}
+                requests.post(
+                    f"{origin}/{prefix}/wms/lgfapi/v10/entity/wave_template/run_template/",
+                    json=other,
+                    auth=auth,
+                    timeout=30,
+                ).raise_for_status()
+            answer = requests.post(
+                url,
+                data=seen.body,
+                headers={"Content-Type": "application/json"},
+                auth=auth,
+                timeout=30,
+            )
+            return Reply(answer.status_code, answer.content)
+        if "wave_template_id" in seen.query:
+            return Reply(400, {"message": "unknown filter", "details": {"wave_template_id": "?"}})
+        answer = requests.get(url, params=seen.query, auth=auth, timeout=30)
+        if seen.path.endswith("/entity/wave/describe/"):
+            body = answer.json()
+            body["fields"].pop("wave_template_id", None)
+            return Reply(answer.status_code, body)
+        return Reply(answer.status_code, answer.content)
+
+    return Hostile(forward)
+
+
+def test_a_wave_is_found_where_the_wave_entity_names_no_template(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    """No template field, no run number in the answer: the one new wave of the facility."""
+    fresh_sim.set_undocumented(run_template_answer="empty")
+    before = {w["id"] for w in waves(fresh_sim)}
+    with wave_proxy(fresh_sim) as proxy:
+        config = {**target_config(fresh_sim, tmp_path), "base_url": proxy.base_url}
+        run = run_target(tmp_path, config, wave_lines("run-no-template-field"))
+    assert run.returncode == 0, run.stderr[-3000:]
+    (new,) = [w for w in waves(fresh_sim) if w["id"] not in before]
+    assert f"wave run_nbr {new['run_nbr']} (id {new['id']}) Completed" in run.stderr
+    assert not [r for r in proxy.requests if "wave_template_id" in r.query]
+
+
+def test_several_new_waves_and_no_template_field_is_a_reject_naming_the_assumption(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    fresh_sim.set_undocumented(run_template_answer="empty")
+    before = {w["id"] for w in waves(fresh_sim)}
+    with wave_proxy(fresh_sim, also_run="TPL-F1-STD") as proxy:
+        config = {**target_config(fresh_sim, tmp_path), "base_url": proxy.base_url}
+        first = run_target(tmp_path, config, wave_lines("run-ambiguous"))
+        rerun = run_target(tmp_path, config, wave_lines("run-ambiguous"))
+    assert "Traceback" not in first.stderr
+    rejects = [json.loads(line) for line in Path(config["rejects_path"]).read_text().splitlines()]
+    assert rejects and "no wave_template_id" in json.dumps(rejects[0])
+    assert "2 waves appeared" in json.dumps(rejects[0])
+    assert len([w for w in waves(fresh_sim) if w["id"] not in before]) == 2, "nothing run again"
+    assert len(posts(fresh_sim, "run_template")) == 2  # the target's one and the other's
+    assert rerun.returncode == first.returncode
