@@ -24,6 +24,9 @@ SUPPORTED: dict[tuple[str, Action, str | None], str] = {
     ("inventory", "create", None): "inventory_create",
     ("order", "stage", None): "stage",
     ("ib_shipment", "stage", None): "stage",
+    ("wave_template", "operation", "run_template"): "run_wave",
+    ("pick_pack", "operation", "pick_confirm"): "pick_confirm",
+    ("iblpn", "operation", "receive"): "receive",
 }
 """(entity, action, operation) -> the sink that performs it."""
 
@@ -53,6 +56,9 @@ DEFAULT_ACTIONS: dict[str, StreamAction] = {
     "ib_shipment": StreamAction("ib_shipment", "update"),
     "ib_shipment_dtl": StreamAction("ib_shipment_dtl", "update"),
     "oblpn_shipment": StreamAction("oblpn", "operation", "ship"),
+    "wave_run": StreamAction("wave_template", "operation", "run_template"),
+    "pick_confirm": StreamAction("pick_pack", "operation", "pick_confirm"),
+    "iblpn_receipt": StreamAction("iblpn", "operation", "receive"),
 }
 
 

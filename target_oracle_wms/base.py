@@ -23,6 +23,7 @@ import typing as t
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
+import requests
 from singer_sdk import Target
 from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks import BatchSink
@@ -124,6 +125,17 @@ class WriteServices(abc.ABC):
     @abc.abstractmethod
     def action_for(self, stream_name: str) -> StreamAction:
         """The write action of a stream (raises `WmsConfigError` when it has none)."""
+
+
+def answer_body(response: requests.Response) -> t.Any:
+    """A write's answer as JSON; None when it has no body, or one that is not JSON (a 202 or
+    204 of an operation whose body Oracle does not document: the sinks read the WMS instead)."""
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 class RecordRejectedError(Exception):
@@ -445,7 +457,7 @@ class WmsSink(BatchSink):
         while True:
             try:
                 response = client.send(method, path, body=body, entity=entity)
-                return response.json() if response.content else None
+                return answer_body(response)
             except WmsValidationError as exc:
                 raise RecordRejectedError(wms_reasons(exc)) from exc
             except WmsNotFoundError as exc:  # deleted (or out of the user's scope) meanwhile

@@ -13,6 +13,12 @@ hashes were kept are migrated in place (a `content` column added, NULL): those r
 "applied, content unknown" and any record under their identity counts as already applied, as
 before; a row gets its hash only when the target applies a record under it again (it never does),
 so such ledgers keep that weaker check for the rows they already hold.
+
+A second table, `pending`, holds a marker per identity committed BEFORE a write whose effect the
+WMS cannot be asked about by a reference of ours (a wave run, a pick confirm): what the sink read
+from the WMS just before sending (the highest wave id, the allocation's packed quantity). A rerun
+after a kill or a lost answer finds the marker and compares the WMS with it instead of sending
+again; `mark_applied` removes it in the same transaction that records the identity.
 """
 
 from __future__ import annotations
@@ -40,6 +46,11 @@ class Ledger:
             " stream TEXT NOT NULL, identity TEXT NOT NULL, applied_at REAL NOT NULL,"
             " result TEXT, content TEXT, PRIMARY KEY (stream, identity))"
         )
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS pending ("
+            " stream TEXT NOT NULL, identity TEXT NOT NULL, marked_at REAL NOT NULL,"
+            " marker TEXT NOT NULL, PRIMARY KEY (stream, identity))"
+        )
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(applied)")}
         if "content" not in columns:  # a ledger from before content hashes
             self._db.execute("ALTER TABLE applied ADD COLUMN content TEXT")
@@ -60,12 +71,49 @@ class Ledger:
     def mark_applied(
         self, stream: str, identity: str, result: Any = None, content: str | None = None
     ) -> None:
-        """Commit an applied identity with the hash of the content applied under it."""
+        """Commit an applied identity with the hash of the content applied under it (and drop
+        its pending marker, in the same transaction)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO applied (stream, identity, applied_at, result, content)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (stream, identity, time.time(), json.dumps(result, default=str), content),
+                )
+                self._db.execute(
+                    "DELETE FROM pending WHERE stream = ? AND identity = ?", (stream, identity)
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def mark_pending(self, stream: str, identity: str, marker: dict[str, Any]) -> None:
+        """Commit what was read from the WMS just before a write of `identity` is sent (a JSON
+        object), replacing an older marker of the identity. Durable when this returns."""
         with self._lock:
             self._db.execute(
-                "INSERT OR REPLACE INTO applied (stream, identity, applied_at, result, content)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (stream, identity, time.time(), json.dumps(result, default=str), content),
+                "INSERT OR REPLACE INTO pending (stream, identity, marked_at, marker)"
+                " VALUES (?, ?, ?, ?)",
+                (stream, identity, time.time(), json.dumps(marker, default=str)),
+            )
+
+    def pending(self, stream: str, identity: str) -> dict[str, Any] | None:
+        """The marker committed before `identity`'s write was sent, None when there is none (the
+        write was never sent, or its outcome was settled)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT marker FROM pending WHERE stream = ? AND identity = ?", (stream, identity)
+            ).fetchone()
+        marker: dict[str, Any] | None = json.loads(row[0]) if row else None
+        return marker
+
+    def clear_pending(self, stream: str, identity: str) -> None:
+        """Forget `identity`'s marker: the WMS refused the write, so nothing of it can be there."""
+        with self._lock:
+            self._db.execute(
+                "DELETE FROM pending WHERE stream = ? AND identity = ?", (stream, identity)
             )
 
     def count(self, stream: str) -> int:

@@ -25,10 +25,13 @@ from target_oracle_wms.adjustments import InventoryAdjustmentSink, InventoryCrea
 from target_oracle_wms.base import WmsSink, WriteServices
 from target_oracle_wms.ledger import Ledger
 from target_oracle_wms.lookups import Lookups
+from target_oracle_wms.picks import PickConfirmSink
+from target_oracle_wms.receipts import ReceiveSink
 from target_oracle_wms.report import RunReport
 from target_oracle_wms.shipping import OblpnShipSink
 from target_oracle_wms.stage import StageSink
 from target_oracle_wms.updates import UpdateSink
+from target_oracle_wms.waves import DEFAULT_TIMEOUT, RunWaveSink
 
 SINKS: dict[str, type[WmsSink]] = {
     "inventory_adjustment": InventoryAdjustmentSink,
@@ -36,6 +39,9 @@ SINKS: dict[str, type[WmsSink]] = {
     "oblpn_ship": OblpnShipSink,
     "inventory_create": InventoryCreateSink,
     "stage": StageSink,
+    "run_wave": RunWaveSink,
+    "pick_confirm": PickConfirmSink,
+    "receive": ReceiveSink,
 }
 """`StreamAction.sink_kind` -> the sink that performs it."""
 
@@ -68,7 +74,8 @@ class TargetOracleWMS(Target, WriteServices):
             th.ObjectType(),
             description='Stream name -> {"entity", "action" (update|create|operation|stage), '
             '"operation"}; defaults cover inventory_adjustment, order_hdr, order_dtl, '
-            "ib_shipment, ib_shipment_dtl and oblpn_shipment",
+            "ib_shipment, ib_shipment_dtl, oblpn_shipment, wave_run, pick_confirm and "
+            "iblpn_receipt",
         ),
         th.Property(
             "max_parallel_writes",
@@ -112,6 +119,14 @@ class TargetOracleWMS(Target, WriteServices):
             default=600,
             description="Seconds to wait for a stage message's documents to appear in the WMS "
             "when its answer was lost (then the missing ones are rejected, not resent)",
+        ),
+        th.Property(
+            "wave_timeout",
+            th.NumberType,
+            default=DEFAULT_TIMEOUT,
+            description="Seconds to wait for each wave a wave_run record starts to reach "
+            "Completed (polled with progress in the log); a wave still running then is a reject "
+            "naming its run number, and a rerun waits for it instead of running another",
         ),
         th.Property(
             "ledger_path",

@@ -1,0 +1,334 @@
+"""Pick confirmations from a pick-to-light or robot log: Oracle's "Pick Confirm"
+(`POST pick_pack/pick_confirm/`, REST 25C; action codes from owmol's "MHE Pick Confirmation
+API"; contract L10-L14, shapes in docs/write-api.md).
+
+One record is one log line: `facility_code`, `action_code` (`Pick`, `Close`, `Short`,
+`Complete`; case as Oracle writes them), `wave_nbr` (the wave's run number), `order_nbr`,
+`item_code`, `qty`, `pick_location` (the location's barcode) and `to_container_nbr` (the
+outbound LPN), as each action needs them. Oracle names items by barcode: the target sends the
+item's `barcode` as `item_barcode`.
+
+One pick per request, with `async_flg` false, so the answer (204, or 400 with the WMS's reason)
+is the outcome; the log's lines are sent one after another per facility, in input order (a
+Close after the picks into its LPN). Oracle has no idempotency key for a pick, so exactly-once
+rests on the allocation: before a Pick (Short) is sent, the allocation's `packed_qty`
+(`alloc_qty`) is committed to the ledger as a pending marker; after a lost answer, or on a rerun
+that finds the marker, the allocation is read again and the pick counts as applied when the
+quantity moved by the record's `qty`, and is sent only when it did not. A Close is applied
+when its LPN is Packed (or further); a Complete changes nothing the target can read and is
+sent again only when the ledger does not know it.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from decimal import Decimal
+
+from target_oracle_wms.base import Call, Pending, RecordRejectedError, WmsSink
+from target_oracle_wms.lookups import Facility
+from target_oracle_wms.shipping import status_word
+from target_oracle_wms.validation import Reasons, RecordSchema, as_decimal, quantity_property
+
+PICK_FIELDS = frozenset(
+    {
+        "facility_code",
+        "company_code",
+        "action_code",
+        "wave_nbr",
+        "order_nbr",
+        "item_code",
+        "qty",
+        "pick_location",
+        "to_container_nbr",
+    }
+)
+"""What a pick record may carry besides its key properties."""
+REQUIRED = {
+    "Pick": ("order_nbr", "item_code", "qty", "pick_location", "to_container_nbr"),
+    "Short": ("order_nbr", "item_code", "qty", "pick_location"),
+    "Close": ("to_container_nbr",),
+    "Complete": ("wave_nbr",),
+}
+"""Oracle's action codes and what each needs ([PICK], owmol 24D table)."""
+QTY = RecordSchema({"qty": quantity_property({"exclusiveMinimum": 0}, "a quantity above zero")})
+OPEN_STATUSES = (0, 10)
+"""allocation_status Created and In Picking: an allocation that can still be picked."""
+PACKED_OR_LATER = ("PACKED", "LOADED", "SHIPPED")
+ALLOCATION_FIELDS = (
+    "id,order_dtl_id,item_id,from_location_id,wave_id,alloc_qty,packed_qty,status_id"
+)
+
+
+def open_qty(allocation: dict[str, t.Any]) -> Decimal:
+    """`alloc_qty - packed_qty` of an allocation (0 when it is not open)."""
+    status = allocation.get("status_id")
+    status = status.get("id") if isinstance(status, dict) else status
+    if status is not None and int(status) not in OPEN_STATUSES:
+        return Decimal(0)
+    return _qty(allocation, "alloc_qty") - _qty(allocation, "packed_qty")
+
+
+def _qty(row: dict[str, t.Any], name: str) -> Decimal:
+    return Decimal(str(row.get(name) or 0))
+
+
+def _fk_id(value: t.Any) -> int | None:
+    if isinstance(value, dict):
+        value = value.get("id")
+    return int(value) if value is not None else None
+
+
+class PickConfirmSink(WmsSink):
+    """`pick_pack/pick_confirm/`, one line per request, never confirmed twice."""
+
+    _allocation: dict[int, int]
+    """id(record) -> the allocation a Pick or Short acts on (chosen at validation)."""
+
+    def known_fields(self) -> t.Collection[str] | None:
+        return PICK_FIELDS
+
+    def document_key(self, record: dict[str, t.Any]) -> str:
+        return self.identity(record)
+
+    def write_key(self, item: Pending) -> str:
+        """A facility's lines go one after another, in input order."""
+        return str(item.record.get("facility_code"))
+
+    # Validation --------------------------------------------------------------------------
+
+    def validate(self, record: dict[str, t.Any]) -> tuple[Reasons, Call | None]:
+        self.__dict__.setdefault("_allocation", {})
+        reasons: Reasons = {}
+        action = record.get("action_code")
+        needed = REQUIRED.get(str(action))
+        if needed is None:
+            reasons["action_code"] = f"one of {', '.join(REQUIRED)}, got {action!r}"
+            needed = ()
+        if record.get("facility_code") in (None, ""):
+            reasons["facility_code"] = "required"
+        for name in needed:
+            if record.get(name) in (None, ""):
+                reasons[name] = f"required for action {action}"
+        if record.get("qty") is not None:
+            reasons.update(QTY.check({"qty": record["qty"]}))
+        facility = self._facility(record, reasons)
+        if reasons or facility is None:
+            return reasons, None
+        body: dict[str, t.Any] = {
+            "facility_id__code": facility.code,
+            "company_id__code": str(record.get("company_code") or facility.company_code),
+            "action_code": str(action),
+            "async_flg": False,
+        }
+        if record.get("wave_nbr") not in (None, ""):
+            body["wave_nbr"] = str(record["wave_nbr"])
+            if self._wave(facility, str(record["wave_nbr"])) is None:
+                reasons["wave_nbr"] = (
+                    f"no wave run_nbr {record['wave_nbr']} in facility {facility.code}"
+                )
+        if action in ("Pick", "Short"):
+            allocation = self._find_allocation(record, facility, reasons)
+            if allocation is not None:
+                self._allocation[id(record)] = int(allocation["id"])
+                barcode = self._item(record, facility)
+                body.update(
+                    order_nbr=str(record["order_nbr"]),
+                    item_barcode=str((barcode or {}).get("barcode")),
+                    qty=str(as_decimal(record["qty"])),
+                    pick_location=str(record["pick_location"]),
+                )
+        if record.get("to_container_nbr") not in (None, "") and action != "Short":
+            body["to_container_nbr"] = str(record["to_container_nbr"])
+        if reasons:
+            return reasons, None
+        return {}, ("POST", "pick_pack/pick_confirm/", body)
+
+    def _facility(self, record: dict[str, t.Any], reasons: Reasons) -> Facility | None:
+        code = record.get("facility_code")
+        if code in (None, ""):
+            return None
+        facility = self.services.lookups.facility(str(code))
+        if facility is None:
+            reasons["facility_code"] = f"no facility '{code}' in the WMS"
+            return None
+        company = record.get("company_code")
+        if company not in (None, "") and str(company) != facility.company_code:
+            reasons["company_code"] = (
+                f"facility {facility.code} belongs to company {facility.company_code}, "
+                f"not {company}"
+            )
+        return facility
+
+    def _wave(self, facility: Facility, run_nbr: str) -> dict[str, t.Any] | None:
+        scope = {"facility_id": str(facility.id)}
+        return self.services.lookups.find("wave", "run_nbr", [run_nbr], scope, "id,status_id")[
+            run_nbr
+        ]
+
+    def _item(self, record: dict[str, t.Any], facility: Facility) -> dict[str, t.Any] | None:
+        code = str(record["item_code"])
+        scope = {"company_id__code": str(record.get("company_code") or facility.company_code)}
+        return self.services.lookups.find("item", "code", [code], scope, "id,barcode")[code]
+
+    def _find_allocation(
+        self, record: dict[str, t.Any], facility: Facility, reasons: Reasons
+    ) -> dict[str, t.Any] | None:
+        """The allocation of the order's line of the item, from the pick location (and of the
+        wave when given): the first with enough open quantity, else the first still open, else
+        the first (a replay of a pick that filled it: the ledger or the WMS decides later)."""
+        lookups = self.services.lookups
+        scope = {"facility_id__code": facility.code}
+        order_nbr, barcode = str(record["order_nbr"]), str(record["pick_location"])
+        order = lookups.find("order_hdr", "order_nbr", [order_nbr], scope)[order_nbr]
+        item = self._item(record, facility)
+        location = lookups.find("location", "barcode", [barcode], scope)[barcode]
+        if order is None:
+            reasons["order_nbr"] = f"no order '{order_nbr}' in facility {facility.code}"
+        if item is None:
+            reasons["item_code"] = (
+                f"no item '{record['item_code']}' in company {facility.company_code}"
+            )
+        elif not item.get("barcode"):
+            reasons["item_code"] = (
+                f"item {record['item_code']} has no barcode, and Oracle's Pick Confirm names "
+                "items by barcode or alternate code"
+            )
+        if location is None:
+            reasons["pick_location"] = f"no location '{barcode}' in facility {facility.code}"
+        if order is None or item is None or location is None:
+            return None
+        params: dict[str, t.Any] = {
+            "facility_id": str(facility.id),
+            "order_dtl_id__order_id": str(order["id"]),
+            "item_id": str(item["id"]),
+            "from_location_id": str(location["id"]),
+            "ordering": "id",
+            "fields": ALLOCATION_FIELDS,
+        }
+        wave = self._wave(facility, str(record["wave_nbr"])) if record.get("wave_nbr") else None
+        if wave is not None:
+            params["wave_id"] = str(wave["id"])
+        rows = self._allocations(params)
+        if not rows:
+            reasons["order_nbr"] = (
+                f"no allocation of order {order_nbr} for item {record['item_code']} from "
+                f"location {barcode}"
+                + (f" in wave {record['wave_nbr']}" if record.get("wave_nbr") else "")
+            )
+            return None
+        qty = as_decimal(record["qty"]) or Decimal(0)
+        return next(
+            (r for r in rows if open_qty(r) >= qty),
+            next((r for r in rows if open_qty(r) > 0), rows[0]),
+        )
+
+    def _allocations(self, params: dict[str, t.Any]) -> list[dict[str, t.Any]]:
+        return list(self.services.wms.iter_records("allocation", params))
+
+    def allocation(self, allocation_id: int) -> dict[str, t.Any]:
+        """The allocation as the WMS holds it now."""
+        params = {"id": str(allocation_id), "fields": ALLOCATION_FIELDS}
+        rows = self._allocations(params)
+        if not rows:
+            raise RecordRejectedError({"order_nbr": f"allocation {allocation_id} is gone"})
+        return rows[0]
+
+    # What the WMS holds ------------------------------------------------------------------
+
+    def _moved(self, item: Pending, marker: dict[str, t.Any]) -> bool:
+        """Whether the allocation moved by the record's qty since the marker was taken."""
+        now = self.allocation(int(marker["allocation_id"]))
+        qty = Decimal(str(as_decimal(item.record["qty"])))
+        before = Decimal(str(marker["before"]))
+        if item.record["action_code"] == "Pick":
+            return _qty(now, "packed_qty") >= before + qty
+        return _qty(now, "alloc_qty") <= before - qty  # Short lowers the allocated quantity
+
+    def _lpn_word(self, item: Pending) -> str | None:
+        """The status of the record's outbound LPN (None: no such LPN)."""
+        number = str(item.record["to_container_nbr"])
+        scope = {"facility_id__code": str(item.record["facility_code"])}
+        row = self.services.lookups.find(
+            "oblpn", "container_nbr", [number], scope, "id,status_id", refresh=True
+        )[number]
+        if row is None:
+            return None
+        return self._container_statuses().get(_fk_id(row.get("status_id")) or -1, "UNKNOWN")
+
+    def _container_statuses(self) -> dict[int, str]:
+        if "_lpn_status_cache" not in self.__dict__:
+            rows = self.services.wms.iter_records("container_status", {"ordering": "id"})
+            self.__dict__["_lpn_status_cache"] = {
+                int(row["id"]): status_word(row) for row in rows if row.get("id") is not None
+            }
+        statuses: dict[int, str] = self.__dict__["_lpn_status_cache"]
+        return statuses
+
+    def _done(self, item: Pending) -> bool:
+        """Whether the WMS shows this line applied (a marker's allocation moved; a Close's LPN
+        Packed or further). False for what cannot be told (no marker; Complete)."""
+        action = item.record["action_code"]
+        if action == "Close":
+            return self._lpn_word(item) in PACKED_OR_LATER
+        marker = self.services.ledger.pending(self.stream_name, item.identity)
+        return action in ("Pick", "Short") and marker is not None and self._moved(item, marker)
+
+    def already_in_wms(self, pending: list[Pending]) -> set[str]:
+        return {item.identity for item in pending if self._done(item)}
+
+    def would_refuse(self, pending: list[Pending]) -> dict[int, Reasons]:
+        """A Pick or Short over its allocation's open quantity now (each line on its own; lines
+        that only together exceed it are left to the WMS, whose reason is reported)."""
+        refused: dict[int, Reasons] = {}
+        for item in pending:
+            allocation_id = self._allocation.get(id(item.record))
+            if allocation_id is None:
+                continue
+            open_now = open_qty(self.allocation(allocation_id))
+            qty = as_decimal(item.record["qty"]) or Decimal(0)
+            if qty > open_now:
+                refused[id(item.record)] = {
+                    "qty": f"{qty} is over the open allocated quantity {open_now} of allocation "
+                    f"{allocation_id} (order {item.record['order_nbr']}, item "
+                    f"{item.record['item_code']}, location {item.record['pick_location']})"
+                }
+        return refused
+
+    def was_applied(self, item: Pending) -> bool:
+        return self._done(item)
+
+    def apply(self, item: Pending) -> tuple[str, t.Any]:
+        """A Pick or Short commits its allocation's quantity as a pending marker first; the
+        answer (204) is then checked against the allocation, a Close against its LPN."""
+        action = item.record["action_code"]
+        ledger = self.services.ledger
+        allocation_id = self._allocation.get(id(item.record))
+        if allocation_id is not None:
+            now = self.allocation(allocation_id)
+            field = "packed_qty" if action == "Pick" else "alloc_qty"
+            before = str(_qty(now, field))
+            marker = {"allocation_id": allocation_id, "field": field, "before": before}
+            ledger.mark_pending(self.stream_name, item.identity, marker)
+        method, path, body = item.call
+        try:
+            answer = self.send_with_retries(method, path, body, item)
+        except RecordRejectedError:
+            ledger.clear_pending(self.stream_name, item.identity)
+            raise
+        after_lost = isinstance(answer, dict) and bool(answer.get("already_applied"))
+        if action != "Complete" and not after_lost and not self._done(item):
+            # 204 with async_flg false is the WMS saying it processed the line (L12): applied,
+            # but the quantity the target reads did not show it (docs/api-behaviour.md).
+            what = "its LPN is not Packed" if action == "Close" else "its allocation did not move"
+            self.logger.warning(
+                "%s: line %s answered %s by the WMS, but %s: counted as applied, not resent",
+                self.stream_name,
+                item.identity,
+                "204",
+                what,
+            )
+        return "applied", {
+            "action_code": action,
+            "allocation_id": allocation_id,
+            "after_lost_answer": after_lost,
+        }

@@ -1,0 +1,342 @@
+"""Receiving inbound LPNs against an ASN or a purchase order: `POST entity/iblpn/receive`
+(Oracle's "Receive", REST 26B; contract L9; shapes in docs/write-api.md).
+
+One record is one IBLPN: `facility_code`, optional `company_code` (default: the facility's),
+exactly one of `shipment_nbr` (the ASN) or `po_nbr`, `container_nbr` (the new IBLPN), optional
+`dock` (Oracle's `recv_dock_nbr_or_location_barcode`), `trailer_nbr`, `pallet_nbr`, and `items`:
+an array of `{"item_code", "qty"}` (or its JSON text). Oracle's `item_list` names items by
+barcode: the target sends each item's `barcode` as `item_barcode`.
+
+Oracle documents no answer body and no reference of ours that the WMS would keep, so the IBLPN
+itself decides (its identity is facility + `container_nbr`, unique in a facility): before
+sending, an IBLPN of that number holding exactly the record's items and quantities is already
+applied (other contents: a reject naming the difference, nothing sent); after the answer, or
+after a lost one, the IBLPN is read back and its contents compared the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import typing as t
+from decimal import Decimal
+
+from target_oracle_wms.base import Call, Pending, RecordRejectedError, WmsSink
+from target_oracle_wms.lookups import Facility
+from target_oracle_wms.validation import Reasons, RecordSchema, as_decimal, quantity_property
+
+RECEIPT_FIELDS = frozenset(
+    {
+        "facility_code",
+        "company_code",
+        "shipment_nbr",
+        "po_nbr",
+        "container_nbr",
+        "dock",
+        "trailer_nbr",
+        "pallet_nbr",
+        "items",
+    }
+)
+"""What a receipt record may carry besides its key properties."""
+ITEM_FIELDS = frozenset({"item_code", "qty"})
+LINE_CHECKS = RecordSchema(
+    {"qty": quantity_property({"exclusiveMinimum": 0}, "a received quantity above zero")}
+)
+TEXT_LIMITS = {"container_nbr": 50, "shipment_nbr": 50, "po_nbr": 50, "trailer_nbr": 50}
+
+Contents = dict[str, Decimal]
+"""item code -> quantity in one LPN."""
+
+
+def parse_list(value: t.Any) -> list[t.Any] | None:
+    """A record's list field: an array, its JSON text, or nothing (None when neither)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    return list(value) if isinstance(value, list) else None
+
+
+def describe_contents(contents: Contents) -> str:
+    """`ITEM-A 5, ITEM-B 2` (or `nothing`), items sorted."""
+    if not contents:
+        return "nothing"
+    return ", ".join(f"{code} {qty.normalize():f}" for code, qty in sorted(contents.items()))
+
+
+class ReceiveSink(WmsSink):
+    """`entity/iblpn/receive`, one request per IBLPN; the IBLPN read back decides."""
+
+    def known_fields(self) -> t.Collection[str] | None:
+        return RECEIPT_FIELDS
+
+    def document_key(self, record: dict[str, t.Any]) -> str:
+        return f"{record.get('facility_code')}:{record.get('container_nbr')}"
+
+    def write_key(self, item: Pending) -> str:
+        return self.document_key(item.record)
+
+    # Validation --------------------------------------------------------------------------
+
+    def prefetch(self, records: list[dict[str, t.Any]]) -> None:
+        lookups = self.services.lookups
+        items: dict[str, set[str]] = {}
+        for record in records:
+            facility = lookups.facility(str(record.get("facility_code") or ""))
+            if facility is None:
+                continue
+            company = str(record.get("company_code") or facility.company_code)
+            for line in parse_list(record.get("items")) or []:
+                if isinstance(line, dict) and line.get("item_code") is not None:
+                    items.setdefault(company, set()).add(str(line["item_code"]))
+        for company, codes in items.items():
+            lookups.find("item", "code", codes, {"company_id__code": company}, "id,barcode")
+
+    def validate(self, record: dict[str, t.Any]) -> tuple[Reasons, Call | None]:
+        reasons: Reasons = {}
+        for name in ("facility_code", "container_nbr"):
+            if record.get(name) in (None, ""):
+                reasons[name] = "required"
+        for name, limit in TEXT_LIMITS.items():
+            value = record.get(name)
+            if value is not None and len(str(value)) > limit:
+                reasons[name] = f"at most {limit} characters, got {len(str(value))}"
+        asn, po = record.get("shipment_nbr"), record.get("po_nbr")
+        if (asn in (None, "")) == (po in (None, "")):
+            reasons["shipment_nbr"] = (
+                "give exactly one of shipment_nbr (an ASN) or po_nbr (a purchase order)"
+            )
+        facility = self._facility(record, reasons)
+        company = str(record.get("company_code") or (facility and facility.company_code) or "")
+        shipment = self._document(record, facility, reasons) if facility else None
+        lines = self._items(record, company, shipment, reasons)
+        if reasons or facility is None:
+            return reasons, None
+        body: dict[str, t.Any] = {
+            "facility_id__code": facility.code,
+            "company_id__code": company,
+            "container_nbr": str(record["container_nbr"]),
+        }
+        if asn not in (None, ""):
+            body["shipment_nbr"] = str(asn)
+        else:
+            body["po_nbr"] = str(po)
+        for field, name in (
+            ("dock", "recv_dock_nbr_or_location_barcode"),
+            ("trailer_nbr", "trailer_nbr"),
+            ("pallet_nbr", "pallet_nbr"),
+        ):
+            if record.get(field) not in (None, ""):
+                body[name] = str(record[field])
+        body["item_list"] = lines
+        return {}, ("POST", "entity/iblpn/receive", body)
+
+    def _facility(self, record: dict[str, t.Any], reasons: Reasons) -> Facility | None:
+        code = record.get("facility_code")
+        if code in (None, ""):
+            return None
+        facility = self.services.lookups.facility(str(code))
+        if facility is None:
+            reasons["facility_code"] = f"no facility '{code}' in the WMS"
+            return None
+        company = record.get("company_code")
+        if company not in (None, "") and str(company) != facility.company_code:
+            reasons["company_code"] = (
+                f"facility {facility.code} belongs to company {facility.company_code}, "
+                f"not {company}"
+            )
+        return facility
+
+    def _document(
+        self, record: dict[str, t.Any], facility: Facility, reasons: Reasons
+    ) -> dict[str, t.Any] | None:
+        """The ASN (or purchase order) the record names, when it exists in the facility."""
+        lookups = self.services.lookups
+        scope = {"facility_id__code": facility.code}
+        asn = record.get("shipment_nbr")
+        if asn not in (None, ""):
+            found = lookups.find("ib_shipment", "shipment_nbr", [str(asn)], scope, "id,status_id")
+            if found[str(asn)] is None:
+                reasons["shipment_nbr"] = f"no ASN '{asn}' in facility {facility.code}"
+            return found[str(asn)]
+        po = record.get("po_nbr")
+        if po not in (None, ""):
+            found = lookups.find("purchase_order_hdr", "po_nbr", [str(po)], scope, "id")
+            if found[str(po)] is None:
+                reasons["po_nbr"] = f"no purchase order '{po}' in facility {facility.code}"
+        return None
+
+    def _asn_items(self, shipment_id: int) -> set[str]:
+        """Item codes on an ASN's lines (`ib_shipment_dtl`), read once per ASN per run."""
+        cache: dict[int, set[str]] = self.__dict__.setdefault("_asn_item_cache", {})
+        if shipment_id not in cache:
+            rows = self.services.wms.iter_records(
+                "ib_shipment_dtl", {"shipment_id": str(shipment_id), "fields": "id,item_id"}
+            )
+            cache[shipment_id] = {
+                str(r["item_id"]["key"])
+                for r in rows
+                if isinstance(r.get("item_id"), dict) and r["item_id"].get("key") is not None
+            }
+        return cache[shipment_id]
+
+    def _items(
+        self,
+        record: dict[str, t.Any],
+        company: str,
+        shipment: dict[str, t.Any] | None,
+        reasons: Reasons,
+    ) -> list[dict[str, t.Any]]:
+        lines = parse_list(record.get("items"))
+        if lines is None:
+            reasons["items"] = "must be an array of {item_code, qty} objects (or its JSON text)"
+            return []
+        if not lines:
+            reasons["items"] = "an LPN is received with at least one item"
+            return []
+        on_asn = self._asn_items(int(shipment["id"])) if shipment else None
+        seen: set[str] = set()
+        sent: list[dict[str, t.Any]] = []
+        for index, line in enumerate(lines):
+            where = f"items[{index}]"
+            if not isinstance(line, dict):
+                reasons[where] = "must be an object"
+                continue
+            for name in sorted(set(line) - ITEM_FIELDS):
+                reasons[f"{where}.{name}"] = "unknown field (an item line takes item_code, qty)"
+            if line.get("qty") is None:
+                reasons[f"{where}.qty"] = "required"
+            else:
+                reasons.update(LINE_CHECKS.check({"qty": line["qty"]}, f"{where}."))
+            code = line.get("item_code")
+            if code in (None, ""):
+                reasons[f"{where}.item_code"] = "required"
+                continue
+            code = str(code)
+            if code in seen:
+                reasons[f"{where}.item_code"] = f"item {code} appears twice: give it once"
+            seen.add(code)
+            if not company:
+                continue
+            found = self.services.lookups.find(
+                "item", "code", [code], {"company_id__code": company}, "id,barcode"
+            )[code]
+            if found is None:
+                reasons[f"{where}.item_code"] = f"no item '{code}' in company {company}"
+            elif not found.get("barcode"):
+                reasons[f"{where}.item_code"] = (
+                    f"item {code} has no barcode, and Oracle's Receive names items by barcode"
+                )
+            elif on_asn is not None and code not in on_asn:
+                reasons[f"{where}.item_code"] = (
+                    f"item {code} is not on ASN {record.get('shipment_nbr')}"
+                )
+            elif f"{where}.qty" not in reasons:
+                qty = as_decimal(line["qty"])
+                sent.append({"item_barcode": str(found["barcode"]), "qty": f"{qty}"})
+        return sent
+
+    # What the WMS holds --------------------------------------------------------------------
+
+    @staticmethod
+    def expected(item: Pending) -> Contents:
+        """The record's items and quantities."""
+        contents: Contents = {}
+        for line in parse_list(item.record.get("items")) or []:
+            code = str(line["item_code"])
+            contents[code] = contents.get(code, Decimal(0)) + Decimal(str(as_decimal(line["qty"])))
+        return contents
+
+    def lpns(self, facility_code: str, numbers: list[str]) -> dict[str, Contents | None]:
+        """container_nbr -> the IBLPN's contents (item code -> quantity, from the inventory rows
+        it holds), None where the facility has no IBLPN of that number."""
+        found = self.services.lookups.find(
+            "iblpn",
+            "container_nbr",
+            numbers,
+            {"facility_id__code": facility_code},
+            "id",
+            refresh=True,
+        )
+        result: dict[str, Contents | None] = {}
+        for number in numbers:
+            row = found[number]
+            if row is None:
+                result[number] = None
+                continue
+            contents: Contents = {}
+            params = {"container_id": str(row["id"]), "fields": "id,item_id,curr_qty"}
+            for inv in self.services.wms.iter_records("inventory", params):
+                code = str((inv.get("item_id") or {}).get("key"))
+                contents[code] = contents.get(code, Decimal(0)) + Decimal(str(inv["curr_qty"]))
+            result[number] = {code: qty for code, qty in contents.items() if qty}
+        return result
+
+    def _contents(self, item: Pending) -> Contents | None:
+        number = str(item.record["container_nbr"])
+        return self.lpns(str(item.record["facility_code"]), [number])[number]
+
+    def already_in_wms(self, pending: list[Pending]) -> set[str]:
+        """IBLPNs that exist with exactly the record's contents were received before (by an
+        earlier run, or before a lost answer); one with other contents is a reject, unsent."""
+        by_facility: dict[str, list[Pending]] = {}
+        for item in pending:
+            by_facility.setdefault(str(item.record["facility_code"]), []).append(item)
+        proven: set[str] = set()
+        self.__dict__["_refused"] = refused = {}
+        for facility, items in by_facility.items():
+            numbers = sorted({str(i.record["container_nbr"]) for i in items})
+            held = self.lpns(facility, numbers)
+            for item in items:
+                contents = held[str(item.record["container_nbr"])]
+                if contents is None:
+                    continue
+                if contents == self.expected(item):
+                    self.logger.info(
+                        "iblpn %s in facility %s already holds %s: counted as already applied",
+                        item.record["container_nbr"],
+                        facility,
+                        describe_contents(contents),
+                    )
+                    proven.add(item.identity)
+                else:
+                    refused[id(item.record)] = {
+                        "container_nbr": (
+                            f"iblpn {item.record['container_nbr']} already exists in facility "
+                            f"{facility} holding {describe_contents(contents)}, not "
+                            f"{describe_contents(self.expected(item))}: not received again"
+                        )
+                    }
+        return proven
+
+    def would_refuse(self, pending: list[Pending]) -> dict[int, Reasons]:
+        """IBLPNs found with other contents before sending (`already_in_wms`)."""
+        refused: dict[int, Reasons] = self.__dict__.get("_refused", {})
+        return {id(p.record): refused[id(p.record)] for p in pending if id(p.record) in refused}
+
+    def was_applied(self, item: Pending) -> bool:
+        return self._contents(item) is not None
+
+    def apply(self, item: Pending) -> tuple[str, t.Any]:
+        """Send the receipt, then read the IBLPN back: there with the record's contents is
+        applied; absent, or with other contents, a reject saying so."""
+        method, path, body = item.call
+        self.send_with_retries(method, path, body, item)
+        contents = self._contents(item)
+        expected = self.expected(item)
+        number = item.record["container_nbr"]
+        if contents is None:
+            raise RecordRejectedError(
+                {"container_nbr": f"the WMS answered, but it holds no iblpn {number}"}
+            )
+        if contents != expected:
+            raise RecordRejectedError(
+                {
+                    "items": f"iblpn {number} holds {describe_contents(contents)}, "
+                    f"not {describe_contents(expected)}"
+                }
+            )
+        return "applied", {"container_nbr": number, "contents": describe_contents(contents)}

@@ -1,0 +1,310 @@
+"""Running picking waves: Oracle's "Run Template" (`POST entity/wave_template/run_template/`,
+template by name and facility) and "Run Manual Wave" (`POST entity/wave_template/run_manual/`,
+the same template filters and the order lines to wave); contract L1-L4, shapes in
+docs/write-api.md.
+
+One record is one wave run: `facility_code`, `template_name`, optional `company_code` (the
+company context, default the facility's) and, for a manual wave, `orders`: an array of
+`{"order_nbr", "seq_nbr"}` (or its JSON text).
+
+Oracle has no idempotency key for a run and documents nothing of the answer but "the returned
+run number", so exactly-once rests on the wave entity: before the POST the sink commits a
+pending marker to the ledger (the highest wave id of the facility, read just before); after the
+answer it takes the run number from the body when the body has one, else the first wave of the
+facility (and template) above the marker. A rerun, or a retry after a lost answer, that finds a
+marker looks for that wave first and runs nothing when it is there. Each wave is then polled
+(`GET entity/wave/`) until its status is Completed, at most `wave_timeout` seconds, with
+progress in the log; the run number is reported per record.
+"""
+
+from __future__ import annotations
+
+import time
+import typing as t
+
+from oracle_wms.errors import WmsConfigError
+from target_oracle_wms.base import Call, Pending, RecordRejectedError, WmsSink
+from target_oracle_wms.lookups import Facility
+from target_oracle_wms.receipts import parse_list
+from target_oracle_wms.shipping import status_word
+from target_oracle_wms.validation import Reasons
+
+WAVE_FIELDS = frozenset({"facility_code", "company_code", "template_name", "orders"})
+"""What a wave record may carry besides its key properties."""
+RUN_NUMBER_KEYS = ("run_nbr", "wave_nbr", "run_number")
+"""Where a run_template answer may carry the run number (the body is not documented)."""
+WAVE_FIELDS_READ = "id,run_nbr,status_id,wave_template_id,facility_id"
+COMPLETED, CANCELLED = "COMPLETED", "CANCELLED"
+DEFAULT_TIMEOUT = 600
+
+
+class RunWaveSink(WmsSink):
+    """One wave run per record, found again through the wave entity, never run twice."""
+
+    def known_fields(self) -> t.Collection[str] | None:
+        return WAVE_FIELDS
+
+    def document_key(self, record: dict[str, t.Any]) -> str:
+        return self.identity(record)
+
+    def write_key(self, item: Pending) -> str:
+        """Waves of one facility run one after the other (each is polled to its end)."""
+        return str(item.record.get("facility_code"))
+
+    @property
+    def timeout(self) -> float:
+        return float(self.config.get("wave_timeout") or DEFAULT_TIMEOUT)
+
+    # Validation --------------------------------------------------------------------------
+
+    def validate(self, record: dict[str, t.Any]) -> tuple[Reasons, Call | None]:
+        reasons: Reasons = {}
+        for name in ("facility_code", "template_name"):
+            if record.get(name) in (None, ""):
+                reasons[name] = "required"
+        facility = self._facility(record, reasons)
+        template = self._template(record, facility) if facility and not reasons else None
+        if facility and not reasons and template is None:
+            reasons["template_name"] = (
+                f"no wave template '{record['template_name']}' in facility {facility.code}"
+            )
+        orders = self._orders(record, facility, reasons)
+        if reasons or facility is None or template is None:
+            return reasons, None
+        company = str(record.get("company_code") or facility.company_code)
+        parameters = {"facility_id__code": facility.code, "template_name": record["template_name"]}
+        body: dict[str, t.Any] = {"parameters": parameters, "options": {"company_code": company}}
+        if orders:
+            body["options"]["order_seq_nbr_list"] = orders
+            return {}, ("POST", "entity/wave_template/run_manual/", body)
+        return {}, ("POST", "entity/wave_template/run_template/", body)
+
+    def _facility(self, record: dict[str, t.Any], reasons: Reasons) -> Facility | None:
+        code = record.get("facility_code")
+        if code in (None, ""):
+            return None
+        facility = self.services.lookups.facility(str(code))
+        if facility is None:
+            reasons["facility_code"] = f"no facility '{code}' in the WMS"
+            return None
+        company = record.get("company_code")
+        if company not in (None, "") and str(company) != facility.company_code:
+            reasons["company_code"] = (
+                f"facility {facility.code} belongs to company {facility.company_code}, "
+                f"not {company}"
+            )
+        return facility
+
+    def _template(self, record: dict[str, t.Any], facility: Facility) -> dict[str, t.Any] | None:
+        name = str(record["template_name"])
+        scope = {"facility_id__code": facility.code}
+        return self.services.lookups.find("wave_template", "template_name", [name], scope)[name]
+
+    def _orders(
+        self, record: dict[str, t.Any], facility: Facility | None, reasons: Reasons
+    ) -> list[dict[str, t.Any]]:
+        """A manual wave's order lines, each `{"order_nbr", "seq_nbr"}`, checked to exist, as
+        Oracle's `order_seq_nbr_list`: `[{"order_nbr", "seq_nbr_list": [1, 2]}]` (input order)."""
+        lines = parse_list(record.get("orders"))
+        if lines is None:
+            reasons["orders"] = "must be an array of {order_nbr, seq_nbr} (or its JSON text)"
+            return []
+        sent: dict[str, list[int]] = {}
+        for index, line in enumerate(lines):
+            where = f"orders[{index}]"
+            if not isinstance(line, dict):
+                reasons[where] = "must be an object"
+                continue
+            for name in sorted(set(line) - {"order_nbr", "seq_nbr"}):
+                reasons[f"{where}.{name}"] = "unknown field (a line takes order_nbr, seq_nbr)"
+            order_nbr, seq = line.get("order_nbr"), line.get("seq_nbr")
+            if order_nbr in (None, ""):
+                reasons[f"{where}.order_nbr"] = "required"
+            if not isinstance(seq, int) or isinstance(seq, bool) or seq <= 0:
+                reasons[f"{where}.seq_nbr"] = f"a whole number above zero, got {seq!r}"
+                continue
+            if facility is None or f"{where}.order_nbr" in reasons:
+                continue
+            scope = {"facility_id__code": facility.code}
+            found = self.services.lookups.find("order_hdr", "order_nbr", [str(order_nbr)], scope)
+            if found[str(order_nbr)] is None:
+                reasons[f"{where}.order_nbr"] = (
+                    f"no order '{order_nbr}' in facility {facility.code}"
+                )
+                continue
+            seqs = sent.setdefault(str(order_nbr), [])
+            if seq in seqs:
+                reasons[f"{where}.seq_nbr"] = f"line {order_nbr}/{seq} appears twice"
+            seqs.append(seq)
+        return [{"order_nbr": nbr, "seq_nbr_list": seqs} for nbr, seqs in sent.items()]
+
+    # The wave entity -------------------------------------------------------------------------
+
+    def statuses(self) -> dict[int, str]:
+        """wave_status id -> word (`IN_PROGRESS`, `COMPLETED`, ...), read once per sink.
+
+        Raises:
+            WmsConfigError: the WMS's wave_status list has no Completed status, without which
+                the sink cannot tell when a wave is done.
+        """
+        if "_statuses" not in self.__dict__:
+            rows = self.services.wms.iter_records("wave_status", {"ordering": "id"})
+            found = {int(row["id"]): status_word(row) for row in rows if row.get("id") is not None}
+            if COMPLETED not in found.values():
+                raise WmsConfigError(
+                    "stream_actions",
+                    "run_wave waits for each wave to complete, but the WMS's wave_status list "
+                    "has no Completed status (by code or description)",
+                )
+            self.__dict__["_statuses"] = found
+        statuses: dict[int, str] = self.__dict__["_statuses"]
+        return statuses
+
+    def _facility_of(self, item: Pending) -> Facility:
+        facility = self.services.lookups.facility(str(item.record["facility_code"]))
+        assert facility is not None  # validated
+        return facility
+
+    def highest_wave_id(self, facility: Facility) -> int:
+        """The highest wave id of the facility now (0 when it has none)."""
+        params = {"facility_id": str(facility.id), "ordering": "-id", "fields": "id"}
+        for page in self.services.wms.iter_pages("wave", {**params, "page_size": 1}):
+            return max((int(row["id"]) for row in page), default=0)
+        return 0
+
+    def _template_id(self, item: Pending) -> int | None:
+        template = self._template(item.record, self._facility_of(item))
+        return int(template["id"]) if template else None
+
+    def waves_after(self, marker: dict[str, t.Any]) -> list[dict[str, t.Any]]:
+        """Waves of the marker's facility (and template) created after it, oldest first."""
+        params = {
+            "facility_id": str(marker["facility_id"]),
+            "id__gt": str(marker["highest_wave_id"]),
+            "ordering": "id",
+            "fields": WAVE_FIELDS_READ,
+        }
+        if marker.get("template_id") is not None:
+            params["wave_template_id"] = str(marker["template_id"])
+        return list(self.services.wms.iter_records("wave", params))
+
+    def wave_by_run(self, facility: Facility, run_nbr: str) -> dict[str, t.Any] | None:
+        params = {"facility_id": str(facility.id), "run_nbr": run_nbr, "fields": WAVE_FIELDS_READ}
+        return next(iter(self.services.wms.iter_records("wave", params)), None)
+
+    def _marker(self, item: Pending) -> dict[str, t.Any]:
+        facility = self._facility_of(item)
+        return {
+            "facility_id": facility.id,
+            "template_id": self._template_id(item),
+            "highest_wave_id": self.highest_wave_id(facility),
+        }
+
+    def was_applied(self, item: Pending) -> bool:
+        marker = self.services.ledger.pending(self.stream_name, item.identity)
+        return bool(marker and self.waves_after(marker))
+
+    # Sending ---------------------------------------------------------------------------------
+
+    def apply(self, item: Pending) -> tuple[str, t.Any]:
+        """Find the wave a pending marker names, else run one (marker first); then wait for it."""
+        ledger = self.services.ledger
+        marker = ledger.pending(self.stream_name, item.identity)
+        if marker is not None:
+            found = self.waves_after(marker)
+            if found:
+                self.logger.info(
+                    "%s: record %s started wave run_nbr %s before (pending marker): not run again",
+                    self.stream_name,
+                    item.identity,
+                    found[0].get("run_nbr"),
+                )
+                return "already_applied", self.wait(item, found[0])
+        marker = self._marker(item)
+        ledger.mark_pending(self.stream_name, item.identity, marker)
+        method, path, body = item.call
+        try:
+            answer = self.send_with_retries(method, path, body, item)
+        except RecordRejectedError:
+            ledger.clear_pending(self.stream_name, item.identity)
+            raise
+        wave = None
+        run_nbr = _run_number(answer)
+        if run_nbr is not None:
+            wave = self.wave_by_run(self._facility_of(item), run_nbr)
+        if wave is None:
+            found = self.waves_after(marker)
+            wave = found[0] if found else None
+        if wave is None:
+            raise RecordRejectedError(
+                {
+                    "template_name": "the WMS accepted the run, but no new wave of the template "
+                    f"appeared in facility {item.record['facility_code']} (after wave id "
+                    f"{marker['highest_wave_id']}); a rerun looks for it again before running"
+                }
+            )
+        return "applied", self.wait(item, wave)
+
+    def wait(self, item: Pending, wave: dict[str, t.Any]) -> dict[str, t.Any]:
+        """Poll the wave until Completed, at most `wave_timeout` s; its run number and status.
+
+        Raises:
+            RecordRejectedError: the wave was cancelled, or still running at the timeout (its
+                pending marker stays: a rerun finds it and waits again).
+        """
+        statuses = self.statuses()
+        deadline = time.monotonic() + self.timeout
+        started = time.monotonic()
+        pause = 0.2
+        while True:
+            word = statuses.get(_fk(wave.get("status_id")) or -1, "UNKNOWN")
+            run_nbr = wave.get("run_nbr")
+            if word == COMPLETED:
+                self.logger.info(
+                    "%s: record %s -> wave run_nbr %s (id %s) Completed",
+                    self.stream_name,
+                    item.identity,
+                    run_nbr,
+                    wave["id"],
+                )
+                return {"run_nbr": run_nbr, "wave_id": wave["id"], "status": word}
+            if word == CANCELLED:
+                raise RecordRejectedError({"_wms": f"wave run_nbr {run_nbr} was cancelled"})
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise RecordRejectedError(
+                    {
+                        "_wms": f"wave run_nbr {run_nbr} (id {wave['id']}) is still {word} after "
+                        f"{self.timeout:g} s (wave_timeout); it is not run again: a rerun waits "
+                        "for it"
+                    }
+                )
+            self.logger.info(
+                "%s: wave run_nbr %s is %s after %.1f s; next look in %.1f s (at most %.0f s more)",
+                self.stream_name,
+                run_nbr,
+                word,
+                time.monotonic() - started,
+                min(pause, left),
+                left,
+            )
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, 5.0)
+            params = {"id": str(wave["id"]), "fields": WAVE_FIELDS_READ}
+            wave = next(iter(self.services.wms.iter_records("wave", params)), wave)
+
+
+def _fk(value: t.Any) -> int | None:
+    """A foreign key or code as its id: `{"id": 3, ...}` or `3`."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    return int(value) if value is not None and str(value).lstrip("-").isdigit() else None
+
+
+def _run_number(answer: t.Any) -> str | None:
+    """The run number a run_template answer carries, when it carries one (not documented)."""
+    if isinstance(answer, dict):
+        for key in RUN_NUMBER_KEYS:
+            if answer.get(key) not in (None, ""):
+                return str(answer[key])
+    return None
