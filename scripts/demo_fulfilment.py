@@ -20,6 +20,7 @@ Exits non-zero when a step fails or the WMS's end state differs from the system 
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -39,8 +40,10 @@ SQL_DIR = ROOT / "writeback" / "fulfilment"
 FACILITY = "F1"
 TEMPLATE = "TPL-F1-ALL"
 ORDERS = 4
-SUMMARY = re.compile(r"Stream '(?P<stream>[^']+)': (?P<applied>\d+) applied, (?P<already>\d+) "
-                     r"already applied \(skipped\), (?P<rejected>\d+) rejected")
+SUMMARY = re.compile(
+    r"Stream '(?P<stream>[^']+)': (?P<applied>\d+) applied, (?P<already>\d+) "
+    r"already applied \(skipped\), (?P<rejected>\d+) rejected"
+)
 WRITE_STEPS = (
     # (title, SQL that builds the step's table, Meltano job, the table the job reads)
     ("stage orders and ASN", "stage.sql", "fulfilment-stage", ("order_document", "asn_document")),
@@ -106,7 +109,9 @@ class Flow:
 
     def admin(self, method: str, path: str) -> Any:
         root = self.base_url.rsplit("/", 1)[0]
-        response = requests.request(method, f"{root}/_sim/{path}", auth=("demo", "demo"), timeout=30)
+        response = requests.request(
+            method, f"{root}/_sim/{path}", auth=("demo", "demo"), timeout=30
+        )
         response.raise_for_status()
         return response.json()
 
@@ -189,7 +194,8 @@ class Flow:
             kinds = Counter(_kind(entry) for entry in log)
             detail = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
             per = len(log) / records if records else 0
-            print(f"  {job}: {records} records, {len(log)} requests ({per:.1f} per record): {detail}")
+            print(f"  {job}: {records} records, {len(log)} requests ({per:.1f} per record)")
+            print(f"    {detail}")
 
 
 def _kind(entry: dict[str, Any]) -> str:
@@ -206,12 +212,18 @@ def _text(value: Any) -> str:
     return f"{value:g}" if hasattr(value, "as_tuple") else str(value)
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--base-url",
+        help="a running simulator's base URL (tests); default: start one on output/sim.sqlite",
+    )
+    args = parser.parse_args(argv)
     OUTPUT.mkdir(exist_ok=True)
     started = time.monotonic()
     env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
     conninfo = source_conninfo(env)
-    sim, base_url = start_simulator()
+    sim, base_url = (None, args.base_url) if args.base_url else start_simulator()
     print(f"Simulator serving {base_url}; system of record in {conninfo}", flush=True)
     try:
         flow = Flow(conninfo, base_url, env, uuid.uuid4().hex[:6].upper())
@@ -220,8 +232,9 @@ def main() -> int:
         print(exc, file=sys.stderr)
         return 1
     finally:
-        sim.terminate()
-        sim.wait(timeout=30)
+        if sim is not None:
+            sim.terminate()
+            sim.wait(timeout=30)
     print(f"\nFulfilment demo finished in {time.monotonic() - started:.1f} s")
     if not ok:
         print("The WMS's end state differs from the system of record (rows marked NO)")

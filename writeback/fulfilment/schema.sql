@@ -86,11 +86,10 @@ CREATE TABLE fulfilment.wave_request (
 );
 
 -- The pick-to-light / robot log (target action `pick_confirm`): a Pick per allocation picked,
--- then a Close per outbound LPN; `pick_seq` is the order the cell confirmed them in (the
--- stream is read in that order).
+-- then a Close per outbound LPN. `pick_nbr` numbers them in the order the cell confirmed them
+-- (zero-padded, so text order is that order): the stream is read in that order (meltano.yml).
 CREATE TABLE fulfilment.pick_log (
     pick_nbr text PRIMARY KEY,
-    pick_seq integer NOT NULL UNIQUE,
     facility_code text NOT NULL,
     action_code text NOT NULL CHECK (action_code IN ('Pick', 'Close')),
     wave_nbr text,
