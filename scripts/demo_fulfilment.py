@@ -83,8 +83,11 @@ def source_conninfo(env: dict[str, str]) -> str:
 class Flow:
     """One run of the flow against one WMS and one database."""
 
-    def __init__(self, conninfo: str, base_url: str, env: dict[str, str], tag: str) -> None:
+    def __init__(
+        self, conninfo: str, base_url: str, env: dict[str, str], tag: str, orders: int = ORDERS
+    ) -> None:
         self.conninfo = conninfo
+        self.orders = orders
         self.base_url = base_url
         self.tag = tag
         loader_url = re.sub(r"^postgresql://", "postgresql+psycopg://", conninfo)
@@ -129,7 +132,7 @@ class Flow:
             conn.execute("DROP SCHEMA IF EXISTS fulfilment_wms CASCADE")
             conn.execute(
                 "INSERT INTO fulfilment.flow_run VALUES (%s, %s, %s, %s)",
-                (self.tag, FACILITY, ORDERS, TEMPLATE),
+                (self.tag, FACILITY, self.orders, TEMPLATE),
             )
 
     def read_back(self) -> None:
@@ -218,6 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--base-url",
         help="a running simulator's base URL (tests); default: start one on output/sim.sqlite",
     )
+    parser.add_argument("--orders", type=int, default=ORDERS, help="sales orders to seed (1-50)")
     args = parser.parse_args(argv)
     OUTPUT.mkdir(exist_ok=True)
     started = time.monotonic()
@@ -226,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sim, base_url = (None, args.base_url) if args.base_url else start_simulator()
     print(f"Simulator serving {base_url}; system of record in {conninfo}", flush=True)
     try:
-        flow = Flow(conninfo, base_url, env, uuid.uuid4().hex[:6].upper())
+        flow = Flow(conninfo, base_url, env, uuid.uuid4().hex[:6].upper(), args.orders)
         ok = flow.run()
     except StepFailedError as exc:
         print(exc, file=sys.stderr)
