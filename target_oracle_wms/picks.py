@@ -81,11 +81,12 @@ def _fk_id(value: t.Any) -> int | None:
 class PickConfirmSink(WmsSink):
     """`pick_pack/pick_confirm/`, one line per request, never confirmed twice."""
 
-    _allocation: dict[int, int]
-    """id(record) -> the allocation a Pick or Short acts on (chosen at validation)."""
-
     def known_fields(self) -> t.Collection[str] | None:
         return PICK_FIELDS
+
+    def process_batch(self, context: dict[str, t.Any]) -> None:
+        self.__dict__["_allocation"] = {}  # keyed by id(record): one batch's records only
+        super().process_batch(context)
 
     def document_key(self, record: dict[str, t.Any]) -> str:
         return self.identity(record)
@@ -97,7 +98,6 @@ class PickConfirmSink(WmsSink):
     # Validation --------------------------------------------------------------------------
 
     def validate(self, record: dict[str, t.Any]) -> tuple[Reasons, Call | None]:
-        self.__dict__.setdefault("_allocation", {})
         reasons: Reasons = {}
         action = record.get("action_code")
         needed = REQUIRED.get(str(action))
@@ -129,7 +129,7 @@ class PickConfirmSink(WmsSink):
         if action in ("Pick", "Short"):
             allocation = self._find_allocation(record, facility, reasons)
             if allocation is not None:
-                self._allocation[id(record)] = int(allocation["id"])
+                self.__dict__["_allocation"][id(record)] = int(allocation["id"])
                 barcode = self._item(record, facility)
                 body.update(
                     order_nbr=str(record["order_nbr"]),
@@ -281,7 +281,7 @@ class PickConfirmSink(WmsSink):
         that only together exceed it are left to the WMS, whose reason is reported)."""
         refused: dict[int, Reasons] = {}
         for item in pending:
-            allocation_id = self._allocation.get(id(item.record))
+            allocation_id = self.__dict__.get("_allocation", {}).get(id(item.record))
             if allocation_id is None:
                 continue
             open_now = open_qty(self.allocation(allocation_id))
@@ -302,7 +302,7 @@ class PickConfirmSink(WmsSink):
         answer (204) is then checked against the allocation, a Close against its LPN."""
         action = item.record["action_code"]
         ledger = self.services.ledger
-        allocation_id = self._allocation.get(id(item.record))
+        allocation_id = self.__dict__.get("_allocation", {}).get(id(item.record))
         if allocation_id is not None:
             now = self.allocation(allocation_id)
             field = "packed_qty" if action == "Pick" else "alloc_qty"

@@ -319,7 +319,7 @@ def test_a_wave_is_found_when_the_answer_carries_no_run_number(
 def test_a_run_killed_after_its_marker_finds_its_wave_instead_of_running_another(
     fresh_sim: Simulator, tmp_path: Path
 ) -> None:
-    fresh_sim.waves.seconds = 30  # the wave stays In Progress while the target polls it
+    fresh_sim.flow.wave_seconds = 30  # the wave stays In Progress while the target polls it
     before = {w["id"] for w in waves(fresh_sim)}
     config = target_config(fresh_sim, tmp_path, wave_timeout=120)
     (tmp_path / "target.json").write_text(json.dumps(config))
@@ -342,7 +342,7 @@ def test_a_run_killed_after_its_marker_finds_its_wave_instead_of_running_another
     target.wait()
     (started,) = [w for w in waves(fresh_sim) if w["id"] not in before]
     assert started["status_id"] == 10, "killed while the wave was still In Progress"
-    fresh_sim.waves.seconds = 0.2
+    fresh_sim.flow.wave_seconds = 0.2
 
     rerun = run_target(tmp_path, config, wave_lines("run-kill"))
 
@@ -351,6 +351,25 @@ def test_a_run_killed_after_its_marker_finds_its_wave_instead_of_running_another
     assert len(posts(fresh_sim, "run_template")) == 1, "no second wave was asked for"
     assert "0 applied, 1 already applied" in rerun.stderr
     assert f"wave run_nbr {started['run_nbr']} (id {started['id']}) Completed" in rerun.stderr
+
+
+def test_a_manual_wave_runs_the_records_orders(fresh_sim: Simulator, tmp_path: Path) -> None:
+    (_, item_a, _), (_, item_b, _) = stock(fresh_sim, 2)
+    stage_order(fresh_sim, "MANUAL-T-1", [(item_a, 1), (item_b, 1)])
+    before = {w["id"] for w in waves(fresh_sim)}
+    lines = wave_lines("manual-1", orders=[{"order_nbr": "MANUAL-T-1", "seq_nbr": 2}])
+    config = target_config(fresh_sim, tmp_path)
+    fresh_sim.clear_request_log()
+
+    run = run_target(tmp_path, config, lines)
+    rerun = run_target(tmp_path, config, lines)
+
+    assert run.returncode == 0 and rerun.returncode == 0, run.stderr[-3000:]
+    (new,) = [w for w in waves(fresh_sim) if w["id"] not in before]
+    assert new["status_id"] == 90
+    assert [r["status"] for r in posts(fresh_sim, "run_manual")] == [202]
+    assert {a["item_id"]["key"] for a in allocations(fresh_sim, "MANUAL-T-1")} == {item_b}
+    assert "0 applied, 1 already applied" in rerun.stderr
 
 
 def test_a_bad_wave_record_is_rejected_naming_the_field(
@@ -517,7 +536,8 @@ def test_a_pick_whose_run_died_after_sending_is_not_confirmed_twice(
 def test_an_over_allocation_pick_is_rejected_with_the_wms_reason(
     fresh_sim: Simulator, tmp_path: Path
 ) -> None:
-    first, *_ = picked_order(fresh_sim, "PICK-T-3", 2)
+    first = max(picked_order(fresh_sim, "PICK-T-3", 3), key=lambda a: Decimal(str(a["alloc_qty"])))
+    assert Decimal(str(first["alloc_qty"])) >= 2
     line = {
         "facility_code": "F1",
         "action_code": "Pick",
@@ -528,8 +548,8 @@ def test_an_over_allocation_pick_is_rejected_with_the_wms_reason(
     }
     full = float(first["alloc_qty"])
     records = [
-        {"log_id": 1, **line, "qty": full},
-        {"log_id": 2, **line, "qty": 1},  # fine on its own, over the allocation after log 1
+        {"log_id": 1, **line, "qty": full - 1},
+        {"log_id": 2, **line, "qty": 2},  # fine on its own, over the allocation after log 1
         {"log_id": 3, **line, "qty": full + 5},  # over it on its own: never sent
         {"log_id": 4, **line, "action_code": "Jump", "qty": 1},
         {"log_id": 5, **{**line, "to_container_nbr": None}, "qty": 1},
@@ -544,11 +564,12 @@ def test_an_over_allocation_pick_is_rejected_with_the_wms_reason(
     reasons = {r["record"]["log_id"]: r["reasons"] for r in run.rejects}
     assert sorted(reasons) == [2, 3, 4, 5, 6]
     refusal = [r for r in posts(fresh_sim, "pick_confirm") if r["status"] == 400]
-    assert len(refusal) == 1 and "qty" in reasons[2], reasons[2]  # the WMS's own reason
+    assert len(refusal) == 1, "the pick over what log 1 left open went to the WMS"
+    assert "qty" in reasons[2] and "over" not in reasons[2]["qty"], reasons[2]  # the WMS's words
     assert "over the open allocated quantity" in reasons[3]["qty"]
     assert "one of Pick" in reasons[4]["action_code"]
     assert "required" in reasons[5]["to_container_nbr"]
     assert "no item 'NO-SUCH'" in reasons[6]["item_code"]
     assert len(posts(fresh_sim, "pick_confirm")) == 2
     (after,) = [a for a in allocations(fresh_sim, "PICK-T-3") if a["id"] == first["id"]]
-    assert Decimal(str(after["packed_qty"])) == Decimal(str(first["alloc_qty"]))
+    assert Decimal(str(after["packed_qty"])) == Decimal(str(first["alloc_qty"])) - 1

@@ -1,7 +1,8 @@
 """The entity module of lgfapi v10 for one authenticated user: (method, target) -> Response.
 
 Routes `entity/` reads to `Reads` (docs/api-behaviour.md), POST and PATCH to `Writes`
-(docs/write-api.md), `stage/{entity}/` to `Stage`; handles the response format as Oracle's
+(docs/write-api.md), `stage/{entity}/` to `Stage`, `pick_pack/pick_confirm/` to `Writes`
+(docs/api-contract.md L10); handles the response format as Oracle's
 "Response Formats" documents it (`format=json|xml`, or a `.json`/`.xml` suffix on the path, as
 `/resource.xml` or `/resource/.xml`) and answers every error in the standard error body, in the
 requested format.
@@ -21,6 +22,7 @@ from ..read.reads import Reads
 from ..read.xmlrender import XML_TYPE, to_xml
 from ..responses import Response, error_response
 from ..stage.interface import Stage
+from ..write.jobs import FlowSettings, Jobs
 from ..write.variant import Undocumented
 from ..write.writes import Writes, allowed_methods
 
@@ -35,6 +37,8 @@ class Api:
     undocumented: Undocumented = field(default_factory=Undocumented)
     index_layout: str = "object"
     lenient_required_filters: bool = False
+    jobs: Jobs = field(default_factory=Jobs)
+    flow: FlowSettings = field(default_factory=FlowSettings)
     reads: Reads = field(init=False)
     writes: Writes = field(init=False)
 
@@ -42,7 +46,7 @@ class Api:
         self.reads = Reads(
             self.store, self.prefix, self.index_layout, self.lenient_required_filters
         )
-        self.writes = Writes(self.store, self.undocumented)
+        self.writes = Writes(self.store, self.undocumented, self.jobs, self.flow)
 
     @property
     def prefix(self) -> str:
@@ -66,8 +70,12 @@ class Api:
             if not path.startswith(self.prefix):
                 raise ApiError(404, "Not found.")
             segments = [s for s in path[len(self.prefix) :].split("/") if s]
-            if not segments or segments[0] not in ("entity", "stage"):
+            if not segments or segments[0] not in ("entity", "stage", "pick_pack"):
                 raise ApiError(404, "Not found.")
+            if segments[0] == "pick_pack":
+                if fmt != "json":
+                    raise bad_param("format", "pick_pack takes and answers JSON only")
+                return self.writes.pick_pack(method, segments[1:], body, user)
             if segments[0] == "stage":
                 if fmt != "json":
                     raise bad_param("format", "the stage interface takes and answers JSON only")

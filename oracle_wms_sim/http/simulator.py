@@ -23,6 +23,7 @@ from ..data.users import User, Users
 from ..read import queries
 from ..read.filters import build_where
 from ..stage.interface import Stage
+from ..write.jobs import FlowSettings, Jobs
 from ..write.variant import Undocumented
 from .admin import Admin
 from .api import Api
@@ -62,6 +63,9 @@ class Simulator:
         stage_delay: float = 0.2,
         index_layout: str = "object",
         lenient_required_filters: bool = False,
+        wave_seconds: float = 0.5,
+        pick_delay: float = 0.2,
+        undo_wave_even_after_picking: bool = False,
     ) -> None:
         self.seed = seed
         self.scale = scale
@@ -91,6 +95,13 @@ class Simulator:
         self.stage = Stage(self.store, delay=stage_delay)
         self.undocumented = Undocumented()
         """Readings of what Oracle does not document (`write/variant.py`); tests switch them."""
+        if wave_seconds < 0 or pick_delay < 0:
+            raise ValueError("wave_seconds and pick_delay must be at least 0")
+        self.flow = FlowSettings(wave_seconds, pick_delay, undo_wave_even_after_picking)
+        """Waves and picks (docs/api-contract.md L5, L9, L12); settable while running."""
+        self.jobs = Jobs()
+        """The worker finishing waves and asynchronous picks; `jobs.failures` lists the
+        asynchronous picks it refused (Oracle would not report them)."""
         self.index_layout = index_layout
         self.lenient_required_filters = lenient_required_filters
         self._stopping = threading.Event()
@@ -101,15 +112,18 @@ class Simulator:
     def start(self) -> Simulator:
         self.meta = prepare(self.db_path, self.seed, self.scale)
         self.store.load_catalogue()
+        api = Api(
+            self.store,
+            self.environment,
+            self.stage,
+            undocumented=self.undocumented,
+            index_layout=self.index_layout,
+            lenient_required_filters=self.lenient_required_filters,
+            jobs=self.jobs,
+            flow=self.flow,
+        )
         app = App(
-            Api(
-                self.store,
-                self.environment,
-                self.stage,
-                undocumented=self.undocumented,
-                index_layout=self.index_layout,
-                lenient_required_filters=self.lenient_required_filters,
-            ),
+            api,
             self.admin,
             Authenticator(self.users, self.tokens),
             TokenEndpoint(
@@ -132,6 +146,8 @@ class Simulator:
         self._server = server
         self.port = server.server_address[1]
         self.stage.start()  # after the bind: a failed start leaves no worker behind
+        self.jobs.start()
+        api.writes.waves.start()  # waves an earlier run of the file left In Progress
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True
         )
@@ -149,6 +165,7 @@ class Simulator:
             self._thread.join(timeout=5)
             self._thread = None
         self.stage.stop()
+        self.jobs.stop()
         self.store.close()
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
@@ -313,15 +330,33 @@ class Simulator:
         self.tokens.expire_all()
 
     def set_undocumented(
-        self, *, patch_fields: bool | None = None, create_ref: bool | None = None
+        self,
+        *,
+        patch_fields: bool | None = None,
+        create_ref: bool | None = None,
+        run_template_answer: str | None = None,
+        receive_answer: str | None = None,
+        item_code_as_barcode: bool | None = None,
     ) -> None:
         """Behave otherwise where Oracle is silent: `patch_fields=False` ignores the undocumented
         PATCH fields (200, unchanged), `create_ref=False` keeps inventory creates'
-        `transaction_ref_nbr` out of history."""
+        `transaction_ref_nbr` out of history, `run_template_answer` "run_nbr" | "wave_nbr" |
+        "empty" shapes the waves' 202, `receive_answer` "record" | "empty" receive's answer,
+        `item_code_as_barcode=False` matches `item_barcode` to barcodes only."""
+        if run_template_answer not in (None, "run_nbr", "wave_nbr", "empty"):
+            raise ValueError(f"unknown run_template_answer {run_template_answer!r}")
+        if receive_answer not in (None, "record", "empty"):
+            raise ValueError(f"unknown receive_answer {receive_answer!r}")
         if patch_fields is not None:
             self.undocumented.patch_fields = patch_fields
         if create_ref is not None:
             self.undocumented.create_ref = create_ref
+        if run_template_answer is not None:
+            self.undocumented.run_template_answer = run_template_answer
+        if receive_answer is not None:
+            self.undocumented.receive_answer = receive_answer
+        if item_code_as_barcode is not None:
+            self.undocumented.item_code_as_barcode = item_code_as_barcode
 
     # ---- faults and the request log --------------------------------------------------
     def add_fault(

@@ -3,7 +3,9 @@
 Oracle's "Ship OBLPN" page: `options.locn_barcode` (the final shipping location) is required,
 `output_file_to_generate` is optional, and only Packed or Loaded LPNs ship. Shipping sets the
 LPN's status to Shipped (container_status 80) and clears its location, as the generated shipped
-LPNs have none. The refusal of an LPN already Shipped carries a message of the simulator's own
+LPNs have none; its Packed allocations raise their lines' `shipped_qty`, write SHIP history
+rows and close their orders when all they allocated shipped (docs/api-contract.md L15). The
+refusal of an LPN already Shipped carries a message of the simulator's own
 ("LPN is already shipped."): Oracle does not document it, so a client must not depend on it.
 """
 
@@ -14,10 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..data import codes
-from ..data.records import fetch
+from ..data.records import fetch, quantity
 from ..data.store import Store
 from ..data.users import User
 from ..errors import ApiError
+from . import fulfilment as ff
 from .validation import FieldError, Problems, rejected, text_value
 
 ALREADY_SHIPPED = "LPN is already shipped."
@@ -91,6 +94,42 @@ def ship(
         "UPDATE oblpn SET status_id = ?, location_id = NULL, mod_ts = ?, mod_user = ? WHERE id = ?",
         (codes.LPN_SHIPPED, stamp, user.username, ident),
     )
+    _ship_contents(store, conn, ident, int(lpn["_fac"]), user)
+
+
+def _ship_contents(
+    store: Store, conn: sqlite3.Connection, lpn: int, facility: int, user: User
+) -> None:
+    """The LPN's Packed allocations leave with it: each raises its line's `shipped_qty` and
+    writes a SHIP history row; their orders close when everything allocated shipped
+    (docs/api-contract.md L15)."""
+    nbr = conn.execute("SELECT container_nbr FROM oblpn WHERE id = ?", (lpn,)).fetchone()[0]
+    orders: list[int] = []
+    for line, item, packed, order, order_nbr in conn.execute(
+        "SELECT a.order_dtl_id, a.item_id, a.packed_qty, d.order_id, h.order_nbr "
+        "FROM allocation a JOIN order_dtl d ON d.id = a.order_dtl_id "
+        "JOIN order_hdr h ON h.id = d.order_id "
+        "WHERE a.to_container_id = ? AND a.status_id = ? ORDER BY a.id",
+        (lpn, ff.ALLOC_PACKED),
+    ).fetchall():
+        shipped = conn.execute("SELECT shipped_qty FROM order_dtl WHERE id = ?", (line,)).fetchone()
+        moved = quantity(packed)
+        ff.touch(
+            store,
+            conn,
+            "order_dtl",
+            int(line),
+            user,
+            shipped_qty=float(quantity(shipped[0]) + moved),
+        )
+        ff.history(
+            store, conn, user, facility=facility, activity=ff.SHIP, item_id=int(item),
+            container_nbr=str(nbr), adj_qty=-moved, orig_qty=moved, ref=str(order_nbr),
+        )  # fmt: skip
+        if int(order) not in orders:
+            orders.append(int(order))
+    for order in orders:
+        ff.refresh_order(store, conn, order, user)
 
 
 def _one(filters: dict[str, Any], names: tuple[str, str], problems: Problems) -> Any:

@@ -18,3 +18,12 @@ class Undocumented:
     create_ref: bool = True
     """False: `POST entity/inventory/` accepts `options.transaction_ref_nbr` but does not carry
     it into inventory history."""
+    run_template_answer: str = "run_nbr"
+    """The body of run_template's and run_manual's 202 (docs/api-contract.md L3): `run_nbr`
+    (`{"run_nbr": n}`), `wave_nbr` (`{"wave_nbr": "n"}`) or `empty` (no body)."""
+    receive_answer: str = "record"
+    """`entity/iblpn/receive`'s answer (L17): `record` (200, the IBLPN in read shape) or
+    `empty` (204)."""
+    item_code_as_barcode: bool = True
+    """True: `item_barcode` of pick_confirm and receive also matches the item's code (L11);
+    False: the barcode only."""

@@ -18,14 +18,26 @@ from ..errors import ApiError
 from ..read.render import record_by_id
 from ..responses import Response, json_response
 from . import adjustments, bulk, creates, shipping, updates
+from .jobs import FlowSettings, Jobs
+from .picking import Picking
+from .receiving import Receiving
 from .validation import rejected
 from .variant import Undocumented
+from .waves import Waves
 
-SINGLE_OPS = {("location", "update_active_inventory"), ("oblpn", "ship")}
+WAVE_OPS = {("wave_template", "run_template"), ("wave_template", "run_manual"), ("wave", "undo")}
+"""Run Template, Run Manual Wave, Undo Wave: by id and by filters (docs/api-contract.md L1-L9)."""
+SINGLE_OPS = {("location", "update_active_inventory"), ("oblpn", "ship"), *WAVE_OPS}
 """`POST entity/{name}/{id}/{op}/`."""
-FILTER_OPS = {("location", "update_active_inventory"), ("oblpn", "bulk_ship")}
+FILTER_OPS = {
+    ("location", "update_active_inventory"),
+    ("oblpn", "bulk_ship"),
+    ("iblpn", "receive"),
+    *WAVE_OPS,
+}
 """`POST entity/{name}/{op}/` with `parameters`: update_active_inventory finds its one location
-by filters (Oracle: one location and item per request); bulk_ship is a bulk operation."""
+by filters (Oracle: one location and item per request); bulk_ship is a bulk operation; receive
+takes its fields at the top level (L16)."""
 CREATABLE = creates.CREATABLE
 BULK_SHIP_COMMIT_FREQUENCY = 1
 """The "Bulk Ship OBLPN" page's default `commit_frequency` (the general bulk page says 0)."""
@@ -80,6 +92,30 @@ def _body(raw: bytes) -> dict[str, Any]:
 class Writes:
     store: Store
     undocumented: Undocumented = field(default_factory=Undocumented)
+    jobs: Jobs = field(default_factory=Jobs)
+    flow: FlowSettings = field(default_factory=FlowSettings)
+    waves: Waves = field(init=False)
+    picking: Picking = field(init=False)
+    receiving: Receiving = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.waves = Waves(self.store, self.jobs, self.flow, self.undocumented)
+        self.picking = Picking(self.store, self.jobs, self.flow, self.undocumented)
+        self.receiving = Receiving(self.store, self.undocumented)
+
+    def pick_pack(self, method: str, segments: list[str], raw: bytes, user: User) -> Response:
+        """The `pick_pack` module: `POST pick_pack/pick_confirm/` only (L10-L14)."""
+        if segments != ["pick_confirm"]:
+            raise ApiError(404, f"pick_pack operation '{'/'.join(segments)}' is not simulated.")
+        if method != "POST":
+            raise ApiError(
+                405, f"Method {method} is not allowed on this resource.", headers={"Allow": "POST"}
+            )
+        if not user.writable:
+            raise ApiError(
+                403, f"User '{user.username}' has no create access (lgfapi_create_access)."
+            )
+        return self.picking.confirm(_body(raw), user)
 
     def handle(
         self, method: str, segments: list[str], raw: bytes, api_root: str, user: User
@@ -146,6 +182,10 @@ class Writes:
         self, segments: list[str], body: dict[str, Any], api_root: str, user: User
     ) -> Response:
         name, ident = segments[0], _ident(segments[1], segments[0])
+        if name == "wave_template":
+            return self.waves.run(segments, body, user)
+        if name == "wave":
+            return self.waves.undo(segments, body, user)
         _only(body, ("options",))
         if name == "location":
             adjustment = adjustments.parse_adjustment(body.get("options"))
@@ -161,6 +201,16 @@ class Writes:
     def _filter_op(
         self, segments: list[str], body: dict[str, Any], api_root: str, user: User
     ) -> Response:
+        if segments[0] == "wave_template":
+            return self.waves.run(segments, body, user)
+        if segments[0] == "wave":
+            return self.waves.undo(segments, body, user)
+        if segments[0] == "iblpn":
+            with self.store.transaction() as conn:
+                received = self.receiving.receive(conn, body, user)
+            if self.undocumented.receive_answer == "empty":
+                return Response(204)
+            return self._record("iblpn", received, api_root)
         if segments[0] == "location":
             _only(body, ("parameters", "options"))
             adjustment = adjustments.parse_adjustment(body.get("options"))
