@@ -41,6 +41,23 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds before a queued stage message is processed",
     )
     serve.add_argument(
+        "--wave-seconds",
+        type=float,
+        default=0.5,
+        help="seconds a wave stays In Progress before it is allocated and Completed",
+    )
+    serve.add_argument(
+        "--pick-delay",
+        type=float,
+        default=0.2,
+        help="seconds before an asynchronous pick confirm (async_flg true) is applied",
+    )
+    serve.add_argument(
+        "--undo-wave-even-after-picking",
+        action="store_true",
+        help="company parameter UNDO_WAVE_EVEN_AFTER_PICKING = Yes (undo after picks started)",
+    )
+    serve.add_argument(
         "--index-layout",
         choices=("object", "names", "objects"),
         default="object",
@@ -67,9 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.scale < 1:
         print("--scale must be at least 1", file=sys.stderr)
         return 2
-    if args.stage_delay < 0:
-        print("--stage-delay must be at least 0", file=sys.stderr)
-        return 2
+    for name in ("stage_delay", "wave_seconds", "pick_delay"):
+        if getattr(args, name) < 0:
+            print(f"--{name.replace('_', '-')} must be at least 0", file=sys.stderr)
+            return 2
     try:
         faults = [Fault.parse(text) for text in args.fault]
     except ValueError as exc:
@@ -99,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
         token_lifetime=args.token_lifetime,
         faults=faults,
         stage_delay=args.stage_delay,
+        wave_seconds=args.wave_seconds,
+        pick_delay=args.pick_delay,
+        undo_wave_even_after_picking=args.undo_wave_even_after_picking,
     )
     try:
         sim.start()

@@ -86,7 +86,10 @@ class PickConfirmSink(WmsSink):
 
     def process_batch(self, context: dict[str, t.Any]) -> None:
         self.__dict__["_allocation"] = {}  # keyed by id(record): one batch's records only
+        self.__dict__["_allocation_rows"] = {}  # allocation id -> as read at validation
+        before = self.services.report.snapshot(self.stream_name)
         super().process_batch(context)
+        self.logger.info("%s", self.services.report.batch_line(self.stream_name, before))
 
     def document_key(self, record: dict[str, t.Any]) -> str:
         return self.identity(record)
@@ -223,7 +226,9 @@ class PickConfirmSink(WmsSink):
         )
 
     def _allocations(self, params: dict[str, t.Any]) -> list[dict[str, t.Any]]:
-        return list(self.services.wms.iter_records("allocation", params))
+        rows = list(self.services.wms.iter_records("allocation", params))
+        self.__dict__.setdefault("_allocation_rows", {}).update((int(r["id"]), r) for r in rows)
+        return rows
 
     def allocation(self, allocation_id: int) -> dict[str, t.Any]:
         """The allocation as the WMS holds it now."""
@@ -277,14 +282,16 @@ class PickConfirmSink(WmsSink):
         return {item.identity for item in pending if self._done(item)}
 
     def would_refuse(self, pending: list[Pending]) -> dict[int, Reasons]:
-        """A Pick or Short over its allocation's open quantity now (each line on its own; lines
-        that only together exceed it are left to the WMS, whose reason is reported)."""
+        """A Pick or Short over its allocation's open quantity as read at validation (each line
+        on its own; lines that only together exceed it are left to the WMS, whose reason is
+        reported)."""
         refused: dict[int, Reasons] = {}
         for item in pending:
             allocation_id = self.__dict__.get("_allocation", {}).get(id(item.record))
             if allocation_id is None:
                 continue
-            open_now = open_qty(self.allocation(allocation_id))
+            read = self.__dict__.get("_allocation_rows", {}).get(allocation_id)
+            open_now = open_qty(read or self.allocation(allocation_id))
             qty = as_decimal(item.record["qty"]) or Decimal(0)
             if qty > open_now:
                 refused[id(item.record)] = {

@@ -22,7 +22,13 @@ from decimal import Decimal
 
 from target_oracle_wms.base import Call, Pending, RecordRejectedError, WmsSink
 from target_oracle_wms.lookups import Facility
-from target_oracle_wms.validation import Reasons, RecordSchema, as_decimal, quantity_property
+from target_oracle_wms.validation import (
+    Reasons,
+    RecordSchema,
+    as_decimal,
+    quantity_property,
+    text_property,
+)
 
 RECEIPT_FIELDS = frozenset(
     {
@@ -42,7 +48,20 @@ ITEM_FIELDS = frozenset({"item_code", "qty"})
 LINE_CHECKS = RecordSchema(
     {"qty": quantity_property({"exclusiveMinimum": 0}, "a received quantity above zero")}
 )
-TEXT_LIMITS = {"container_nbr": 50, "shipment_nbr": 50, "po_nbr": 50, "trailer_nbr": 50}
+TEXT_CHECKS = RecordSchema(
+    {
+        name: text_property(50)
+        for name in ("container_nbr", "shipment_nbr", "po_nbr", "trailer_nbr", "pallet_nbr", "dock")
+    }
+)
+"""Text sent as is: at most 50 characters (the simulator's `iblpn.container_nbr` and
+`ib_shipment.shipment_nbr` lengths; Oracle's Receive page gives no lengths)."""
+
+LINES = {
+    "ib_shipment": ("ib_shipment_dtl", "shipment_id"),
+    "purchase_order_hdr": ("purchase_order_dtl", "po_id"),
+}
+"""Document entity -> (its line entity, the lines' parent key)."""
 
 Contents = dict[str, Decimal]
 """item code -> quantity in one LPN."""
@@ -73,6 +92,11 @@ class ReceiveSink(WmsSink):
     def known_fields(self) -> t.Collection[str] | None:
         return RECEIPT_FIELDS
 
+    def process_batch(self, context: dict[str, t.Any]) -> None:
+        before = self.services.report.snapshot(self.stream_name)
+        super().process_batch(context)
+        self.logger.info("%s", self.services.report.batch_line(self.stream_name, before))
+
     def document_key(self, record: dict[str, t.Any]) -> str:
         return f"{record.get('facility_code')}:{record.get('container_nbr')}"
 
@@ -100,10 +124,7 @@ class ReceiveSink(WmsSink):
         for name in ("facility_code", "container_nbr"):
             if record.get(name) in (None, ""):
                 reasons[name] = "required"
-        for name, limit in TEXT_LIMITS.items():
-            value = record.get(name)
-            if value is not None and len(str(value)) > limit:
-                reasons[name] = f"at most {limit} characters, got {len(str(value))}"
+        reasons.update(TEXT_CHECKS.check({n: record.get(n) for n in TEXT_CHECKS.properties}))
         asn, po = record.get("shipment_nbr"), record.get("po_nbr")
         if (asn in (None, "")) == (po in (None, "")):
             reasons["shipment_nbr"] = (
@@ -111,8 +132,8 @@ class ReceiveSink(WmsSink):
             )
         facility = self._facility(record, reasons)
         company = str(record.get("company_code") or (facility and facility.company_code) or "")
-        shipment = self._document(record, facility, reasons) if facility else None
-        lines = self._items(record, company, shipment, reasons)
+        document = self._document(record, facility, reasons) if facility else None
+        lines = self._items(record, company, document, reasons)
         if reasons or facility is None:
             return reasons, None
         body: dict[str, t.Any] = {
@@ -152,8 +173,9 @@ class ReceiveSink(WmsSink):
 
     def _document(
         self, record: dict[str, t.Any], facility: Facility, reasons: Reasons
-    ) -> dict[str, t.Any] | None:
-        """The ASN (or purchase order) the record names, when it exists in the facility."""
+    ) -> tuple[str, dict[str, t.Any]] | None:
+        """("ib_shipment" | "purchase_order_hdr", its row): the ASN or purchase order the record
+        names, when it exists in the facility."""
         lookups = self.services.lookups
         scope = {"facility_id__code": facility.code}
         asn = record.get("shipment_nbr")
@@ -161,33 +183,40 @@ class ReceiveSink(WmsSink):
             found = lookups.find("ib_shipment", "shipment_nbr", [str(asn)], scope, "id,status_id")
             if found[str(asn)] is None:
                 reasons["shipment_nbr"] = f"no ASN '{asn}' in facility {facility.code}"
-            return found[str(asn)]
+                return None
+            return "ib_shipment", t.cast(dict[str, t.Any], found[str(asn)])
         po = record.get("po_nbr")
         if po not in (None, ""):
             found = lookups.find("purchase_order_hdr", "po_nbr", [str(po)], scope, "id")
             if found[str(po)] is None:
                 reasons["po_nbr"] = f"no purchase order '{po}' in facility {facility.code}"
+                return None
+            return "purchase_order_hdr", t.cast(dict[str, t.Any], found[str(po)])
         return None
 
-    def _asn_items(self, shipment_id: int) -> set[str]:
-        """Item codes on an ASN's lines (`ib_shipment_dtl`), read once per ASN per run."""
-        cache: dict[int, set[str]] = self.__dict__.setdefault("_asn_item_cache", {})
-        if shipment_id not in cache:
+    def _document_items(self, document: tuple[str, dict[str, t.Any]]) -> set[str]:
+        """Item codes on an ASN's lines (`ib_shipment_dtl`) or a purchase order's
+        (`purchase_order_dtl`), read once per document per run."""
+        entity, row = document
+        lines, parent = LINES[entity]
+        cache: dict[tuple[str, int], set[str]] = self.__dict__.setdefault("_line_item_cache", {})
+        key = (entity, int(row["id"]))
+        if key not in cache:
             rows = self.services.wms.iter_records(
-                "ib_shipment_dtl", {"shipment_id": str(shipment_id), "fields": "id,item_id"}
+                lines, {parent: str(row["id"]), "fields": "id,item_id"}
             )
-            cache[shipment_id] = {
+            cache[key] = {
                 str(r["item_id"]["key"])
                 for r in rows
                 if isinstance(r.get("item_id"), dict) and r["item_id"].get("key") is not None
             }
-        return cache[shipment_id]
+        return cache[key]
 
     def _items(
         self,
         record: dict[str, t.Any],
         company: str,
-        shipment: dict[str, t.Any] | None,
+        document: tuple[str, dict[str, t.Any]] | None,
         reasons: Reasons,
     ) -> list[dict[str, t.Any]]:
         lines = parse_list(record.get("items"))
@@ -197,7 +226,7 @@ class ReceiveSink(WmsSink):
         if not lines:
             reasons["items"] = "an LPN is received with at least one item"
             return []
-        on_asn = self._asn_items(int(shipment["id"])) if shipment else None
+        on_document = self._document_items(document) if document else None
         seen: set[str] = set()
         sent: list[dict[str, t.Any]] = []
         for index, line in enumerate(lines):
@@ -230,10 +259,10 @@ class ReceiveSink(WmsSink):
                 reasons[f"{where}.item_code"] = (
                     f"item {code} has no barcode, and Oracle's Receive names items by barcode"
                 )
-            elif on_asn is not None and code not in on_asn:
-                reasons[f"{where}.item_code"] = (
-                    f"item {code} is not on ASN {record.get('shipment_nbr')}"
-                )
+            elif on_document is not None and code not in on_document:
+                asn = record.get("shipment_nbr")
+                what = f"ASN {asn}" if asn else f"purchase order {record.get('po_nbr')}"
+                reasons[f"{where}.item_code"] = f"item {code} is not on {what}"
             elif f"{where}.qty" not in reasons:
                 qty = as_decimal(line["qty"])
                 sent.append({"item_barcode": str(found["barcode"]), "qty": f"{qty}"})

@@ -29,6 +29,23 @@ class RunReport:
                 out.write(json.dumps(line, default=str) + "\n")
             self.counts.setdefault(stream, Counter())["rejected"] += 1
 
+    def snapshot(self, stream: str) -> Counter[str]:
+        """The stream's counts now (a copy), to word one batch's outcome (`batch_line`)."""
+        with self._lock:
+            return Counter(self.counts.get(stream, Counter()))
+
+    def batch_line(self, stream: str, before: Counter[str]) -> str:
+        """`Stream 'x' batch: 3 record(s): 2 applied, 1 already applied, 0 rejected`: what
+        changed since `before` (a `snapshot`)."""
+        now = self.snapshot(stream)
+        done = {
+            name: now[name] - before[name] for name in ("applied", "already_applied", "rejected")
+        }
+        return (
+            f"Stream '{stream}' batch: {sum(done.values())} record(s): {done['applied']} applied, "
+            f"{done['already_applied']} already applied, {done['rejected']} rejected"
+        )
+
     @property
     def rejected(self) -> int:
         return sum(c["rejected"] for c in self.counts.values())

@@ -44,6 +44,11 @@ class RunWaveSink(WmsSink):
     def known_fields(self) -> t.Collection[str] | None:
         return WAVE_FIELDS
 
+    def process_batch(self, context: dict[str, t.Any]) -> None:
+        before = self.services.report.snapshot(self.stream_name)
+        super().process_batch(context)
+        self.logger.info("%s", self.services.report.batch_line(self.stream_name, before))
+
     def document_key(self, record: dict[str, t.Any]) -> str:
         return self.identity(record)
 

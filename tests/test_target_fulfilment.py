@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from oracle_wms_sim import Simulator
@@ -209,6 +210,7 @@ def test_receipts_apply_once_across_reruns_and_a_lost_answer(
     assert lpn_contents(fresh_sim, "RCV-T-2") == {item_a: Decimal(1)}
     assert len(posts(fresh_sim, "iblpn/receive")) == 2, "the lost answer was not resent"
     assert "Stream 'iblpn_receipt': 2 applied, 0 already applied" in first.stderr
+    assert "Stream 'iblpn_receipt' batch: 2 record(s): 2 applied, 0 already applied" in first.stderr
 
     fresh_sim.clear_request_log()
     rerun = run_target(tmp_path, config, lines)
@@ -232,6 +234,68 @@ def test_receipts_apply_once_across_reruns_and_a_lost_answer(
     assert posts(fresh_sim, "iblpn/receive") == []
 
 
+def test_a_receipt_answered_without_a_body_is_read_back(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    fresh_sim.set_undocumented(receive_answer="empty")
+    asn, (item_a, *_) = open_asn(fresh_sim)
+    record = {
+        "facility_code": "F1",
+        "shipment_nbr": asn,
+        "container_nbr": "RCV-T-9",
+        "items": [{"item_code": item_a, "qty": 4}],
+    }
+    lines = messages("iblpn_receipt", RECEIPT_SCHEMA, ["facility_code", "container_nbr"], [record])
+    fresh_sim.clear_request_log()
+
+    run = run_target(tmp_path, target_config(fresh_sim, tmp_path), lines)
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert [r["status"] for r in posts(fresh_sim, "iblpn/receive")] == [204]
+    assert lpn_contents(fresh_sim, "RCV-T-9") == {item_a: Decimal(4)}
+    assert "Stream 'iblpn_receipt': 1 applied" in run.stderr
+
+
+def test_a_receipt_against_a_purchase_order_applies_once(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    po = all_records(fresh_sim, "purchase_order_hdr", facility_id__code="F1", status_id=0)[0]
+    lines_of_po = all_records(fresh_sim, "purchase_order_dtl", po_id=po["id"])
+    item = lines_of_po[0]["item_id"]["key"]
+    off_po = next(
+        i["code"]
+        for i in all_records(fresh_sim, "item", company_id__code="C1")
+        if i["code"] not in {ln["item_id"]["key"] for ln in lines_of_po}
+    )
+    records = [
+        {
+            "facility_code": "F1",
+            "po_nbr": po["po_nbr"],
+            "container_nbr": "RCV-PO-1",
+            "items": [{"item_code": item, "qty": 3}],
+        },
+        {
+            "facility_code": "F1",
+            "po_nbr": po["po_nbr"],
+            "container_nbr": "RCV-PO-2",
+            "items": [{"item_code": off_po, "qty": 3}],
+        },
+    ]
+    lines = messages("iblpn_receipt", RECEIPT_SCHEMA, ["facility_code", "container_nbr"], records)
+    config = target_config(fresh_sim, tmp_path)
+    fresh_sim.clear_request_log()
+
+    run = run_target(tmp_path, config, lines)
+    rerun = run_target(tmp_path, {**config, "ledger_path": str(tmp_path / "b.sqlite")}, lines)
+
+    assert lpn_contents(fresh_sim, "RCV-PO-1") == {item: Decimal(3)}
+    (reject,) = run.rejects
+    assert f"not on purchase order {po['po_nbr']}" in reject["reasons"]["items[0].item_code"]
+    assert "1 applied, 0 already applied, 1 rejected" in run.stderr
+    assert "0 applied, 1 already applied, 1 rejected" in rerun.stderr
+    assert len(posts(fresh_sim, "iblpn/receive")) == 1
+
+
 def test_bad_receipts_are_rejected_naming_the_field(fresh_sim: Simulator, tmp_path: Path) -> None:
     asn, (item_a, *_) = open_asn(fresh_sim)
     not_on_asn = next(
@@ -246,6 +310,7 @@ def test_bad_receipts_are_rejected_naming_the_field(fresh_sim: Simulator, tmp_pa
         {**base, "container_nbr": "BAD-3", "items": [{"item_code": not_on_asn, "qty": 1}]},
         {**base, "container_nbr": "BAD-4", "shipment_nbr": "NO-ASN", "items": []},
         {"facility_code": "F1", "container_nbr": "BAD-5", "items": [{"item_code": item_a}]},
+        {**base, "container_nbr": "BAD-6" + "X" * 50, "items": [{"item_code": item_a, "qty": 1}]},
     ]
     lines = messages("iblpn_receipt", RECEIPT_SCHEMA, ["facility_code", "container_nbr"], records)
     fresh_sim.clear_request_log()
@@ -261,6 +326,7 @@ def test_bad_receipts_are_rejected_naming_the_field(fresh_sim: Simulator, tmp_pa
     assert "at least one item" in reasons["BAD-4"]["items"]
     assert "exactly one of shipment_nbr" in reasons["BAD-5"]["shipment_nbr"]
     assert reasons["BAD-5"]["items[0].qty"] == "required"
+    assert "at most 50 characters" in reasons["BAD-6" + "X" * 50]["container_nbr"]
     assert posts(fresh_sim, "iblpn/receive") == []
 
 
@@ -301,10 +367,12 @@ def test_a_wave_runs_once_and_a_rerun_or_lost_answer_runs_none(
     assert len(posts(fresh_sim, "run_template")) == 1
 
 
-def test_a_wave_is_found_when_the_answer_carries_no_run_number(
-    fresh_sim: Simulator, tmp_path: Path
+@pytest.mark.parametrize("answer", ["empty", "wave_nbr"])
+def test_a_wave_is_found_whatever_the_answer_body(
+    fresh_sim: Simulator, tmp_path: Path, answer: str
 ) -> None:
-    fresh_sim.set_undocumented(run_template_answer="empty")
+    """202 without a body (the wave found above the marker), or the run number as `wave_nbr`."""
+    fresh_sim.set_undocumented(run_template_answer=answer)
     before = {w["id"] for w in waves(fresh_sim)}
 
     run = run_target(tmp_path, target_config(fresh_sim, tmp_path), wave_lines("run-empty"))
@@ -351,6 +419,32 @@ def test_a_run_killed_after_its_marker_finds_its_wave_instead_of_running_another
     assert len(posts(fresh_sim, "run_template")) == 1, "no second wave was asked for"
     assert "0 applied, 1 already applied" in rerun.stderr
     assert f"wave run_nbr {started['run_nbr']} (id {started['id']}) Completed" in rerun.stderr
+
+
+def test_a_wave_still_running_at_the_timeout_is_a_reject_and_a_rerun_waits_for_it(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    fresh_sim.flow.wave_seconds = 30
+    before = {w["id"] for w in waves(fresh_sim)}
+    config = target_config(fresh_sim, tmp_path, wave_timeout=1)
+    fresh_sim.clear_request_log()
+
+    late = run_target(tmp_path, config, wave_lines("slow-1"))
+
+    assert late.returncode != 0
+    (started,) = [w for w in waves(fresh_sim) if w["id"] not in before]
+    (reject,) = late.rejects
+    assert f"wave run_nbr {started['run_nbr']}" in reject["reasons"]["_wms"]
+    assert "wave_timeout" in reject["reasons"]["_wms"]
+    assert f"wave run_nbr {started['run_nbr']} is IN_PROGRESS after" in late.stderr  # progress
+    fresh_sim.flow.wave_seconds = 0.2
+
+    rerun = run_target(tmp_path, {**config, "wave_timeout": 60}, wave_lines("slow-1"))
+
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert [w["id"] for w in waves(fresh_sim) if w["id"] not in before] == [started["id"]]
+    assert len(posts(fresh_sim, "run_template")) == 1
+    assert "0 applied, 1 already applied" in rerun.stderr
 
 
 def test_a_manual_wave_runs_the_records_orders(fresh_sim: Simulator, tmp_path: Path) -> None:

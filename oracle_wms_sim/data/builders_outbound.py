@@ -119,15 +119,20 @@ def allocation(p: Picker, rng: Random, ident: int, parent: int | None, mod_ts: s
     }
 
 
+_GENERATED = 12
+"""Rows of wave_template, wave and task at every scale."""
+
+
 def wave_template(p: Picker, rng: Random, ident: int, parent: int | None, mod_ts: str) -> Row:
-    """Four per facility: `TPL-F1-ALL` (every order type), then one per order type 1-3."""
+    """Four per facility: `TPL-F1-ALL` (every order type), then one per order type 1-3; a live
+    insert (`insert_records`, ids above the generated 12) adds its id to keep names unique."""
     fac = (ident - 1) % len(FACILITIES) + 1
-    kind = (ident - 1) // len(FACILITIES)
+    kind = (ident - 1) // len(FACILITIES) % 4
     code = "ALL" if kind == 0 else CODE_ROWS["order_type"][kind - 1][1]
     return {
         "company_id": FACILITIES[fac - 1].company,
         "facility_id": fac,
-        "template_name": f"TPL-F{fac}-{code}",
+        "template_name": f"TPL-F{fac}-{code}" if ident <= _GENERATED else f"TPL-F{fac}-{ident}",
         "description": f"Wave template {code.lower()} orders",
         "order_type_id": None if kind == 0 else CODE_ROWS["order_type"][kind - 1][0],
         "cust_field_1": None,
@@ -137,12 +142,14 @@ def wave_template(p: Picker, rng: Random, ident: int, parent: int | None, mod_ts
 
 
 def wave(p: Picker, rng: Random, ident: int, parent: int | None, mod_ts: str) -> Row:
-    """Four completed waves per facility, run numbers 1-4."""
+    """Four completed waves per facility, run numbers 1-4; a live insert takes 100000 + its id
+    (never a number the API hands out: those follow the facility's highest)."""
     fac = (ident - 1) % len(FACILITIES) + 1
+    run_nbr = (ident - 1) // len(FACILITIES) + 1 if ident <= _GENERATED else 100_000 + ident
     return {
         "company_id": FACILITIES[fac - 1].company,
         "facility_id": fac,
-        "run_nbr": (ident - 1) // len(FACILITIES) + 1,
+        "run_nbr": run_nbr,
         "wave_template_id": p.pick("wave_template", rng, fac=fac),
         "status_id": 90,
         "cust_field_1": None,

@@ -20,6 +20,8 @@ select
     {{ wms_decimal('alloc_qty') }} as alloc_qty,
     {{ wms_decimal('packed_qty') }} as packed_qty,
     {{ wms_id('status_id') }} as allocation_status_id,
+    {{ wms_id('wave_id') }} as wave_id,
+    {{ wms_id('task_id') }} as task_id,
     {{ wms_timestamp('create_ts', types) }} as create_ts,
     create_user,
     {{ wms_timestamp('mod_ts', types) }} as mod_ts,

@@ -15,6 +15,7 @@ select
     {{ wms_decimal('ord_qty') }} as ord_qty,
     {{ wms_decimal('orig_ord_qty') }} as orig_ord_qty,
     {{ wms_decimal('alloc_qty') }} as alloc_qty,
+    {{ wms_decimal('shipped_qty') }} as shipped_qty,
     {{ wms_decimal('unit_sale_price', 2) }} as unit_sale_price,
     {{ wms_id('status_id') }} as order_status_id,
     {{ wms_timestamp('create_ts', types) }} as create_ts,

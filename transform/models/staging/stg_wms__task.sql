@@ -7,12 +7,13 @@ with latest as (
 )
 select
     {{ wms_id('id') }} as task_id,
-    code as task_code,
+    task_nbr,
     {{ wms_id('company_id') }} as company_id,
     company_id_key as company_code,
     {{ wms_id('facility_id') }} as facility_id,
     facility_id_key as facility_code,
-    description as task_description,
+    {{ wms_id('wave_id') }} as wave_id,
+    {{ wms_id('status_id') }} as task_status_id,
     {{ wms_timestamp('create_ts', types) }} as create_ts,
     create_user,
     {{ wms_timestamp('mod_ts', types) }} as mod_ts,

@@ -7,12 +7,14 @@ with latest as (
 )
 select
     {{ wms_id('id') }} as wave_id,
-    code as wave_code,
+    {{ wms_id('run_nbr') }} as run_nbr,
     {{ wms_id('company_id') }} as company_id,
     company_id_key as company_code,
     {{ wms_id('facility_id') }} as facility_id,
     facility_id_key as facility_code,
-    description as wave_description,
+    {{ wms_id('wave_template_id') }} as wave_template_id,
+    wave_template_id_key as template_name,
+    {{ wms_id('status_id') }} as wave_status_id,
     {{ wms_timestamp('create_ts', types) }} as create_ts,
     create_user,
     {{ wms_timestamp('mod_ts', types) }} as mod_ts,
