@@ -253,7 +253,8 @@ MODELLED: Final = (
         key="id",
         mutable="curr_qty",
         base_count=3000,
-        indexes=("location_id",),  # adjustments find a location's inventory
+        # adjustments find a location's inventory; waves an item's stock in a facility
+        indexes=("location_id", "item_id, facility_id"),
     ),
     Entity(
         "order_hdr",
@@ -395,7 +396,7 @@ MODELLED: Final = (
         key="id",
         mutable="packed_qty",
         base_count=1500,
-        indexes=("order_dtl_id", "wave_id"),
+        indexes=("order_dtl_id", "wave_id", "item_id, facility_id, status_id", "to_container_id"),
     ),
 )
 """The entities modelled in depth (code tables first), in generation order."""

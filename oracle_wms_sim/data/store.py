@@ -154,6 +154,9 @@ class Store:
         default_factory=OrderedDict, repr=False
     )
     _mutations: int = 0
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False)
+    """What a writer remembers for the current write transaction only (cleared as each one
+    begins; writers are serialised), e.g. one `mod_ts` per table for a wave's many rows."""
     _all_conns: list[sqlite3.Connection] = field(default_factory=list, repr=False)
 
     # ---- connections -------------------------------------------------------------------
@@ -259,6 +262,7 @@ class Store:
             conn = connect(self.path)
             try:
                 conn.execute("BEGIN IMMEDIATE")
+                self.memo.clear()
                 try:
                     yield conn
                 except BaseException:
@@ -307,6 +311,7 @@ class Store:
             conn = connect(self.path)
             try:
                 conn.execute("BEGIN IMMEDIATE")
+                self.memo.clear()
                 lo, hi, total = conn.execute(
                     f"SELECT min(id), max(id), count(*) FROM {entity.name}"
                 ).fetchone()
@@ -357,6 +362,7 @@ class Store:
             conn = connect(self.path)
             try:
                 conn.execute("BEGIN IMMEDIATE")
+                self.memo.clear()
                 top = max(self._top_id(conn, entity.name), self._deleted_top(conn, entity.name))
                 ids = list(range(top + 1, top + 1 + max(count, 0)))
                 rng = self._rng(entity.name, "insert")
@@ -403,6 +409,7 @@ class Store:
             conn = connect(self.path)
             try:
                 conn.execute("BEGIN IMMEDIATE")
+                self.memo.clear()
                 existing = [r[0] for r in conn.execute(f"SELECT id FROM {entity.name}")]
                 rng = self._rng(entity.name, "delete")
                 ids = sorted(rng.sample(existing, min(max(count, 0), len(existing))))

@@ -92,8 +92,13 @@ def facility_company(conn: sqlite3.Connection, facility: int) -> int:
 
 
 def stamp(store: Store, conn: sqlite3.Connection, table: str) -> str:
-    """A new `mod_ts` for `table`: the wall clock, after the table's newest stamp."""
-    return store.stamps(conn, store.entity(table))[0]
+    """A new `mod_ts` for `table`: the wall clock, after the table's newest stamp; one per
+    table and write transaction, so the rows one operation changes share it (as a WMS job's
+    do), and a wave of thousands of rows does not read the clock thousands of times."""
+    key = ("mod_ts", table)
+    if key not in store.memo:
+        store.memo[key] = store.stamps(conn, store.entity(table))[0]
+    return str(store.memo[key])
 
 
 def touch(
