@@ -30,6 +30,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -52,6 +53,8 @@ WRITE_STEPS = (
     ("ship LPNs", "shipments.sql", "fulfilment-ship", ("lpn_shipment",)),
     ("receive the ASN", "receipts.sql", "fulfilment-receive", ("asn_receipt",)),
 )
+READ_COUNT = re.compile(r'tap-wms-fulfilment\s+METRIC: .*"metric":"record_count","value":(\d+)')
+"""The tap's record counters (each counts since its previous one) in a read-back's log."""
 READ_BACK_AFTER = {"fulfilment-waves"}
 """Steps after which the next one needs the WMS's data (which locations the wave allocated)."""
 
@@ -138,7 +141,7 @@ class Flow:
     def read_back(self) -> None:
         started = time.monotonic()
         output = self.run_job("fulfilment-readback")
-        loaded = sum(int(n) for n in re.findall(r'"metric":"record_count","value":(\d+)', output))
+        loaded = sum(int(n) for n in READ_COUNT.findall(output))
         print(f"  read back: {loaded} records in {time.monotonic() - started:.0f} s", flush=True)
 
     def write_step(self, title: str, sql: str, job: str, tables: Sequence[str]) -> None:
@@ -212,7 +215,7 @@ def _text(value: Any) -> str:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "NO"
-    return f"{value:g}" if hasattr(value, "as_tuple") else str(value)
+    return f"{value.normalize():f}" if isinstance(value, Decimal) else str(value)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -228,7 +231,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
     conninfo = source_conninfo(env)
     sim, base_url = (None, args.base_url) if args.base_url else start_simulator()
-    print(f"Simulator serving {base_url}; system of record in {conninfo}", flush=True)
+    shown = re.sub(r"//([^:/@]+):[^@/]*@", r"//\1:***@", conninfo)  # no password in the log
+    print(f"Simulator serving {base_url}; system of record in {shown}", flush=True)
     try:
         flow = Flow(conninfo, base_url, env, uuid.uuid4().hex[:6].upper(), args.orders)
         ok = flow.run()
