@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # compile its ~400 modules again (half a second per process).
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: install demo demo-writeback test validate audit lint bench catalog sim clean check-connection
+.PHONY: install demo demo-writeback demo-fulfilment test validate audit lint bench catalog sim clean check-connection
 
 $(STAMP): pyproject.toml meltano.yml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ demo: install  ## simulator -> meltano run tap-oracle-wms target-duckdb dbt-duck
 
 demo-writeback: install  ## PostgreSQL sample -> meltano run postgres-to-wms -> the simulator -> what was applied
 	$(BIN)/python scripts/demo_writeback.py
+
+demo-fulfilment: install  ## PostgreSQL system of record -> stage, wave, pick, ship, receive through Meltano -> end state
+	$(BIN)/python scripts/demo_fulfilment.py
 
 test: install  ## the whole test suite (what .ci/run calls)
 	$(BIN)/python -m pytest
