@@ -121,27 +121,23 @@ class ScopedHistoryStream(EntityStream):
     def get_starting_replication_key_value(self, context: Context | None) -> t.Any | None:
         """The partition's bookmark; without one, the other layout's (`seed`), no earlier than
         `start_date`."""
-        value = super().get_starting_replication_key_value(context)
-        if context is None or _partition_state(self.tap_state, self.name, dict(context)).get(
-            "replication_key_value"
-        ):
-            return value
-        seeded = seed(self.tap_state, self.name, dict(context), self.plan)
-        if seeded is None:
-            return value
-        return self.compare_start_date(seeded, value) if value else seeded
+        return self.seeded(context, super().get_starting_replication_key_value(context))
 
     def bookmark_before(self, context: Context | None) -> t.Any:
         """As `EntityStream.bookmark_before`, with a partition's `seed`."""
-        value = super().bookmark_before(context)
+        return self.seeded(context, super().bookmark_before(context))
+
+    def seeded(self, context: Context | None, value: t.Any) -> t.Any:
+        """`value` (the SDK's start for the partition), or, when the partition has no bookmark
+        of its own, the other layout's `seed`, no earlier than `start_date`."""
         if context is None or _partition_state(self.tap_state, self.name, dict(context)).get(
             "replication_key_value"
         ):
             return value
-        seeded = seed(self.tap_state, self.name, dict(context), self.plan)
-        if seeded is None:
+        found = seed(self.tap_state, self.name, dict(context), self.plan)
+        if found is None:
             return value
-        return self.compare_start_date(seeded, value) if value else seeded
+        return self.compare_start_date(found, value) if value else found
 
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         """The partition's records; with `history_empty_recheck` on, an empty answer to a

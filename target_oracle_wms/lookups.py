@@ -60,6 +60,32 @@ class Lookups:
                 }
             return self._facilities.get(code)
 
+    def record_facility(
+        self, record: dict[str, Any], reasons: dict[str, str], *, required: bool = False
+    ) -> Facility | None:
+        """The facility a record's `facility_code` names, checked against its `company_code`.
+
+        Problems go into `reasons` by field name (`facility_code`: unknown, or missing when
+        `required`; `company_code`: not the facility's company). Returns None without a usable
+        facility code; a facility whose company differs is still returned (the reason says so).
+        """
+        code = record.get("facility_code")
+        if code in (None, ""):
+            if required:
+                reasons["facility_code"] = "required"
+            return None
+        facility = self.facility(str(code))
+        if facility is None:
+            reasons["facility_code"] = f"no facility '{code}' in the WMS"
+            return None
+        company = record.get("company_code")
+        if company not in (None, "") and str(company) != facility.company_code:
+            reasons["company_code"] = (
+                f"facility {facility.code} belongs to company {facility.company_code}, "
+                f"not {company}"
+            )
+        return facility
+
     def find(
         self,
         entity: str,

@@ -118,7 +118,7 @@ class PickConfirmSink(WmsSink):
                 reasons[name] = f"required for action {action}"
         if record.get("qty") is not None:
             reasons.update(QTY.check({"qty": record["qty"]}))
-        facility = self._facility(record, reasons)
+        facility = self.services.lookups.record_facility(record, reasons)
         if reasons or facility is None:
             return reasons, None
         body: dict[str, t.Any] = {
@@ -149,22 +149,6 @@ class PickConfirmSink(WmsSink):
         if reasons:
             return reasons, None
         return {}, ("POST", "pick_pack/pick_confirm/", body)
-
-    def _facility(self, record: dict[str, t.Any], reasons: Reasons) -> Facility | None:
-        code = record.get("facility_code")
-        if code in (None, ""):
-            return None
-        facility = self.services.lookups.facility(str(code))
-        if facility is None:
-            reasons["facility_code"] = f"no facility '{code}' in the WMS"
-            return None
-        company = record.get("company_code")
-        if company not in (None, "") and str(company) != facility.company_code:
-            reasons["company_code"] = (
-                f"facility {facility.code} belongs to company {facility.company_code}, "
-                f"not {company}"
-            )
-        return facility
 
     def _wave(self, facility: Facility, run_nbr: str) -> dict[str, t.Any] | None:
         scope = {"facility_id": str(facility.id)}

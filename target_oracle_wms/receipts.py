@@ -130,7 +130,7 @@ class ReceiveSink(WmsSink):
             reasons["shipment_nbr"] = (
                 "give exactly one of shipment_nbr (an ASN) or po_nbr (a purchase order)"
             )
-        facility = self._facility(record, reasons)
+        facility = self.services.lookups.record_facility(record, reasons)
         company = str(record.get("company_code") or (facility and facility.company_code) or "")
         document = self._document(record, facility, reasons) if facility else None
         lines = self._items(record, company, document, reasons)
@@ -154,22 +154,6 @@ class ReceiveSink(WmsSink):
                 body[name] = str(record[field])
         body["item_list"] = lines
         return {}, ("POST", "entity/iblpn/receive", body)
-
-    def _facility(self, record: dict[str, t.Any], reasons: Reasons) -> Facility | None:
-        code = record.get("facility_code")
-        if code in (None, ""):
-            return None
-        facility = self.services.lookups.facility(str(code))
-        if facility is None:
-            reasons["facility_code"] = f"no facility '{code}' in the WMS"
-            return None
-        company = record.get("company_code")
-        if company not in (None, "") and str(company) != facility.company_code:
-            reasons["company_code"] = (
-                f"facility {facility.code} belongs to company {facility.company_code}, "
-                f"not {company}"
-            )
-        return facility
 
     def _document(
         self, record: dict[str, t.Any], facility: Facility, reasons: Reasons

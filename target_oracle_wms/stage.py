@@ -122,7 +122,7 @@ class StageSink(WmsSink):
         action = str(data.get("action_code") or "CREATE").upper()
         if action not in ACTIONS:
             reasons["action_code"] = f"one of {', '.join(ACTIONS)}, got {data['action_code']!r}"
-        facility = self._facility(data, reasons)
+        facility = self.services.lookups.record_facility(data, reasons, required=True)
         header = self.entity_schema(spec.header_entity)
         given = {n: data.get(n) for n in sorted(spec.header_fields | {spec.key_field})}
         given = {name: value for name, value in given.items() if value is not None}
@@ -143,23 +143,6 @@ class StageSink(WmsSink):
         if lines:
             stage_record[spec.line_list_name] = lines
         return {}, ("POST", f"stage/{spec.entity}/", stage_record)
-
-    def _facility(self, data: dict[str, t.Any], reasons: Reasons) -> Facility | None:
-        code = data.get("facility_code")
-        if code in (None, ""):
-            reasons["facility_code"] = "required"
-            return None
-        facility = self.services.lookups.facility(str(code))
-        if facility is None:
-            reasons["facility_code"] = f"no facility '{code}' in the WMS"
-            return None
-        company = data.get("company_code")
-        if company not in (None, "") and str(company) != facility.company_code:
-            reasons["company_code"] = (
-                f"facility {facility.code} belongs to company {facility.company_code}, "
-                f"not {company}"
-            )
-        return facility
 
     def _check_code(
         self,

@@ -68,7 +68,7 @@ class RunWaveSink(WmsSink):
         for name in ("facility_code", "template_name"):
             if record.get(name) in (None, ""):
                 reasons[name] = "required"
-        facility = self._facility(record, reasons)
+        facility = self.services.lookups.record_facility(record, reasons)
         template = self._template(record, facility) if facility and not reasons else None
         if facility and not reasons and template is None:
             reasons["template_name"] = (
@@ -84,22 +84,6 @@ class RunWaveSink(WmsSink):
             body["options"]["order_seq_nbr_list"] = orders
             return {}, ("POST", "entity/wave_template/run_manual/", body)
         return {}, ("POST", "entity/wave_template/run_template/", body)
-
-    def _facility(self, record: dict[str, t.Any], reasons: Reasons) -> Facility | None:
-        code = record.get("facility_code")
-        if code in (None, ""):
-            return None
-        facility = self.services.lookups.facility(str(code))
-        if facility is None:
-            reasons["facility_code"] = f"no facility '{code}' in the WMS"
-            return None
-        company = record.get("company_code")
-        if company not in (None, "") and str(company) != facility.company_code:
-            reasons["company_code"] = (
-                f"facility {facility.code} belongs to company {facility.company_code}, "
-                f"not {company}"
-            )
-        return facility
 
     def _template(self, record: dict[str, t.Any], facility: Facility) -> dict[str, t.Any] | None:
         name = str(record["template_name"])
