@@ -265,6 +265,7 @@ class WmsSink(BatchSink):
         if not records:
             return
         report = self.services.report
+        before = report.snapshot(self.stream_name)
         first = [self.intake_reasons(record) for record in records]
         self.prefetch([r for r, reasons in zip(records, first, strict=True) if not reasons])
         checked = [
@@ -291,6 +292,7 @@ class WmsSink(BatchSink):
                     Pending(record, self.identity(record), call, content=content_hash(record))
                 )
         self.apply_pending(pending)
+        self.logger.info("%s", report.batch_line(self.stream_name, before))  # one line a batch
 
     def would_refuse(self, pending: list[Pending]) -> dict[int, Reasons]:
         """Valid records the WMS is known to refuse in its current state (`id(record)` ->

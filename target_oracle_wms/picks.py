@@ -91,9 +91,7 @@ class PickConfirmSink(WmsSink):
     def process_batch(self, context: dict[str, t.Any]) -> None:
         self.__dict__["_allocation"] = {}  # keyed by id(record): one batch's records only
         self.__dict__["_allocation_rows"] = {}  # allocation id -> as read at validation
-        before = self.services.report.snapshot(self.stream_name)
         super().process_batch(context)
-        self.logger.info("%s", self.services.report.batch_line(self.stream_name, before))
 
     def document_key(self, record: dict[str, t.Any]) -> str:
         return self.identity(record)

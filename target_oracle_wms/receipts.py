@@ -16,7 +16,6 @@ after a lost one, the IBLPN is read back and its contents compared the same way.
 
 from __future__ import annotations
 
-import json
 import typing as t
 from decimal import Decimal
 
@@ -29,6 +28,7 @@ from target_oracle_wms.validation import (
     quantity_property,
     text_property,
 )
+from target_oracle_wms.values import list_value
 
 RECEIPT_FIELDS = frozenset(
     {
@@ -67,18 +67,6 @@ Contents = dict[str, Decimal]
 """item code -> quantity in one LPN."""
 
 
-def parse_list(value: t.Any) -> list[t.Any] | None:
-    """A record's list field: an array, its JSON text, or nothing (None when neither)."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return None
-    return list(value) if isinstance(value, list) else None
-
-
 def describe_contents(contents: Contents) -> str:
     """`ITEM-A 5, ITEM-B 2` (or `nothing`), items sorted."""
     if not contents:
@@ -91,11 +79,6 @@ class ReceiveSink(WmsSink):
 
     def known_fields(self) -> t.Collection[str] | None:
         return RECEIPT_FIELDS
-
-    def process_batch(self, context: dict[str, t.Any]) -> None:
-        before = self.services.report.snapshot(self.stream_name)
-        super().process_batch(context)
-        self.logger.info("%s", self.services.report.batch_line(self.stream_name, before))
 
     def document_key(self, record: dict[str, t.Any]) -> str:
         return f"{record.get('facility_code')}:{record.get('container_nbr')}"
@@ -113,7 +96,7 @@ class ReceiveSink(WmsSink):
             if facility is None:
                 continue
             company = str(record.get("company_code") or facility.company_code)
-            for line in parse_list(record.get("items")) or []:
+            for line in list_value(record.get("items")) or []:
                 if isinstance(line, dict) and line.get("item_code") is not None:
                     items.setdefault(company, set()).add(str(line["item_code"]))
         for company, codes in items.items():
@@ -203,7 +186,7 @@ class ReceiveSink(WmsSink):
         document: tuple[str, dict[str, t.Any]] | None,
         reasons: Reasons,
     ) -> list[dict[str, t.Any]]:
-        lines = parse_list(record.get("items"))
+        lines = list_value(record.get("items"))
         if lines is None:
             reasons["items"] = "must be an array of {item_code, qty} objects (or its JSON text)"
             return []
@@ -258,7 +241,7 @@ class ReceiveSink(WmsSink):
     def expected(item: Pending) -> Contents:
         """The record's items and quantities."""
         contents: Contents = {}
-        for line in parse_list(item.record.get("items")) or []:
+        for line in list_value(item.record.get("items")) or []:
             code = str(line["item_code"])
             contents[code] = contents.get(code, Decimal(0)) + Decimal(str(as_decimal(line["qty"])))
         return contents

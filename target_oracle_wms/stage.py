@@ -56,7 +56,7 @@ from target_oracle_wms.validation import (
     quantity_property,
     whole_number_property,
 )
-from target_oracle_wms.values import checked_values, wire_value, wms_reasons
+from target_oracle_wms.values import checked_values, list_value, wire_value, wms_reasons
 
 ACTIONS = ("CREATE", "UPDATE", "DELETE")
 MAX_MESSAGE = 1000
@@ -98,7 +98,7 @@ class StageSink(WmsSink):
             facility = lookups.facility(str(record.get("facility_code") or ""))
             if facility is None or not facility.company_code:
                 continue
-            for line in _parse_lines(record.get("lines")) or []:
+            for line in list_value(record.get("lines")) or []:
                 if isinstance(line, dict) and line.get("item_code") is not None:
                     items.setdefault(facility.company_code, set()).add(str(line["item_code"]))
             if record.get(spec.code_field) is not None:
@@ -170,7 +170,7 @@ class StageSink(WmsSink):
         self, data: dict[str, t.Any], facility: Facility | None, action: str, reasons: Reasons
     ) -> list[dict[str, t.Any]]:
         spec = self.spec
-        lines = _parse_lines(data.get("lines"))
+        lines = list_value(data.get("lines"))
         if lines is None:
             reasons["lines"] = "must be an array of line objects (or its JSON text)"
             return []
@@ -431,15 +431,3 @@ class StageSink(WmsSink):
             },
             self.spec.list_name: [item.call[2] for item in chunk],
         }
-
-
-def _parse_lines(value: t.Any) -> list[t.Any] | None:
-    """The record's lines: an array, its JSON text, or nothing (None when neither)."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return None
-    return list(value) if isinstance(value, list) else None

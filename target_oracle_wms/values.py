@@ -4,6 +4,7 @@ form, and the WMS's 400 answers as per-field reasons."""
 from __future__ import annotations
 
 import datetime
+import json
 import typing as t
 from decimal import Decimal
 
@@ -49,3 +50,17 @@ def wms_reasons(exc: WmsValidationError) -> Reasons:
     if isinstance(details, dict) and details:
         return {str(k): str(v) for k, v in details.items()}
     return {"_wms": str(exc)}
+
+
+def list_value(value: t.Any) -> list[t.Any] | None:
+    """A record's list field (document lines, receipt items, a manual wave's orders): an array,
+    its JSON text (a source that flattens arrays to text, e.g. tap-postgres `jsonb`), or
+    nothing (`[]`); None when it is neither."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    return list(value) if isinstance(value, list) else None

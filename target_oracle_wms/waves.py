@@ -25,9 +25,9 @@ import typing as t
 from oracle_wms.errors import WmsConfigError
 from target_oracle_wms.base import Call, Pending, RecordRejectedError, WmsSink
 from target_oracle_wms.lookups import Facility
-from target_oracle_wms.receipts import parse_list
 from target_oracle_wms.shipping import status_word
 from target_oracle_wms.validation import Reasons
+from target_oracle_wms.values import list_value
 
 WAVE_FIELDS = frozenset({"facility_code", "company_code", "template_name", "orders"})
 """What a wave record may carry besides its key properties."""
@@ -44,11 +44,6 @@ class RunWaveSink(WmsSink):
 
     def known_fields(self) -> t.Collection[str] | None:
         return WAVE_FIELDS
-
-    def process_batch(self, context: dict[str, t.Any]) -> None:
-        before = self.services.report.snapshot(self.stream_name)
-        super().process_batch(context)
-        self.logger.info("%s", self.services.report.batch_line(self.stream_name, before))
 
     def document_key(self, record: dict[str, t.Any]) -> str:
         return self.identity(record)
@@ -95,7 +90,7 @@ class RunWaveSink(WmsSink):
     ) -> list[dict[str, t.Any]]:
         """A manual wave's order lines, each `{"order_nbr", "seq_nbr"}`, checked to exist, as
         Oracle's `order_seq_nbr_list`: `[{"order_nbr", "seq_nbr_list": [1, 2]}]` (input order)."""
-        lines = parse_list(record.get("orders"))
+        lines = list_value(record.get("orders"))
         if lines is None:
             reasons["orders"] = "must be an array of {order_nbr, seq_nbr} (or its JSON text)"
             return []
