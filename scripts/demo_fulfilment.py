@@ -53,8 +53,12 @@ WRITE_STEPS = (
     ("ship LPNs", "shipments.sql", "fulfilment-ship", ("lpn_shipment",)),
     ("receive the ASN", "receipts.sql", "fulfilment-receive", ("asn_receipt",)),
 )
-READ_COUNT = re.compile(r'tap-wms-fulfilment\s+METRIC: .*"metric":"record_count","value":(\d+)')
-"""The tap's record counters (each counts since its previous one) in a read-back's log."""
+READ_COUNT = re.compile(
+    r'(?:"metric":\s*"record_count",\s*"value":\s*|metric_name=record_count\s+metric_value=)(\d+)'
+)
+"""A record counter (each counts since its previous one) in a read-back's log, as the SDK writes
+it (JSON) or as Meltano re-renders it (`metric_name=record_count metric_value=9`); only the
+tap's lines (`tap-wms-fulfilment`) are counted, not the loader's."""
 READ_BACK_AFTER = {"fulfilment-waves"}
 """Steps after which the next one needs the WMS's data (which locations the wave allocated)."""
 
@@ -141,7 +145,11 @@ class Flow:
     def read_back(self) -> None:
         started = time.monotonic()
         output = self.run_job("fulfilment-readback")
-        loaded = sum(int(n) for n in READ_COUNT.findall(output))
+        loaded = sum(
+            int(found.group(1))
+            for line in output.splitlines()
+            if "tap-wms-fulfilment" in line and (found := READ_COUNT.search(line))
+        )
         print(f"  read back: {loaded} records in {time.monotonic() - started:.0f} s", flush=True)
 
     def write_step(self, title: str, sql: str, job: str, tables: Sequence[str]) -> None:

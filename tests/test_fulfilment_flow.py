@@ -362,6 +362,8 @@ def test_the_demo_flow_ships_every_order_and_moves_stock_exactly(
     assert {m["stream"] for m in summaries} == STREAMS, output[-6000:]
     assert all(m["rejected"] == "0" for m in summaries), output[-6000:]
     assert "Shipped" in output and " NO" not in output
+    read_backs = [int(n) for n in re.findall(r"read back: (\d+) records", output)]
+    assert len(read_backs) >= 2 and all(n > 0 for n in read_backs), read_backs
 
     _assert_end_state(fresh_sim, pg_database, before, "uninterrupted run")
 

@@ -15,8 +15,9 @@ A trailing comment that starts with a marker tells the test how to run a line:
 
 - `# (another terminal) ...`: a server; started in the background, awaited until it prints its
   `http://` URL, stopped at the end;
-- `# (prompts) ...`, `# (real WMS) ...`, `# (network) ...`, `# (the test suite) ...`: cannot run
-  here; checked as a dry run instead: `make -n ...`, `meltano ... run --dry-run ...`, or the
+- `# (prompts) ...`, `# (real WMS) ...`, `# (network) ...`, `# (the test suite) ...`,
+  `# (run by its own test) ...`: cannot run here (or a dedicated test runs it in full); checked
+  as a dry run instead: `make -n ...`, `meltano ... run --dry-run ...`, or the
   command with `--help` (its subcommands and options must still parse).
 
 Any other marker fails the test, so a typo cannot silently skip a command.
@@ -41,7 +42,7 @@ from tests.conftest import BIN, ROOT
 
 README = ROOT / "README.md"
 BACKGROUND = "another terminal"
-DRY_RUN = {"prompts", "real WMS", "network", "the test suite"}
+DRY_RUN = {"prompts", "real WMS", "network", "the test suite", "run by its own test"}
 SIM_ADDRESS = "127.0.0.1:8765"
 PLUGIN_DIRS = ("extractors", "loaders", "utilities", "transformers", "mappers", "orchestrators")
 
