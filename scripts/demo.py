@@ -9,6 +9,7 @@ TAP_ORACLE_WMS_BASE_URL, loads output/wms.duckdb, then stops the simulator.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -19,6 +20,11 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "output"
 BIN = Path(sys.executable).parent
+
+
+def shown_conninfo(conninfo: str) -> str:
+    """A connection URL fit for the log: its password, whatever it is, as `***`."""
+    return re.sub(r"//([^:/@]+):[^@/]*@", r"//\1:***@", conninfo)
 
 
 def start_simulator() -> tuple[subprocess.Popen[str], str]:

@@ -35,7 +35,7 @@ from typing import Any
 
 import psycopg
 import requests
-from demo import BIN, OUTPUT, ROOT, start_simulator
+from demo import BIN, OUTPUT, ROOT, shown_conninfo, start_simulator
 
 SQL_DIR = ROOT / "writeback" / "fulfilment"
 FACILITY = "F1"
@@ -239,7 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
     conninfo = source_conninfo(env)
     sim, base_url = (None, args.base_url) if args.base_url else start_simulator()
-    shown = re.sub(r"//([^:/@]+):[^@/]*@", r"//\1:***@", conninfo)  # no password in the log
+    shown = shown_conninfo(conninfo)
     print(f"Simulator serving {base_url}; system of record in {shown}", flush=True)
     try:
         flow = Flow(conninfo, base_url, env, uuid.uuid4().hex[:6].upper(), args.orders)

@@ -19,7 +19,7 @@ from typing import Any
 
 import psycopg
 import requests
-from demo import BIN, OUTPUT, ROOT, start_simulator
+from demo import BIN, OUTPUT, ROOT, shown_conninfo, start_simulator
 
 SQL = ROOT / "writeback" / "wms_writeback.sql"
 SUMMARY = re.compile(r"Stream '[^']+': \d+ applied, .*rejected.*")
@@ -100,7 +100,8 @@ def main() -> int:
     conninfo = source_conninfo(env)
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(SQL.read_text())  # type: ignore[arg-type]
-    print(f"Loaded {SQL.relative_to(ROOT)} into {conninfo} (schema wms_writeback)", flush=True)
+    shown = shown_conninfo(conninfo)
+    print(f"Loaded {SQL.relative_to(ROOT)} into {shown} (schema wms_writeback)", flush=True)
     sim, base_url = start_simulator()
     print(f"Simulator serving {base_url}", flush=True)
     try:

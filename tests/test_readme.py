@@ -230,6 +230,7 @@ def test_every_readme_command_works_in_order(tmp_path: Path, pg_database: str) -
             output = proc.stdout + proc.stderr
             assert proc.returncode == 0, f"README: `{to_run}` failed:\n{output[-6000:]}"
             assert "Traceback" not in output, f"README: `{to_run}`:\n{output[-6000:]}"
+            assert ":trust@" not in output, f"README: `{to_run}` printed the database password"
     finally:
         for server in servers:
             _stop(server)
