@@ -8,6 +8,7 @@ TAP_ORACLE_WMS_BASE_URL, loads output/wms.duckdb, then stops the simulator.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -25,6 +26,27 @@ BIN = Path(sys.executable).parent
 def shown_conninfo(conninfo: str) -> str:
     """A connection URL fit for the log: its password, whatever it is, as `***`."""
     return re.sub(r"//([^:/@]+):[^@/]*@", r"//\1:***@", conninfo)
+
+
+def meltano(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`meltano ARGS` in the project, output captured; the caller reads its return code."""
+    return subprocess.run(
+        [str(BIN / "meltano"), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def source_conninfo(env: dict[str, str]) -> str:
+    """tap-postgres's `sqlalchemy_url` in the dev environment, as a libpq URL."""
+    run = meltano("--environment", "dev", "config", "--unsafe", "print", "tap-postgres", env=env)
+    if run.returncode != 0:
+        sys.exit(f"meltano config print tap-postgres failed:\n{run.stderr[-3000:]}")
+    url = str(json.loads(run.stdout)["sqlalchemy_url"])
+    return re.sub(r"^postgresql\+\w+://", "postgresql://", url)
 
 
 def start_simulator() -> tuple[subprocess.Popen[str], str]:

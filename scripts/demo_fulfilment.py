@@ -21,10 +21,8 @@ Exits non-zero when a step fails or the WMS's end state differs from the system 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
-import subprocess
 import sys
 import time
 import uuid
@@ -35,7 +33,7 @@ from typing import Any
 
 import psycopg
 import requests
-from demo import BIN, OUTPUT, ROOT, shown_conninfo, start_simulator
+from demo import BIN, OUTPUT, ROOT, meltano, shown_conninfo, source_conninfo, start_simulator
 
 SQL_DIR = ROOT / "writeback" / "fulfilment"
 FACILITY = "F1"
@@ -65,26 +63,6 @@ READ_BACK_AFTER = {"fulfilment-waves"}
 
 class StepFailedError(Exception):
     """A Meltano run exited non-zero (the message holds its output's tail)."""
-
-
-def meltano(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN / "meltano"), *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
-def source_conninfo(env: dict[str, str]) -> str:
-    """tap-postgres's `sqlalchemy_url` in the dev environment, as a libpq URL."""
-    run = meltano("--environment", "dev", "config", "--unsafe", "print", "tap-postgres", env=env)
-    if run.returncode != 0:
-        sys.exit(f"meltano config print tap-postgres failed:\n{run.stderr[-3000:]}")
-    url = str(json.loads(run.stdout)["sqlalchemy_url"])
-    return re.sub(r"^postgresql\+\w+://", "postgresql://", url)
 
 
 class Flow:

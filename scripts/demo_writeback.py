@@ -9,40 +9,18 @@ WMS rows the sample touched. A second run applies nothing: every row is already 
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import subprocess
 import sys
 import time
 from typing import Any
 
 import psycopg
 import requests
-from demo import BIN, OUTPUT, ROOT, shown_conninfo, start_simulator
+from demo import BIN, OUTPUT, ROOT, meltano, shown_conninfo, source_conninfo, start_simulator
 
 SQL = ROOT / "writeback" / "wms_writeback.sql"
 SUMMARY = re.compile(r"Stream '[^']+': \d+ applied, .*rejected.*")
-
-
-def meltano(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN / "meltano"), *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
-def source_conninfo(env: dict[str, str]) -> str:
-    """tap-postgres's `sqlalchemy_url` in the dev environment, as a libpq URL."""
-    run = meltano("--environment", "dev", "config", "--unsafe", "print", "tap-postgres", env=env)
-    if run.returncode != 0:
-        sys.exit(f"meltano config print tap-postgres failed:\n{run.stderr[-3000:]}")
-    url = str(json.loads(run.stdout)["sqlalchemy_url"])
-    return re.sub(r"^postgresql\+\w+://", "postgresql://", url)
 
 
 def wms_rows(base_url: str, entity: str, **filters: str) -> list[dict[str, Any]]:

@@ -16,7 +16,6 @@ imports `target.py`, so the target imports the sinks and no module imports it.
 
 from __future__ import annotations
 
-import abc
 import json
 import time
 import typing as t
@@ -28,11 +27,8 @@ from singer_sdk import Target
 from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks import BatchSink
 
-from oracle_wms.client import WmsClient
 from oracle_wms.errors import WmsConflictError, WmsError, WmsNotFoundError, WmsValidationError
 from oracle_wms.retry import is_retriable, wait_before_retry
-from oracle_wms.schema import EntityDescription
-from target_oracle_wms.actions import StreamAction
 from target_oracle_wms.intake import (
     CHANGED,
     CHANGED_IN_RUN,
@@ -43,88 +39,12 @@ from target_oracle_wms.intake import (
     stream_validator,
     unknown_field_reasons,
 )
-from target_oracle_wms.ledger import Ledger
-from target_oracle_wms.lookups import Lookups
-from target_oracle_wms.report import RunReport
+from target_oracle_wms.services import WriteServices
 from target_oracle_wms.validation import Reasons, RecordSchema, entity_schema
 from target_oracle_wms.values import wms_reasons
 
 Call = tuple[str, str, dict[str, t.Any]]
 """(method, path, body) of a planned request; path relative to the lgfapi base URL."""
-
-
-class WriteServices(abc.ABC):
-    """What a write sink uses of the target that created it, for the whole run.
-
-    `TargetOracleWMS` implements it (the client, ledger and lookups are made on first use, and
-    shared by every stream's sink); a sink checks its target is one when it is created.
-    """
-
-    @property
-    @abc.abstractmethod
-    def wms(self) -> WmsClient:
-        """The run's lgfapi client (its `settings` hold the retry policy)."""
-
-    @property
-    @abc.abstractmethod
-    def lookups(self) -> Lookups:
-        """Business keys to ids, cached for the run."""
-
-    @property
-    @abc.abstractmethod
-    def ledger(self) -> Ledger:
-        """Identities of records applied by this or earlier runs."""
-
-    @property
-    @abc.abstractmethod
-    def report(self) -> RunReport:
-        """Outcome counts per stream, and the rejects file."""
-
-    @property
-    @abc.abstractmethod
-    def history_activity_ids(self) -> list[int]:
-        """The `inventory_history` activity ids searched for applied references
-        (`oracle_wms.scoping.history_ids`)."""
-
-    @property
-    @abc.abstractmethod
-    def history_status_ids(self) -> list[int]:
-        """The `inventory_history` status ids, for the status combination of that search."""
-
-    @property
-    @abc.abstractmethod
-    def max_parallel_writes(self) -> int:
-        """Single-record writes in flight at once (the `max_parallel_writes` setting, 1 to 8)."""
-
-    @property
-    @abc.abstractmethod
-    def bulk_max_objects(self) -> int:
-        """Objects per bulk request at most (the `bulk_max_objects` setting; Oracle caps a bulk
-        request at the user's "Rows per Page", 10 to 125)."""
-
-    @property
-    @abc.abstractmethod
-    def ship_location_barcode(self) -> str | None:
-        """The final shipping location for LPNs whose record names none (Oracle's Ship OBLPN
-        requires `locn_barcode`)."""
-
-    @property
-    @abc.abstractmethod
-    def undocumented_patch_fields(self) -> bool:
-        """Also PATCH fields no Oracle page lists as writable (each then verified by a re-read)."""
-
-    @property
-    @abc.abstractmethod
-    def dry_run(self) -> bool:
-        """Validate and log the planned calls; write nothing."""
-
-    @abc.abstractmethod
-    def description(self, entity: str) -> EntityDescription:
-        """`describe` of an entity (`GET entity/{name}/describe/`), once per run."""
-
-    @abc.abstractmethod
-    def action_for(self, stream_name: str) -> StreamAction:
-        """The write action of a stream (raises `WmsConfigError` when it has none)."""
 
 
 def answer_body(response: requests.Response) -> t.Any:
@@ -438,6 +358,23 @@ class WmsSink(BatchSink):
                 yield item, "rejected", exc.reasons
                 continue
             yield item, outcome, answer
+
+    def send_marked(self, item: Pending, marker: dict[str, t.Any] | None) -> t.Any:
+        """Send `item.call` (`send_with_retries`) after committing `marker`, what the sink reads
+        later to tell whether the write happened, as the record's pending marker in the ledger
+        (None: no marker). For writes Oracle gives no reference of ours to find them by (a wave
+        run, a pick), so a lost answer or a killed run is decided by the marker, not by sending
+        again. A rejected record clears it (the WMS did nothing). Returns the answer body.
+        """
+        ledger = self.services.ledger
+        if marker is not None:
+            ledger.mark_pending(self.stream_name, item.identity, marker)
+        method, path, body = item.call
+        try:
+            return self.send_with_retries(method, path, body, item)
+        except RecordRejectedError:
+            ledger.clear_pending(self.stream_name, item.identity)
+            raise
 
     def send_with_retries(
         self,

@@ -30,6 +30,14 @@ class Facility:
     company_code: str | None
 
 
+def status_word(row: dict[str, Any]) -> str:
+    """A status row (container_status, wave_status, allocation_status) as one upper-case word:
+    its `code`, else its description (`Partly Allocated` -> `PARTLY_ALLOCATED`). Statuses are
+    read by word, never by id: Oracle documents the words, not the ids."""
+    text = str(row.get("code") or row.get("description") or "")
+    return text.strip().upper().replace(" ", "_")
+
+
 def _fk_id(value: Any) -> int | None:
     return int(value["id"]) if isinstance(value, dict) and value.get("id") is not None else None
 
@@ -43,6 +51,7 @@ class Lookups:
         self.client = client
         self._facilities: dict[str, Facility] | None = None
         self._cache: dict[tuple[Any, ...], dict[str, dict[str, Any] | None]] = {}
+        self._statuses: dict[str, dict[int, str]] = {}
         self._lock = threading.RLock()
 
     def facility(self, code: str) -> Facility | None:
@@ -59,6 +68,21 @@ class Lookups:
                     for row in self.client.iter_records("facility", params)
                 }
             return self._facilities.get(code)
+
+    def status_words(self, entity: str) -> dict[int, str]:
+        """id -> `status_word` of every row of a status entity (`container_status`,
+        `wave_status`, `allocation_status`), read once per run.
+
+        Raises:
+            WmsNotFoundError: the WMS lists no such entity (the caller decides what that means).
+        """
+        with self._lock:
+            if entity not in self._statuses:
+                rows = self.client.iter_records(entity, {"ordering": "id"})
+                self._statuses[entity] = {
+                    int(row["id"]): status_word(row) for row in rows if row.get("id") is not None
+                }
+            return self._statuses[entity]
 
     def record_facility(
         self, record: dict[str, Any], reasons: dict[str, str], *, required: bool = False

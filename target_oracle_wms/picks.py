@@ -27,7 +27,6 @@ from decimal import Decimal
 from oracle_wms.errors import WmsNotFoundError
 from target_oracle_wms.base import Call, Pending, RecordRejectedError, WmsSink
 from target_oracle_wms.lookups import Facility
-from target_oracle_wms.shipping import status_word
 from target_oracle_wms.validation import Reasons, RecordSchema, as_decimal, quantity_property
 
 PICK_FIELDS = frozenset(
@@ -245,7 +244,9 @@ class PickConfirmSink(WmsSink):
         )[number]
         if row is None:
             return None
-        return self._container_statuses().get(_fk_id(row.get("status_id")) or -1, "UNKNOWN")
+        return self.services.lookups.status_words("container_status").get(
+            _fk_id(row.get("status_id")) or -1, "UNKNOWN"
+        )
 
     def closed_allocation_ids(self) -> frozenset[int]:
         """Ids of the allocation statuses in `CLOSED_WORDS`, read once per sink. A WMS that
@@ -253,30 +254,19 @@ class PickConfirmSink(WmsSink):
         with one warning naming the assumption."""
         if "_closed_ids" not in self.__dict__:
             try:
-                rows = list(self.services.wms.iter_records("allocation_status", {"ordering": "id"}))
+                words = self.services.lookups.status_words("allocation_status")
             except WmsNotFoundError:
                 self.logger.warning(
                     "%s: the WMS lists no allocation_status; an allocation counts as open by its "
                     "quantities alone (alloc_qty - packed_qty)",
                     self.stream_name,
                 )
-                rows = []
+                words = {}
             self.__dict__["_closed_ids"] = frozenset(
-                int(row["id"])
-                for row in rows
-                if row.get("id") is not None and status_word(row) in CLOSED_WORDS
+                status_id for status_id, word in words.items() if word in CLOSED_WORDS
             )
         closed: frozenset[int] = self.__dict__["_closed_ids"]
         return closed
-
-    def _container_statuses(self) -> dict[int, str]:
-        if "_lpn_status_cache" not in self.__dict__:
-            rows = self.services.wms.iter_records("container_status", {"ordering": "id"})
-            self.__dict__["_lpn_status_cache"] = {
-                int(row["id"]): status_word(row) for row in rows if row.get("id") is not None
-            }
-        statuses: dict[int, str] = self.__dict__["_lpn_status_cache"]
-        return statuses
 
     def _done(self, item: Pending) -> bool:
         """Whether the WMS shows this line applied (a marker's allocation moved; a Close's LPN
@@ -319,20 +309,14 @@ class PickConfirmSink(WmsSink):
         """A Pick or Short commits its allocation's quantity as a pending marker first; the
         answer (204) is then checked against the allocation, a Close against its LPN."""
         action = item.record["action_code"]
-        ledger = self.services.ledger
         allocation_id = self.__dict__.get("_allocation", {}).get(id(item.record))
+        marker = None
         if allocation_id is not None:
             now = self.allocation(allocation_id)
             field = "packed_qty" if action == "Pick" else "alloc_qty"
             before = str(_qty(now, field))
             marker = {"allocation_id": allocation_id, "field": field, "before": before}
-            ledger.mark_pending(self.stream_name, item.identity, marker)
-        method, path, body = item.call
-        try:
-            answer = self.send_with_retries(method, path, body, item)
-        except RecordRejectedError:
-            ledger.clear_pending(self.stream_name, item.identity)
-            raise
+        answer = self.send_marked(item, marker)
         after_lost = isinstance(answer, dict) and bool(answer.get("already_applied"))
         if action != "Complete" and not after_lost and not self._done(item):
             # 204 with async_flg false is the WMS saying it processed the line (L12): applied,

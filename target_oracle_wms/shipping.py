@@ -26,12 +26,6 @@ SHIPPED = "SHIPPED"
 LOOKUP_CHUNK = 100
 
 
-def status_word(row: dict[str, t.Any]) -> str:
-    """A container_status row as one upper-case word: its `code`, else its description."""
-    text = str(row.get("code") or row.get("description") or "")
-    return text.strip().upper().replace(" ", "_")
-
-
 class OblpnShipSink(WmsSink):
     """Ships LPNs found by facility code and `container_nbr`, many per `bulk_ship` request."""
 
@@ -52,26 +46,22 @@ class OblpnShipSink(WmsSink):
             )
 
     def statuses(self) -> dict[int, str]:
-        """container_status id -> word (`PACKED`, `SHIPPED`, ...), read once per sink.
+        """container_status id -> word (`PACKED`, `SHIPPED`, ...), read once per run.
 
         Raises:
             WmsConfigError: the WMS serves no Packed, Loaded and Shipped statuses, without
                 which the sink cannot tell a shippable or shipped LPN.
         """
-        if "_statuses" not in self.__dict__:
-            rows = self.services.wms.iter_records("container_status", {"ordering": "id"})
-            found = {int(row["id"]): status_word(row) for row in rows if row.get("id") is not None}
-            missing = {*SHIPPABLE, SHIPPED} - set(found.values())
-            if missing:
-                raise WmsConfigError(
-                    "stream_actions",
-                    "oblpn shipping decides each LPN's outcome by its status, but the WMS's "
-                    f"container_status list has no {', '.join(sorted(missing))} (by code or "
-                    "description)",
-                )
-            self.__dict__["_statuses"] = found
-        statuses: dict[int, str] = self.__dict__["_statuses"]
-        return statuses
+        found = self.services.lookups.status_words("container_status")
+        missing = {*SHIPPABLE, SHIPPED} - set(found.values())
+        if missing:
+            raise WmsConfigError(
+                "stream_actions",
+                "oblpn shipping decides each LPN's outcome by its status, but the WMS's "
+                f"container_status list has no {', '.join(sorted(missing))} (by code or "
+                "description)",
+            )
+        return found
 
     def document_key(self, record: dict[str, t.Any]) -> str:
         return f"{record.get('facility_code')}:{record.get('container_nbr')}"

@@ -22,12 +22,13 @@ from oracle_wms.settings import (
 )
 from target_oracle_wms.actions import StreamAction, action_for
 from target_oracle_wms.adjustments import InventoryAdjustmentSink, InventoryCreateSink
-from target_oracle_wms.base import WmsSink, WriteServices
+from target_oracle_wms.base import WmsSink
 from target_oracle_wms.ledger import Ledger
 from target_oracle_wms.lookups import Lookups
 from target_oracle_wms.picks import PickConfirmSink
 from target_oracle_wms.receipts import ReceiveSink
 from target_oracle_wms.report import RunReport
+from target_oracle_wms.services import WriteServices
 from target_oracle_wms.shipping import OblpnShipSink
 from target_oracle_wms.stage import StageSink
 from target_oracle_wms.updates import UpdateSink

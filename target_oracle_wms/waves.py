@@ -25,7 +25,6 @@ import typing as t
 from oracle_wms.errors import WmsConfigError
 from target_oracle_wms.base import Call, Pending, RecordRejectedError, WmsSink
 from target_oracle_wms.lookups import Facility
-from target_oracle_wms.shipping import status_word
 from target_oracle_wms.validation import Reasons
 from target_oracle_wms.values import list_value
 
@@ -126,24 +125,20 @@ class RunWaveSink(WmsSink):
     # The wave entity -------------------------------------------------------------------------
 
     def statuses(self) -> dict[int, str]:
-        """wave_status id -> word (`IN_PROGRESS`, `COMPLETED`, ...), read once per sink.
+        """wave_status id -> word (`IN_PROGRESS`, `COMPLETED`, ...), read once per run.
 
         Raises:
             WmsConfigError: the WMS's wave_status list has no Completed status, without which
                 the sink cannot tell when a wave is done.
         """
-        if "_statuses" not in self.__dict__:
-            rows = self.services.wms.iter_records("wave_status", {"ordering": "id"})
-            found = {int(row["id"]): status_word(row) for row in rows if row.get("id") is not None}
-            if COMPLETED not in found.values():
-                raise WmsConfigError(
-                    "stream_actions",
-                    "run_wave waits for each wave to complete, but the WMS's wave_status list "
-                    "has no Completed status (by code or description)",
-                )
-            self.__dict__["_statuses"] = found
-        statuses: dict[int, str] = self.__dict__["_statuses"]
-        return statuses
+        found = self.services.lookups.status_words("wave_status")
+        if COMPLETED not in found.values():
+            raise WmsConfigError(
+                "stream_actions",
+                "run_wave waits for each wave to complete, but the WMS's wave_status list "
+                "has no Completed status (by code or description)",
+            )
+        return found
 
     def _facility_of(self, item: Pending) -> Facility:
         facility = self.services.lookups.facility(str(item.record["facility_code"]))
@@ -224,8 +219,7 @@ class RunWaveSink(WmsSink):
 
     def apply(self, item: Pending) -> tuple[str, t.Any]:
         """Find the wave a pending marker names, else run one (marker first); then wait for it."""
-        ledger = self.services.ledger
-        marker = ledger.pending(self.stream_name, item.identity)
+        marker = self.services.ledger.pending(self.stream_name, item.identity)
         if marker is not None:
             found = self.waves_after(marker)
             if found:
@@ -237,13 +231,7 @@ class RunWaveSink(WmsSink):
                 )
                 return "already_applied", self.wait(item, found[0])
         marker = self._marker(item)
-        ledger.mark_pending(self.stream_name, item.identity, marker)
-        method, path, body = item.call
-        try:
-            answer = self.send_with_retries(method, path, body, item)
-        except RecordRejectedError:
-            ledger.clear_pending(self.stream_name, item.identity)
-            raise
+        answer = self.send_marked(item, marker)
         wave = None
         run_nbr = _run_number(answer)
         if run_nbr is not None:

@@ -18,6 +18,7 @@ from ..data.records import fetch, qty_text, quantity
 from ..data.store import Store
 from ..data.users import User
 from ..errors import ApiError
+from . import fulfilment as ff
 from .validation import (
     FieldError,
     Problems,
@@ -200,9 +201,7 @@ def find_location(
     barcode = checked(
         problems, "parameters.barcode", text_value, parameters.get("barcode"), 40, required=True
     )
-    facility = [n for n in ("facility_id", "facility_id__code") if parameters.get(n) is not None]
-    if len(facility) != 1:
-        problems["parameters.facility_id__code"] = "give one of facility_id or facility_id__code"
+    facility = ff.required_one_of(parameters, ff.FACILITY_KEYS, problems, "parameters.")
     if problems:
         raise rejected("The location filters are not valid.", problems)
     if facility[0] == "facility_id":
@@ -214,7 +213,7 @@ def find_location(
     row = conn.execute(
         f"SELECT {', '.join('t.' + c for c in LOCATION_COLUMNS)} FROM location t "
         f"WHERE t.barcode = ? AND {condition}{limit}",
-        (barcode, parameters[facility[0]]),
+        (barcode, facility[1]),
     ).fetchone()
     if row is None:
         raise ApiError(404, f"No location '{barcode}' matches the filters.")

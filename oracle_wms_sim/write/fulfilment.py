@@ -43,6 +43,9 @@ PICK = codes.code_id("history_activity", "PICK")  # 6
 PACK = codes.code_id("history_activity", "PACK")  # 7
 SHIP = codes.code_id("history_activity", "SHIP")  # 8
 
+FACILITY_KEYS = ("facility_id", "facility_id__code")
+"""The two ways a payload names its facility (by id or by code)."""
+
 
 def one_of(source: dict[str, Any], names: tuple[str, str], problems: Problems, where: str) -> Any:
     """(name, value) of the one of `names` given in `source`, None when neither; both given is
@@ -51,6 +54,36 @@ def one_of(source: dict[str, Any], names: tuple[str, str], problems: Problems, w
     if len(given) > 1:
         problems[f"{where}{given[1]}"] = f"give only one of {' or '.join(names)}"
     return (given[0], source[given[0]]) if given else None
+
+
+def required_one_of(
+    source: dict[str, Any], names: tuple[str, str], problems: Problems, where: str
+) -> Any:
+    """`one_of`, with neither given a problem named `where` + the last name."""
+    pair = one_of(source, names, problems, where)
+    if pair is None:
+        problems[f"{where}{names[-1]}"] = f"give one of {' or '.join(names)}"
+    return pair
+
+
+def named_facility(
+    conn: sqlite3.Connection,
+    user: User,
+    source: dict[str, Any],
+    problems: Problems,
+    where: str,
+    *,
+    default_code: str | None = None,
+) -> int | None:
+    """The id of the facility `source` names by `facility_id` or `facility_id__code` (else
+    `default_code`, a user's default facility), within the user's facilities; None with a
+    problem under `where` + the key when it names none or another's."""
+    pair = one_of(source, FACILITY_KEYS, problems, where)
+    if pair is None and default_code is not None:
+        pair = ("facility_id__code", default_code)
+    if pair is None:
+        problems[f"{where}facility_id__code"] = "give one of facility_id or facility_id__code"
+    return facility_of(conn, user, pair, problems, where)
 
 
 def facility_of(

@@ -83,12 +83,7 @@ def parse(conn: sqlite3.Connection, body: dict[str, Any], user: User) -> PickReq
         problems["action_code"] = f"must be one of {', '.join(ACTIONS)} (got {action!r})"
     elif action == "Pick" and flags["short_flg"]:
         action = "Short"
-    pair = ff.one_of(body, ("facility_id", "facility_id__code"), problems, "")
-    if pair is None and user.default_facility is not None:
-        pair = ("facility_id__code", user.default_facility)
-    if pair is None:
-        problems["facility_id__code"] = "give one of facility_id or facility_id__code"
-    facility = ff.facility_of(conn, user, pair, problems, "")
+    facility = ff.named_facility(conn, user, body, problems, "", default_code=user.default_facility)
     company_pair = ff.one_of(body, ("company_id", "company_id__code"), problems, "")
     company = ff.company_of(conn, user, company_pair, problems, "")
     fields: dict[str, Any] = {}

@@ -118,20 +118,13 @@ class Receiving:
         """Apply one receipt in the caller's transaction; the new IBLPN's id (400 on a
         refusal, naming the field)."""
         problems: Problems = {name: "unknown field" for name in body if name not in _FIELDS}
-        pair = ff.one_of(body, ("facility_id", "facility_id__code"), problems, "")
-        if pair is None:
-            problems["facility_id__code"] = "give one of facility_id or facility_id__code"
-        facility = ff.facility_of(conn, user, pair, problems, "")
-        company_pair = ff.one_of(body, ("company_id", "company_id__code"), problems, "")
-        if company_pair is None:
-            problems["company_id__code"] = "give one of company_id or company_id__code"
+        facility = ff.named_facility(conn, user, body, problems, "")
+        company_pair = ff.required_one_of(body, ("company_id", "company_id__code"), problems, "")
         company = ff.company_of(conn, user, company_pair, problems, "")
         nbr = checked(
             problems, "container_nbr", text_value, body.get("container_nbr"), 50, required=True
         )
-        document = ff.one_of(body, ("shipment_nbr", "po_nbr"), problems, "")
-        if document is None:
-            problems["shipment_nbr"] = "give one of shipment_nbr or po_nbr"
+        document = ff.required_one_of(body, ("po_nbr", "shipment_nbr"), problems, "")
         for name in ("pallet_nbr", "lpn_type", "trailer_nbr", "recv_dock_nbr_or_location_barcode"):
             checked(problems, name, text_value, body.get(name), 50)
         if not isinstance(body.get("marked_for_qc_flg", False), bool):

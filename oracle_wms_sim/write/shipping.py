@@ -132,13 +132,6 @@ def _ship_contents(
         ff.refresh_order(store, conn, order, user)
 
 
-def _one(filters: dict[str, Any], names: tuple[str, str], problems: Problems) -> Any:
-    given = [n for n in names if filters.get(n) not in (None, "")]
-    if len(given) > 1:
-        problems[f"parameters.{given[1]}"] = f"give only one of {' or '.join(names)}"
-    return (given[0], filters[given[0]]) if given else None
-
-
 def resolve_lpns(
     conn: sqlite3.Connection,
     store: Store,
@@ -158,8 +151,8 @@ def resolve_lpns(
         numbers = [n for n in numbers.split(",") if n.strip()]
     if not isinstance(numbers, list) or not numbers or not all(isinstance(n, str) for n in numbers):
         problems["parameters.container_nbr__in"] = "must be a non-empty list of LPN numbers"
-    facility = _one(filters, ("facility_id", "facility_id__code"), problems)
-    company = _one(filters, ("company_id", "company_id__code"), problems)
+    facility = ff.one_of(filters, ff.FACILITY_KEYS, problems, "parameters.")
+    company = ff.one_of(filters, ("company_id", "company_id__code"), problems, "parameters.")
     if strict and (facility is None or company is None):
         problems["parameters"] = (
             "filtering on fields other than id needs facility and company "

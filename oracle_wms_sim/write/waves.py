@@ -37,7 +37,7 @@ _LINES_TABLE = (
 """The lines a manual wave was run for (kept in the file, so a restart can finish the wave)."""
 _TEMPLATE_COLUMNS = ("id", "facility_id", "company_id", "template_name", "order_type_id")
 _WAVE_COLUMNS = ("id", "facility_id", "company_id", "run_nbr", "status_id", "wave_template_id")
-_PARAMETERS = frozenset(("template_name", "facility_id", "facility_id__code"))
+_PARAMETERS = frozenset(("template_name", *ff.FACILITY_KEYS))
 _COMPANY_OPTIONS = ("company_id", "company_code")
 
 
@@ -206,12 +206,7 @@ class Waves:
             name = text_value(parameters.get("template_name"), 50, required=True)
         except FieldError as exc:
             problems["parameters.template_name"] = str(exc)
-        pair = ff.one_of(parameters, ("facility_id", "facility_id__code"), problems, "parameters.")
-        if pair is None:
-            problems["parameters.facility_id__code"] = (
-                "give one of facility_id or facility_id__code"
-            )
-        facility = ff.facility_of(conn, user, pair, problems, "parameters.")
+        facility = ff.named_facility(conn, user, parameters, problems, "parameters.")
         if problems:
             raise rejected("The wave template parameters are not valid.", problems)
         rows = conn.execute(
@@ -384,7 +379,7 @@ class Waves:
         problems: Problems = {
             f"parameters.{n}": "unknown parameter"
             for n in parameters
-            if n not in ("run_nbr", "facility_id", "facility_id__code")
+            if n not in ("run_nbr", *ff.FACILITY_KEYS)
         }
         run_nbr = None
         try:
@@ -393,12 +388,7 @@ class Waves:
             problems["parameters.run_nbr"] = (
                 "is required" if parameters.get("run_nbr") is None else str(exc)
             )
-        pair = ff.one_of(parameters, ("facility_id", "facility_id__code"), problems, "parameters.")
-        if pair is None:
-            problems["parameters.facility_id__code"] = (
-                "give one of facility_id or facility_id__code"
-            )
-        facility = ff.facility_of(conn, user, pair, problems, "parameters.")
+        facility = ff.named_facility(conn, user, parameters, problems, "parameters.")
         if problems:
             raise rejected("The undo parameters are not valid.", problems)
         row = conn.execute(
