@@ -7,6 +7,7 @@ auth and error mapping; discovery, connection checks and the target use this cli
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -37,6 +38,8 @@ class WmsClient:
         self.settings = settings
         self.session = session or build_session(settings)
         self.timeout = request_timeout(settings)
+        self._index: tuple[str, ...] | None = None
+        self._index_lock = threading.Lock()
 
     def get(
         self,
@@ -109,9 +112,18 @@ class WmsClient:
         ensure_same_origin(path_or_url, self.settings.base_url)
         return path_or_url
 
-    def entity_names(self) -> list[str]:
-        """The names in `GET entity/`, sorted (`index_names` says which layouts are read)."""
-        return index_names(json_body(self.get("entity/", fail_fast=True)))
+    def entity_names(self, *, refresh: bool = False) -> list[str]:
+        """The names in `GET entity/`, sorted (`index_names` says which layouts are read).
+
+        Asked once per client, whoever asks first (the history id fallbacks, a 404's check that
+        the entity exists): one index answers the whole run; `refresh` asks again (discovery,
+        whose own cache has expired). The lock makes callers in other threads wait for that one
+        request rather than send their own.
+        """
+        with self._index_lock:
+            if self._index is None or refresh:
+                self._index = tuple(index_names(json_body(self.get("entity/", fail_fast=True))))
+            return list(self._index)
 
     def describe(self, entity: str) -> EntityDescription:
         """`GET entity/{name}/describe/` read into an `EntityDescription`."""

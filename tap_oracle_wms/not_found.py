@@ -9,9 +9,7 @@ A 404 after a page of records is the end only if no record follows that page's l
 
 from __future__ import annotations
 
-import threading
 import typing as t
-import weakref
 from urllib.parse import urlsplit
 
 import requests
@@ -20,30 +18,22 @@ from oracle_wms.client import WmsClient
 from oracle_wms.errors import WmsNotFoundError
 from oracle_wms.session import page_results
 
-_index_lock = threading.Lock()
-_indexes: weakref.WeakKeyDictionary[WmsClient, frozenset[str]] = weakref.WeakKeyDictionary()
-
 
 def entity_index(wms: WmsClient) -> frozenset[str]:
-    """The names in the WMS's entity index, read once per client.
+    """The names in the WMS's entity index (`WmsClient.entity_names`: asked once per client).
 
     Raises:
         WmsNotFoundError: the index itself answers 404: `base_url` names no WMS environment.
     """
-    with _index_lock:
-        names = _indexes.get(wms)
-        if names is None:
-            try:
-                names = frozenset(wms.entity_names())
-            except WmsNotFoundError as exc:
-                raise WmsNotFoundError(
-                    f"The WMS has no entity index at {exc.path} (404): check base_url, which "
-                    f"must end with an existing environment ({wms.settings.base_url})",
-                    status=404,
-                    path=exc.path,
-                ) from None
-            _indexes[wms] = names
-        return names
+    try:
+        return frozenset(wms.entity_names())
+    except WmsNotFoundError as exc:
+        raise WmsNotFoundError(
+            f"The WMS has no entity index at {exc.path} (404): check base_url, which "
+            f"must end with an existing environment ({wms.settings.base_url})",
+            status=404,
+            path=exc.path,
+        ) from None
 
 
 def check_empty_list(entity: str, wms: WmsClient, response: requests.Response) -> None:

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -21,6 +22,9 @@ import pytest
 import requests
 import yaml
 
+from oracle_wms.client import WmsClient
+from oracle_wms.discovery import CORE_ENTITIES, DiscoveryCache, discover
+from oracle_wms.settings import WmsSettings
 from oracle_wms_sim import Simulator
 from tests.conftest import (
     BIN,
@@ -31,7 +35,7 @@ from tests.conftest import (
     select_streams,
     tap_config,
 )
-from tests.hostile import Hostile, Reply, Seen, catalog_for, not_found
+from tests.hostile import Handler, Hostile, Reply, Seen, catalog_for, not_found
 
 FAST = {"max_retries": 0, "discovery_cache_ttl": 0}
 
@@ -48,6 +52,74 @@ def _stream_ids(catalog: dict[str, Any]) -> set[str]:
 
 def _hostile_config(server: Hostile, **overrides: Any) -> dict[str, Any]:
     return {"base_url": server.base_url, "username": "u", "password": "p", **FAST, **overrides}
+
+
+# 0. Discovery on a cold cache ---------------------------------------------------------------
+
+_DESCRIBE = {
+    "parameters": ["id", "code"],
+    "fields": {
+        "id": {"type": "integer", "required": "N", "allow_blank": False, "max_length": None},
+        "code": {"type": "string", "required": "Y", "allow_blank": False, "max_length": 25},
+    },
+}
+
+
+def _small_wms(
+    server: Hostile, listed: list[str], index_delay: float = 0.0, flaky: str | None = None
+) -> Handler:
+    """A WMS whose index lists only `listed`, `index_delay` s slow to answer the index; the
+    first describe of `flaky` fails (a 404), later ones answer."""
+    failed_once: list[str] = []
+
+    def handler(seen: Seen) -> Reply:
+        if seen.path.endswith("/entity/"):
+            time.sleep(index_delay)
+            return Reply(200, {name: f"{server.api}entity/{name}/" for name in listed})
+        name = seen.path.rstrip("/").split("/")[-2]
+        if not seen.path.endswith("/describe/") or name not in listed:
+            return not_found(f"No entity '{name}'.")
+        if name == flaky and not failed_once:
+            failed_once.append(name)
+            return not_found("Not yet.")
+        return Reply(200, _DESCRIBE)
+
+    return handler
+
+
+def test_core_entities_are_described_while_the_index_is_asked_and_only_listed_ones_kept() -> None:
+    """A cold discovery describes the core entities (`CORE_ENTITIES`) while it waits for the
+    index. A WMS lacking most of them: only what its index lists is in the catalog, an early
+    answer is used (not asked again), and an early describe that failed is asked again."""
+    with Hostile(lambda seen: Reply(500)) as server:
+        listed = ["facility", "item", "thing"]
+        server.handler = _small_wms(server, listed, index_delay=0.3, flaky="facility")
+        client = WmsClient(WmsSettings.from_config(_hostile_config(server)))
+        found = discover(client, workers=8)
+        paths = [seen.path for seen in server.requests]
+
+    assert [entity.name for entity in found] == ["facility", "item", "thing"]
+    index_at = paths.index("/env/wms/lgfapi/v10/entity/")
+    early = [p.split("/")[-3] for p in paths[: index_at + 1] if p.endswith("/describe/")]
+    assert len(early) == 7 and set(early) <= set(CORE_ENTITIES), paths
+    assert paths.count("/env/wms/lgfapi/v10/entity/item/describe/") == 1, "answered early: kept"
+    assert paths.count("/env/wms/lgfapi/v10/entity/thing/describe/") == 1
+    assert paths.count("/env/wms/lgfapi/v10/entity/facility/describe/") == 2, "failed: again"
+
+
+def test_patterns_limit_the_early_describes_and_a_warm_cache_makes_none(tmp_path: Path) -> None:
+    with Hostile(lambda seen: Reply(500)) as server:
+        server.handler = _small_wms(server, ["facility", "thing"])
+        client = WmsClient(WmsSettings.from_config(_hostile_config(server)))
+        cache = DiscoveryCache(directory=tmp_path, ttl=3600)
+        assert [e.name for e in discover(client, ["fac*"], cache, workers=8)] == ["facility"]
+        assert sorted(seen.path for seen in server.requests) == [
+            "/env/wms/lgfapi/v10/entity/",
+            "/env/wms/lgfapi/v10/entity/facility/describe/",
+        ], "no early describe of a core entity the patterns leave out"
+        server.requests.clear()
+        assert [e.name for e in discover(client, ["fac*"], cache, workers=8)] == ["facility"]
+        assert server.requests == [], "a fresh cache asks nothing"
 
 
 # 1. Least privilege -------------------------------------------------------------------------
@@ -248,7 +320,6 @@ def _paged_list(server: Hostile, total: int, page_size: int, lost_page: int | No
     return handler
 
 
-Handler = Any
 _THING = {
     "id": {"type": "integer"},
     "name": {"type": ["string", "null"]},

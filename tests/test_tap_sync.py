@@ -280,12 +280,15 @@ def test_inventory_history_ids_fall_back_to_listed_entities_with_a_warning(
     config = tap_config(sim)  # no history_activity_ids / history_status_ids
     catalog = select_streams(discover_catalog(tmp_path, config), {"inventory_history"})
 
+    sim.clear_request_log()
     run = run_tap(tmp_path, config, catalog=catalog)
 
     assert run.returncode == 0, run.stderr[-3000:]
     assert {r["id"] for r in run.records["inventory_history"]} == _history_ids(sim)
     assert "history_activity_ids not set" in run.stderr
     assert "Oracle does not document" in run.stderr
+    index = [r for r in sim.request_log() if r["path"].endswith("/lgfapi/v10/entity/")]
+    assert len(index) == 1, "both fallbacks read the entity index, once a run"
 
 
 def _force_full_table(catalog: dict[str, Any], entity: str) -> dict[str, Any]:
