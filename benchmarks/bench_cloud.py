@@ -123,7 +123,12 @@ class Run:
         speedup = self.requests * LATENCY_S / wall
         ok = wall <= WALL_GOAL_S and speedup >= SPEEDUP_GOAL and self.peak <= BUDGET
         goal = f"<= {WALL_GOAL_S:g} s, >= {SPEEDUP_GOAL:g} x sequential, peak <= {BUDGET}"
-        return goal, verdict(ok, f"{wall:.1f} s, {speedup:.1f} x, peak {self.peak}")
+        detail = f"{wall:.1f} s, {speedup:.1f} x, peak {self.peak}"
+        floor = self.requests * LATENCY_S / BUDGET
+        if floor > WALL_GOAL_S:  # no scheduling within the budget can reach the goal
+            detail += f"; out of reach: {self.requests} requests x {LATENCY_S:g} s / {BUDGET}"
+            detail += f" in flight = {floor:.1f} s at least"
+        return goal, verdict(ok, detail)
 
 
 def _tap(config: Path, *extra: str) -> list[str]:
