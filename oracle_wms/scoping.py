@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from singer_sdk import typing as th
 
 from oracle_wms.client import WmsClient
-from oracle_wms.errors import WmsConfigError, WmsNotFoundError, WmsValidationError
+from oracle_wms.errors import WmsConfigError, WmsError, WmsNotFoundError, WmsValidationError
 
 logger = logging.getLogger(__name__)
 
@@ -65,9 +65,11 @@ class Scope:
 
 
 def codes(client: WmsClient, entity: str, field: str = "code") -> list[str]:
-    """Every value of one field of a (small) entity, sorted."""
+    """Every value of one field of a (small) entity, sorted (0 is a value: `container_status`
+    has an id 0)."""
     params = {"fields": field, "ordering": "id"}
-    return sorted(str(r[field]) for r in client.iter_records(entity, params) if r.get(field))
+    rows = client.iter_records(entity, params)
+    return sorted(str(r[field]) for r in rows if r.get(field) not in (None, ""))
 
 
 def scopes(client: WmsClient) -> list[Scope]:
@@ -83,12 +85,14 @@ def history_ids(client: WmsClient, config: Mapping[str, t.Any], setting: str) ->
     """`history_activity_ids` or `history_status_ids`: the setting, else the documented-nowhere
     fallback entity when the index lists it (with a warning), else a `WmsConfigError`."""
     configured = config.get(setting)
+    entity, what = _FALLBACKS[setting]
     if configured:
         try:
-            return sorted({int(v) for v in configured})
+            ids = sorted({int(v) for v in configured})
         except (TypeError, ValueError):
             raise WmsConfigError(setting, "must be a list of integer ids") from None
-    entity, what = _FALLBACKS[setting]
+        _warn_unlisted(client, setting, ids)
+        return ids
     if entity not in client.entity_names():
         raise WmsConfigError(
             setting,
@@ -100,7 +104,8 @@ def history_ids(client: WmsClient, config: Mapping[str, t.Any], setting: str) ->
     found = sorted({int(v) for v in codes(client, entity, "id")})
     logger.warning(
         "%s not set: using the ids of entity '%s' (%s), assuming they are the %s ids of "
-        "inventory_history, which Oracle does not document; set %s to be sure",
+        "inventory_history, which Oracle does not document; set %s to be sure (the ids on "
+        "the WMS's Inventory History screen)",
         setting,
         entity,
         ",".join(map(str, found)),
@@ -108,6 +113,34 @@ def history_ids(client: WmsClient, config: Mapping[str, t.Any], setting: str) ->
         setting,
     )
     return found
+
+
+def _warn_unlisted(client: WmsClient, setting: str, ids: Sequence[int]) -> None:
+    """A warning naming the configured ids that the fallback entity (`history_activity`,
+    `container_status`) does not list, where the WMS has it: history is read only for the
+    ids given, so a mistyped one would read nothing with no other sign. Advisory (that entity
+    holding the history ids is itself an assumption): a WMS without it, or a failed read of it,
+    is logged at INFO and the ids are used as given."""
+    entity, what = _FALLBACKS[setting]
+    try:
+        if entity not in client.entity_names():
+            return
+        listed = {int(v) for v in codes(client, entity, "id")}
+    except WmsError as exc:
+        logger.info("%s: could not check the ids against entity '%s': %s", setting, entity, exc)
+        return
+    unknown = [i for i in ids if i not in listed]
+    if unknown:
+        logger.warning(
+            "%s: %s not among the ids of entity '%s' (%s); inventory_history is read only for "
+            "the ids configured, so no %s row is read for these unless the WMS holds them: "
+            "check the setting against the WMS's Inventory History screen",
+            setting,
+            ",".join(map(str, unknown)),
+            entity,
+            ",".join(map(str, sorted(listed))),
+            what,
+        )
 
 
 @dataclass(frozen=True)

@@ -404,7 +404,7 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
             self.name,
             len(ranges),
             key,
-            top,
+            utc_timestamp(str(top)) if top else top,
             self.max_parallel_requests,
         )
         self._backfilling = True

@@ -81,12 +81,14 @@ class _NoWms:
         raise AssertionError("no entity should be read")
 
 
-def test_f3_history_ids_from_settings_need_no_request() -> None:
+def test_f3_history_ids_from_settings_are_used_as_given() -> None:
+    """Configured ids are checked only against an entity the index lists (none here: nothing
+    is read but the index, which a real client asks once a run)."""
     stub = _NoWms([])
     config = {"history_activity_ids": [3, 1, 3], "history_status_ids": [20]}
     assert history_ids(stub, config, "history_activity_ids") == [1, 3]  # type: ignore[arg-type]
     assert history_ids(stub, config, "history_status_ids") == [20]  # type: ignore[arg-type]
-    assert stub.calls == 0
+    assert stub.calls == 2
 
 
 class _Answers:

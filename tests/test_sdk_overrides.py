@@ -65,7 +65,14 @@ OVERRIDDEN = (
         "_process_record",
         "(self, record: 'types.Record', child_context: 'types.Context | None' = None, "
         "partition_context: 'types.Context | None' = None) -> 'None'",
-        "skipped without partitions or child streams: nothing to do per record",
+        "skipped without partitions or child streams: nothing to do per record; copies only "
+        "the partition keys the SCHEMA declares",
+    ),
+    Pinned(
+        Stream,
+        "_log_metric",
+        "(self, point: 'metrics.Point') -> 'None'",
+        "a request answered 404 (lgfapi's empty list) tagged succeeded, not failed",
     ),
     Pinned(
         Stream,

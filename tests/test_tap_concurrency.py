@@ -117,6 +117,7 @@ def test_history_combinations_answered_empty_are_not_asked_again_within_the_rech
     empty = [p for p in partitions if "empty_at" in p]
     read = [p for p in partitions if p.get("replication_key_value")]
     assert empty and read and len(empty) + len(read) == len(partitions)
+    assert "every combination is asked this run" in first.stderr, "the first run says why"
 
     def history_requests() -> int:
         """Lists of a combination (not the one question whether lookups are taken)."""
@@ -130,6 +131,7 @@ def test_history_combinations_answered_empty_are_not_asked_again_within_the_rech
     assert second.returncode == 0, second.stderr[-3000:]
     assert history_requests() == len(read)
     assert second.last_state == first.last_state
+    assert "every combination is asked this run" not in second.stderr
 
     fresh_sim.clear_request_log()
     every = tap_config(fresh_sim, history_empty_recheck=0, **HISTORY)

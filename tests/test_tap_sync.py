@@ -258,8 +258,9 @@ def test_inventory_history_is_read_with_documented_filters_and_own_bookmarks(
     assert not [
         k for q in lists for k in q if k.startswith(("history_activity_id__", "status_id__"))
     ]
-    paths = {r["path"] for r in fresh_sim.request_log()}
-    assert not [p for p in paths if "/history_activity/" in p or "/container_status/" in p]
+    paths = [r["path"] for r in fresh_sim.request_log()]
+    checks = [p for p in paths if "/history_activity/" in p or "/container_status/" in p]
+    assert len(checks) == 2, "the configured ids checked against each entity once, no fallback"
     partitions = first.last_state["bookmarks"]["inventory_history"]["partitions"]
     contexts = [p["context"] for p in partitions]
     assert {c["facility_code"] for c in contexts} == {"F1", "F2", "F3"}
@@ -289,6 +290,45 @@ def test_inventory_history_ids_fall_back_to_listed_entities_with_a_warning(
     assert "Oracle does not document" in run.stderr
     index = [r for r in sim.request_log() if r["path"].endswith("/lgfapi/v10/entity/")]
     assert len(index) == 1, "both fallbacks read the entity index, once a run"
+    partitions = run.last_state["bookmarks"]["inventory_history"]["partitions"]
+    read = {(p["context"]["history_activity_id"], p["context"]["status_id"]) for p in partitions}
+    assert {s for _, s in read} == {str(s) for s in STATUS_IDS}, "container_status's 0 too"
+    assert {a for a, _ in read} == {str(a) for a in ACTIVITY_IDS}
+    declared = set(run.schemas["inventory_history"]["properties"])
+    undeclared = {k for r in run.records["inventory_history"] for k in r} - declared
+    assert not undeclared, f"record fields the SCHEMA does not declare: {undeclared}"
+    timers = [
+        json.loads(line.split("METRIC: ", 1)[1])
+        for line in run.stderr.splitlines()
+        if '"http_request_duration"' in line
+    ]
+    empty = [m for m in timers if m["tags"]["http_status_code"] == 404]
+    assert empty and all(m["tags"]["status"] == "succeeded" for m in empty), "404: empty list"
+    done = [line for line in run.stderr.splitlines() if "Entity 'inventory_history' " in line]
+    rows, lists, full = len(run.records["inventory_history"]), len(partitions), len(empty)
+    assert len(done) == 1, "one line for the stream, not one per list"
+    assert f"done: {rows} records from {lists} lists ({lists - full} with records," in done[0]
+
+
+def test_a_configured_history_id_the_wms_does_not_list_is_named(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    """history is read only for the ids given: a mistyped one would read nothing unnoticed."""
+    config = tap_config(sim, history_activity_ids=[*ACTIVITY_IDS, 999], history_status_ids=[10, 77])
+    catalog = select_streams(discover_catalog(tmp_path, config), {"inventory_history"})
+
+    run = run_tap(tmp_path, config, catalog=catalog)
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    warned = [line for line in run.stderr.splitlines() if "not among the ids" in line]
+    assert len(warned) == 2, run.stderr[-3000:]
+    said = "\n".join(warned)
+    assert "history_activity_ids: 999 not among the ids of entity 'history_activity'" in said
+    assert "history_status_ids: 77 not among the ids of entity 'container_status'" in said
+    good = tap_config(sim, history_activity_ids=ACTIVITY_IDS, history_status_ids=STATUS_IDS)
+    quiet = run_tap(tmp_path, good, catalog=catalog)
+    assert quiet.returncode == 0, quiet.stderr[-3000:]
+    assert "not among the ids" not in quiet.stderr
 
 
 def _force_full_table(catalog: dict[str, Any], entity: str) -> dict[str, Any]:
