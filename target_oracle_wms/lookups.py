@@ -38,8 +38,12 @@ def status_word(row: dict[str, Any]) -> str:
     return text.strip().upper().replace(" ", "_")
 
 
-def _fk_id(value: Any) -> int | None:
-    return int(value["id"]) if isinstance(value, dict) and value.get("id") is not None else None
+def fk_id(value: Any) -> int | None:
+    """A foreign key's id: lgfapi's `{"id": 3, "key": ..., "url": ...}` or a plain `3` / `"3"`;
+    None for none (0 is an id: `container_status` has one)."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    return int(value) if value is not None and str(value).lstrip("-").isdigit() else None
 
 
 def _fk_key(value: Any) -> str | None:
@@ -62,7 +66,7 @@ class Lookups:
                     str(row["code"]): Facility(
                         id=int(row["id"]),
                         code=str(row["code"]),
-                        company_id=_fk_id(row.get("company_id")),
+                        company_id=fk_id(row.get("company_id")),
                         company_code=_fk_key(row.get("company_id")),
                     )
                     for row in self.client.iter_records("facility", params)
@@ -83,6 +87,14 @@ class Lookups:
                     int(row["id"]): status_word(row) for row in rows if row.get("id") is not None
                 }
             return self._statuses[entity]
+
+    def status_of(self, entity: str, value: Any) -> str:
+        """The `status_word` a row's `status_id` (any `fk_id` form) names in a status entity,
+        `UNKNOWN` for an id the entity does not list or none."""
+        status_id = fk_id(value)
+        if status_id is None:
+            return "UNKNOWN"
+        return self.status_words(entity).get(status_id, "UNKNOWN")
 
     def record_facility(
         self, record: dict[str, Any], reasons: dict[str, str], *, required: bool = False

@@ -26,7 +26,7 @@ from decimal import Decimal
 
 from oracle_wms.errors import WmsNotFoundError
 from target_oracle_wms.base import Call, Pending, RecordRejectedError, WmsSink
-from target_oracle_wms.lookups import Facility
+from target_oracle_wms.lookups import Facility, fk_id
 from target_oracle_wms.validation import Reasons, RecordSchema, as_decimal, quantity_property
 
 PICK_FIELDS = frozenset(
@@ -65,7 +65,7 @@ ALLOCATION_FIELDS = (
 def open_qty(allocation: dict[str, t.Any], closed_ids: t.Collection[int] = ()) -> Decimal:
     """`alloc_qty - packed_qty` of an allocation; 0 when its `status_id` is one of
     `closed_ids` (the ids of `CLOSED_WORDS` in the WMS's `allocation_status` list)."""
-    status = _fk_id(allocation.get("status_id"))
+    status = fk_id(allocation.get("status_id"))
     if status is not None and status in closed_ids:
         return Decimal(0)
     return _qty(allocation, "alloc_qty") - _qty(allocation, "packed_qty")
@@ -73,12 +73,6 @@ def open_qty(allocation: dict[str, t.Any], closed_ids: t.Collection[int] = ()) -
 
 def _qty(row: dict[str, t.Any], name: str) -> Decimal:
     return Decimal(str(row.get(name) or 0))
-
-
-def _fk_id(value: t.Any) -> int | None:
-    if isinstance(value, dict):
-        value = value.get("id")
-    return int(value) if value is not None else None
 
 
 class PickConfirmSink(WmsSink):
@@ -244,9 +238,7 @@ class PickConfirmSink(WmsSink):
         )[number]
         if row is None:
             return None
-        return self.services.lookups.status_words("container_status").get(
-            _fk_id(row.get("status_id")) or -1, "UNKNOWN"
-        )
+        return self.services.lookups.status_of("container_status", row.get("status_id"))
 
     def closed_allocation_ids(self) -> frozenset[int]:
         """Ids of the allocation statuses in `CLOSED_WORDS`, read once per sink. A WMS that

@@ -88,7 +88,8 @@ class OblpnShipSink(WmsSink):
         )[lpn]
         if row is None:
             return {"container_nbr": f"no oblpn '{lpn}' in facility {facility}"}, None
-        word = self.statuses().get(int(row.get("status_id") or -1), "UNKNOWN")
+        self.statuses()  # raises when the WMS lacks a status word this sink needs
+        word = self.services.lookups.status_of("container_status", row.get("status_id"))
         if word not in (*SHIPPABLE, SHIPPED):
             reason = f"LPN {lpn} is {word}: only Packed or Loaded LPNs can be shipped"
             return {"status_id": reason}, None
@@ -97,13 +98,14 @@ class OblpnShipSink(WmsSink):
 
     def _shipped(self, ids: list[int]) -> dict[int, bool]:
         """LPN id -> whether its status is Shipped now (through `GET entity/oblpn/`)."""
-        statuses = self.statuses()
+        self.statuses()  # raises when the WMS lacks a status word this sink needs
         found: dict[int, bool] = {}
         for start in range(0, len(ids), LOOKUP_CHUNK):
             chunk = ids[start : start + LOOKUP_CHUNK]
             params = {"id__in": ",".join(map(str, chunk)), "fields": "id,status_id"}
             for row in self.services.wms.iter_records("oblpn", params):
-                found[int(row["id"])] = statuses.get(int(row.get("status_id") or -1)) == SHIPPED
+                word = self.services.lookups.status_of("container_status", row.get("status_id"))
+                found[int(row["id"])] = word == SHIPPED
         return found
 
     @staticmethod

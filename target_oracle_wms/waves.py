@@ -256,12 +256,12 @@ class RunWaveSink(WmsSink):
             RecordRejectedError: the wave was cancelled, or still running at the timeout (its
                 pending marker stays: a rerun finds it and waits again).
         """
-        statuses = self.statuses()
+        self.statuses()  # raises when the WMS lacks a status word this sink needs
         deadline = time.monotonic() + self.timeout
         started = time.monotonic()
         pause = 0.2
         while True:
-            word = statuses.get(_fk(wave.get("status_id")) or -1, "UNKNOWN")
+            word = self.services.lookups.status_of("wave_status", wave.get("status_id"))
             run_nbr = wave.get("run_nbr")
             if word == COMPLETED:
                 self.logger.info(
@@ -296,13 +296,6 @@ class RunWaveSink(WmsSink):
             pause = min(pause * 2, 5.0)
             params = {"id": str(wave["id"]), "fields": WAVE_FIELDS_READ}
             wave = next(iter(self.services.wms.iter_records("wave", params)), wave)
-
-
-def _fk(value: t.Any) -> int | None:
-    """A foreign key or code as its id: `{"id": 3, ...}` or `3`."""
-    if isinstance(value, dict):
-        value = value.get("id")
-    return int(value) if value is not None and str(value).lstrip("-").isdigit() else None
 
 
 def _run_number(answer: t.Any) -> str | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sqlite3
 import subprocess
 import time
 from dataclasses import dataclass
@@ -377,6 +378,29 @@ def test_oblpns_ship_once(fresh_sim: Simulator, tmp_path: Path) -> None:
     after = _oblpn_status(fresh_sim, "F1")
     assert {after[n] for n in to_ship + already} == {80}
     assert after[picked] == 50, "a Picked LPN is never sent"
+
+
+def test_a_status_id_0_is_read_as_its_word_not_as_none(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    """container_status 0 (In Transit) is an id like any other: the reject names it."""
+    (lpn,) = fresh_sim.oblpn_numbers("F1", shipped=False, count=1)
+    with sqlite3.connect(fresh_sim.db_path) as conn:
+        conn.execute("UPDATE oblpn SET status_id = 0 WHERE container_nbr = ?", (lpn,))
+    lines = messages(
+        "oblpn_shipment",
+        SHIP_SCHEMA,
+        ["facility_code", "container_nbr"],
+        [{"facility_code": "F1", "container_nbr": lpn}],
+    )
+    dock = fresh_sim.reserve_location("F1")
+    config = target_config(fresh_sim, tmp_path, ship_location_barcode=dock, allow_failures=True)
+
+    run = run_target(tmp_path, config, lines)
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    (reject,) = run.rejects
+    assert f"LPN {lpn} is IN_TRANSIT" in reject["reasons"]["status_id"]
 
 
 def test_an_lpn_without_a_shipping_location_is_rejected_before_sending(
