@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -169,6 +170,18 @@ def discover_catalog(tmp_path: Path, config: dict[str, Any]) -> dict[str, Any]:
     run = run_tap(tmp_path, config, "--discover")
     assert run.returncode == 0, run.stderr
     return json.loads(run.stdout)  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+def _sim_catalog(sim: Simulator, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return discover_catalog(tmp_path_factory.mktemp("sim-catalog"), tap_config(sim))
+
+
+@pytest.fixture
+def sim_catalog(_sim_catalog: dict[str, Any]) -> dict[str, Any]:
+    """The session simulator's catalog, `tap-oracle-wms --discover` run once per session; a
+    copy per test (tests select streams in it). For tests whose subject is not discovery."""
+    return copy.deepcopy(_sim_catalog)
 
 
 def select_streams(catalog: dict[str, Any], names: set[str]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from oracle_wms_sim import Simulator
-from tests.conftest import BIN, discover_catalog, run_tap, select_streams, tap_config
+from tests.conftest import BIN, run_tap, select_streams, tap_config
 from tests.hostile import Hostile, Reply, Seen, catalog_for
 
 SECRET_NUMBER = 987654321
@@ -78,8 +78,10 @@ def test_every_bad_setting_is_reported_at_once(sim: Simulator, tmp_path: Path) -
     assert str(SECRET_NUMBER) not in run.stderr
 
 
-def test_a_bad_start_date_stops_a_sync_before_it_starts(sim: Simulator, tmp_path: Path) -> None:
-    catalog = select_streams(discover_catalog(tmp_path, tap_config(sim)), {"company"})
+def test_a_bad_start_date_stops_a_sync_before_it_starts(
+    sim: Simulator, sim_catalog: dict[str, Any], tmp_path: Path
+) -> None:
+    catalog = select_streams(sim_catalog, {"company"})
 
     run = run_tap(tmp_path, tap_config(sim, start_date="yesterday"), catalog=catalog, timeout=60)
 
@@ -97,9 +99,9 @@ def test_a_bad_start_date_stops_a_sync_before_it_starts(sim: Simulator, tmp_path
     ],
 )
 def test_a_state_of_the_wrong_shape_is_named(
-    sim: Simulator, tmp_path: Path, state: Any, says: str
+    sim: Simulator, sim_catalog: dict[str, Any], tmp_path: Path, state: Any, says: str
 ) -> None:
-    catalog = select_streams(discover_catalog(tmp_path, tap_config(sim)), {"company"})
+    catalog = select_streams(sim_catalog, {"company"})
 
     run = run_tap(tmp_path, tap_config(sim), catalog=catalog, state=state, timeout=60)
 

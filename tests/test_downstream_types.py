@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,6 @@ from oracle_wms_sim import Simulator
 from tests.conftest import (
     PG,
     all_records,
-    discover_catalog,
     meltano,
     run_tap,
     select_streams,
@@ -66,14 +66,16 @@ def test_timestamps_load_as_utc_whatever_the_database_zone(
     assert loaded == expected
 
 
-def test_a_stream_map_on_a_decimal_in_the_documented_form(sim: Simulator, tmp_path: Path) -> None:
+def test_a_stream_map_on_a_decimal_in_the_documented_form(
+    sim: Simulator, sim_catalog: dict[str, Any], tmp_path: Path
+) -> None:
     config = tap_config(
         sim,
         stream_maps={
             "item": {"unit_cost": "unit_cost * 12 / 10", "cost_f": "float(unit_cost) * 1.2"}
         },
     )
-    catalog = select_streams(discover_catalog(tmp_path, tap_config(sim)), {"item"})
+    catalog = select_streams(sim_catalog, {"item"})
 
     run = run_tap(tmp_path, config, catalog=catalog)
 

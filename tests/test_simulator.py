@@ -405,8 +405,10 @@ def page_bytes(seed: int, db_path: str | None = None) -> bytes:
         return body.replace(sim.base_url.encode(), b"BASE")
 
 
-def test_same_seed_same_bytes() -> None:
-    assert page_bytes(42) == page_bytes(42)
+def test_same_seed_same_bytes(tmp_path: Path) -> None:
+    """Generated twice: into a file of its own (`db_path`), and into a temporary one (which
+    later simulators of the seed and scale copy in this process)."""
+    assert page_bytes(42) == page_bytes(42, db_path=str(tmp_path / "own.sqlite"))
     assert page_bytes(42) != page_bytes(43)
 
 

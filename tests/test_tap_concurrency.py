@@ -59,19 +59,29 @@ def test_every_entity_within_the_budget_reads_what_a_sequential_run_reads(
 ) -> None:
     config = tap_config(fresh_sim, max_concurrent_requests=3, **HISTORY)
     sequential = tap_config(fresh_sim, max_concurrent_requests=1, **HISTORY)
-    fresh_sim.add_fault("latency", rate=1, latency_ms=20)  # so requests overlap
+
+    def overlapping(latency_ms: float) -> None:
+        """A latency so requests overlap; under prefetch.SLOW_REQUEST (50 ms), so the first
+        pages go one ahead."""
+        fresh_sim.add_fault("latency", rate=1, latency_ms=latency_ms)
+
+    overlapping(20)
     fresh_sim.clear_request_log()
     catalog = _select_all(discover_catalog(tmp_path, config))
     assert 2 <= fresh_sim.peak_in_flight() <= 3, "discovery describes within the budget"
 
+    # The sequential runs (the first only gives a STATE) need no overlap, so no latency.
+    fresh_sim.clear_faults()
     first = run_tap(tmp_path, sequential, catalog=catalog)
     assert first.returncode == 0, first.stderr[-3000:]
     state = first.last_state
     fresh_sim.insert_records("inventory", 5)
 
+    overlapping(5)  # 5 ms is enough for a budget of 3 exceeded by 1 to show (checked)
     fresh_sim.clear_request_log()
     ahead = run_tap(tmp_path, config, catalog=catalog, state=state)
     peak = fresh_sim.peak_in_flight()
+    fresh_sim.clear_faults()
     alone = run_tap(tmp_path, sequential, catalog=catalog, state=state)
 
     assert ahead.returncode == 0, ahead.stderr[-3000:]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,9 +71,11 @@ def test_wrong_password_is_an_authentication_error(sim: Simulator, tmp_path: Pat
     assert SECRET not in output
 
 
-def test_wrong_password_during_sync_stops_the_run(sim: Simulator, tmp_path: Path) -> None:
+def test_wrong_password_during_sync_stops_the_run(
+    sim: Simulator, sim_catalog: dict[str, Any], tmp_path: Path
+) -> None:
     """With a catalog the tap makes no discovery call: the first list request must fail clearly."""
-    catalog = select_streams(discover_catalog(tmp_path, tap_config(sim)), {"item"})
+    catalog = select_streams(sim_catalog, {"item"})
 
     run = run_tap(tmp_path, tap_config(sim, password=SECRET), catalog=catalog, timeout=120)
 

@@ -159,10 +159,12 @@ def test_entities_patterns_keep_only_what_the_user_may_read(sim: Simulator, tmp_
     assert _stream_ids(catalog) == {"order_hdr", "company"}
 
 
-def test_check_connection_checks_the_selected_entities(sim: Simulator, tmp_path: Path) -> None:
+def test_check_connection_checks_the_selected_entities(
+    sim: Simulator, sim_catalog: dict[str, Any], tmp_path: Path
+) -> None:
     sim.add_user("etl_check", "check-pw", readable_entities=["company", "facility"])
     config = tap_config(sim, username="etl_check", password="check-pw")
-    everything = discover_catalog(tmp_path, tap_config(sim))
+    everything = sim_catalog
 
     readable = run_tap(
         tmp_path,
@@ -248,8 +250,10 @@ def test_a_catalog_stream_the_wms_does_not_have_fails_naming_it(
     assert "Traceback" not in run.stderr
 
 
-def test_a_wrong_environment_fails_naming_the_path(sim: Simulator, tmp_path: Path) -> None:
-    catalog = select_streams(discover_catalog(tmp_path, tap_config(sim)), {"company"})
+def test_a_wrong_environment_fails_naming_the_path(
+    sim: Simulator, sim_catalog: dict[str, Any], tmp_path: Path
+) -> None:
+    catalog = select_streams(sim_catalog, {"company"})
     config = tap_config(sim, base_url=sim.base_url + "X", **FAST)
 
     run = run_tap(tmp_path, config, catalog=catalog, timeout=60)
@@ -260,8 +264,10 @@ def test_a_wrong_environment_fails_naming_the_path(sim: Simulator, tmp_path: Pat
     assert not run.records
 
 
-def test_an_empty_filtered_list_is_still_no_records(sim: Simulator, tmp_path: Path) -> None:
-    catalog = select_streams(discover_catalog(tmp_path, tap_config(sim)), {"order_hdr"})
+def test_an_empty_filtered_list_is_still_no_records(
+    sim: Simulator, sim_catalog: dict[str, Any], tmp_path: Path
+) -> None:
+    catalog = select_streams(sim_catalog, {"order_hdr"})
     future = (datetime.now(UTC) + timedelta(days=3650)).isoformat()
 
     run = run_tap(tmp_path, tap_config(sim, start_date=future, **FAST), catalog=catalog)
@@ -473,9 +479,9 @@ def test_a_bookmark_in_another_iso_form_resumes(sim: Simulator, tmp_path: Path) 
 
 @pytest.mark.parametrize("value", ["garbage", 12345, ["2026-01-01T00:00:00Z"], "2026-13-01"])
 def test_a_bookmark_that_is_not_a_date_time_is_an_error_naming_it(
-    sim: Simulator, tmp_path: Path, value: object
+    sim: Simulator, sim_catalog: dict[str, Any], tmp_path: Path, value: object
 ) -> None:
-    catalog = select_streams(discover_catalog(tmp_path, tap_config(sim)), {"order_hdr"})
+    catalog = select_streams(sim_catalog, {"order_hdr"})
     state = {
         "bookmarks": {"order_hdr": {"replication_key": "mod_ts", "replication_key_value": value}}
     }
@@ -488,8 +494,10 @@ def test_a_bookmark_that_is_not_a_date_time_is_an_error_naming_it(
     assert not run.records
 
 
-def test_start_date_in_another_form_is_the_same_instant(sim: Simulator, tmp_path: Path) -> None:
-    catalog = select_streams(discover_catalog(tmp_path, tap_config(sim)), {"order_hdr"})
+def test_start_date_in_another_form_is_the_same_instant(
+    sim: Simulator, sim_catalog: dict[str, Any], tmp_path: Path
+) -> None:
+    catalog = select_streams(sim_catalog, {"order_hdr"})
     counts = set()
     for start in ("2025-06-01T00:00:00Z", "2025-06-01T02:00:00+02:00", "2025-06-01 00:00:00"):
         run = run_tap(tmp_path, tap_config(sim, start_date=start), catalog=catalog)

@@ -7,6 +7,7 @@ Python API tests use: WMS activity, schema drift, what the warehouse holds, user
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -32,6 +33,29 @@ from .auth import Authenticator
 from .oauth import TOKEN_PATH, TokenEndpoint, Tokens
 from .requestlog import RequestLog
 from .server import make_server
+
+SHUTDOWN_POLL_S = 0.01
+"""How often the idle server loop looks whether `stop` asked it to end."""
+
+_GENERATED: dict[tuple[int, int], str] = {}
+_GENERATED_LOCK = threading.Lock()
+
+
+def _prepare_temporary(path: str, seed: int, scale: int) -> dict[str, str]:
+    """`prepare` for a simulator without `db_path`: the first one of a seed and scale in this
+    process generates into a template file (kept until the process exits), the next ones start
+    from a copy of it. Generation is deterministic (same seed and scale, same bytes), so the copy
+    is what generating again would give, in milliseconds instead of 0.2 s at scale 1."""
+    with _GENERATED_LOCK:
+        template = _GENERATED.get((seed, scale))
+        if template is None:
+            folder = tempfile.mkdtemp(prefix="oracle-wms-sim-template-")
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+            template = os.path.join(folder, "wms.sqlite")
+            prepare(template, seed, scale)
+            _GENERATED[seed, scale] = template
+    shutil.copyfile(template, path)
+    return prepare(path, seed, scale)
 
 
 class Simulator:
@@ -110,7 +134,10 @@ class Simulator:
 
     # ---- lifecycle ---------------------------------------------------------------------
     def start(self) -> Simulator:
-        self.meta = prepare(self.db_path, self.seed, self.scale)
+        if self._tmpdir is None:
+            self.meta = prepare(self.db_path, self.seed, self.scale)
+        else:
+            self.meta = _prepare_temporary(self.db_path, self.seed, self.scale)
         self.store.load_catalogue()
         api = Api(
             self.store,
@@ -148,8 +175,10 @@ class Simulator:
         self.stage.start()  # after the bind: a failed start leaves no worker behind
         self.jobs.start()
         api.writes.waves.start()  # waves an earlier run of the file left In Progress
+        # `stop` waits for the loop's next look at its shutdown flag (0.2 s here made every
+        # stop cost 0.2 s, and the test suite starts and stops hundreds of simulators).
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True
+            target=server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL_S}, daemon=True
         )
         self._thread.start()
         return self
