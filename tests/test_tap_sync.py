@@ -307,6 +307,8 @@ def test_inventory_history_ids_fall_back_to_listed_entities_with_a_warning(
     done = [line for line in run.stderr.splitlines() if "Entity 'inventory_history' " in line]
     rows, lists, full = len(run.records["inventory_history"]), len(partitions), len(empty)
     assert len(done) == 1, "one line for the stream, not one per list"
+    starts = [line for line in run.stderr.splitlines() if "Starting incremental sync" in line]
+    assert not starts, "the SDK's line per list is DEBUG"
     assert f"done: {rows} records from {lists} lists ({lists - full} with records," in done[0]
 
 
