@@ -213,7 +213,7 @@ class ScopedHistoryStream(EntityStream):
         )
 
     def _log_progress(self, stage: str, count: int, elapsed: float) -> None:
-        if stage == "done":  # per list; the stream's line comes at the end of `sync`
+        if stage == "done":  # per list; the stream's line follows its last list (`_log_lists`)
             self.logger.debug("Entity '%s' list done: %d records", self.name, count)
             return
         super()._log_progress(stage, count, elapsed)
