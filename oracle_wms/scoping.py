@@ -93,7 +93,8 @@ def history_ids(client: WmsClient, config: Mapping[str, t.Any], setting: str) ->
             raise WmsConfigError(setting, "must be a list of integer ids") from None
         _warn_unlisted(client, setting, ids)
         return ids
-    if entity not in client.entity_names():
+    found = _listed_ids(client, entity)
+    if found is None:
         raise WmsConfigError(
             setting,
             f"reading inventory_history needs the {what} ids: lgfapi requires exact "
@@ -101,7 +102,6 @@ def history_ids(client: WmsClient, config: Mapping[str, t.Any], setting: str) ->
             f"way to list them, and this WMS lists no '{entity}' entity to assume them from. "
             f"Set {setting} (the ids on the WMS's Inventory History screen).",
         )
-    found = sorted({int(v) for v in codes(client, entity, "id")})
     logger.warning(
         "%s not set: using the ids of entity '%s' (%s), assuming they are the %s ids of "
         "inventory_history, which Oracle does not document; set %s to be sure (the ids on "
@@ -115,6 +115,13 @@ def history_ids(client: WmsClient, config: Mapping[str, t.Any], setting: str) ->
     return found
 
 
+def _listed_ids(client: WmsClient, entity: str) -> list[int] | None:
+    """The ids of `entity`, sorted, when the WMS's index lists it; None when it does not."""
+    if entity not in client.entity_names():
+        return None
+    return sorted({int(v) for v in codes(client, entity, "id")})
+
+
 def _warn_unlisted(client: WmsClient, setting: str, ids: Sequence[int]) -> None:
     """A warning naming the configured ids that the fallback entity (`history_activity`,
     `container_status`) does not list, where the WMS has it: history is read only for the
@@ -123,11 +130,11 @@ def _warn_unlisted(client: WmsClient, setting: str, ids: Sequence[int]) -> None:
     is logged at INFO and the ids are used as given."""
     entity, what = _FALLBACKS[setting]
     try:
-        if entity not in client.entity_names():
-            return
-        listed = {int(v) for v in codes(client, entity, "id")}
+        listed = _listed_ids(client, entity)
     except WmsError as exc:
         logger.info("%s: could not check the ids against entity '%s': %s", setting, entity, exc)
+        return
+    if listed is None:
         return
     unknown = [i for i in ids if i not in listed]
     if unknown:
@@ -138,7 +145,7 @@ def _warn_unlisted(client: WmsClient, setting: str, ids: Sequence[int]) -> None:
             setting,
             ",".join(map(str, unknown)),
             entity,
-            ",".join(map(str, sorted(listed))),
+            ",".join(map(str, listed)),
             what,
         )
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 
 from oracle_wms.scoping import HistoryPlan, plan_history
+from tap_oracle_wms.bookmarks import utc_instant
 from tap_oracle_wms.streams import EntityStream, PageToken
 
 if t.TYPE_CHECKING:
@@ -300,13 +301,13 @@ def seed(
     return min(marks, key=_instant) if marks else None
 
 
-def _instant(value: str) -> datetime:
-    """An ISO 8601 value as an aware instant (naive ones are UTC, as `bookmarks` reads them)."""
+def _instant(value: str) -> str:
+    """A bookmark as a sort key: its fixed-form UTC string (`bookmarks.utc_instant`; string
+    order is time order), "" for one that does not parse (earliest, so never skips rows)."""
     try:
-        moment = datetime.fromisoformat(value)
+        return utc_instant(value)
     except ValueError:
-        return datetime.min.replace(tzinfo=UTC)  # unreadable: earliest, so never skips rows
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return ""
 
 
 def _as_int(value: t.Any) -> int | None:
