@@ -131,6 +131,15 @@ class Run:
         return goal, verdict(ok, detail)
 
 
+def _slow(sim: Sim, cmd: list[str], out: Path) -> Run:
+    """`cmd` run with every request `LATENCY_MS` slower (the simulator's latency fault)."""
+    sim.set_latency(LATENCY_MS)
+    try:
+        return Run(sim, cmd, out)
+    finally:
+        sim.clear_faults()
+
+
 def _tap(config: Path, *extra: str) -> list[str]:
     return [str(BIN / "tap-oracle-wms"), "--config", str(config), *extra]
 
@@ -141,11 +150,7 @@ def _all_entities(sim: Sim, work: Path, tmp: Path) -> list[Row]:
     sequential = tap_config(sim, tmp, "cloud-sequential", max_concurrent_requests=1, **history)
     rechecking = tap_config(sim, tmp, "cloud-recheck", history_empty_recheck=86400, **history)
     rows = []
-    sim.set_latency(LATENCY_MS)
-    try:
-        found = Run(sim, _tap(config, "--discover"), tmp / "catalog.json")
-    finally:
-        sim.clear_faults()
+    found = _slow(sim, _tap(config, "--discover"), tmp / "catalog.json")
     goal, met = found.fast_enough()
     rows.append(found.row("discover, cold cache, every entity", goal=goal, met=met))
     catalog = json.loads(found.out.read_text())
@@ -159,25 +164,15 @@ def _all_entities(sim: Sim, work: Path, tmp: Path) -> list[Row]:
     first = Run(sim, _tap(rechecking, "--catalog", str(catalog_path)), tmp / "first.out")
     state = write_json(tmp / "state.json", _final_state(first.out))
     rows.append(first.row("first run, every entity (no latency: the STATE for the next)"))
-    sim.set_latency(LATENCY_MS)
-    try:
-        hourly = Run(
-            sim,
-            _tap(config, "--catalog", str(catalog_path), "--state", str(state)),
-            tmp / "hourly.out",
-        )
-    finally:
-        sim.clear_faults()
-    records, final = _records(hourly.out), _final_state(hourly.out)
-    sim.set_latency(LATENCY_MS)
-    try:  # the opt-in: history combinations never seen with a row asked once a day
-        skipping = Run(
-            sim,
-            _tap(rechecking, "--catalog", str(catalog_path), "--state", str(state)),
-            tmp / "hourly-recheck.out",
-        )
-    finally:
-        sim.clear_faults()
+    hourly = _slow(
+        sim, _tap(config, "--catalog", str(catalog_path), "--state", str(state)), tmp / "hourly.out"
+    )
+    # the opt-in: history combinations never seen with a row asked once a day
+    skipping = _slow(
+        sim,
+        _tap(rechecking, "--catalog", str(catalog_path), "--state", str(state)),
+        tmp / "hourly-recheck.out",
+    )
     skip_goal, skip_met = skipping.fast_enough()
     case = "incremental run, every entity, history_empty_recheck 86400"
     rows.append(skipping.row(case, len(_records(skipping.out)), skip_goal, skip_met))
@@ -187,14 +182,15 @@ def _all_entities(sim: Sim, work: Path, tmp: Path) -> list[Row]:
         tmp / "hourly-sequential.out",
     )
     case = "incremental run, every entity, first run's STATE, WMS refusing history lookups"
-    rows.append(_compared(hourly, check, records, final, case))
+    rows.append(_compared(hourly, check, case))
     rows.append(_with_lookups(work, tmp, catalog_path))
     return rows
 
 
-def _compared(hourly: Run, check: Run, records: list[str], final: dict[str, Any], case: str) -> Row:
+def _compared(hourly: Run, check: Run, case: str) -> Row:
     """The hourly run's row, its records and STATE compared with the sequential run's."""
-    same = records == _records(check.out) and final == _final_state(check.out)
+    records = _records(hourly.out)
+    same = records == _records(check.out) and _final_state(hourly.out) == _final_state(check.out)
     goal, met = hourly.fast_enough()
     row = hourly.row(case, len(records), goal, met)
     row.notes += "; records and STATE " + (
@@ -216,15 +212,11 @@ def _with_lookups(work: Path, tmp: Path, catalog_path: Path) -> Row:
         sequential = tap_config(sim, tmp, "cloud-lookups-seq", max_concurrent_requests=1, **history)
         first = Run(sim, _tap(config, "--catalog", str(catalog_path)), tmp / "first-lookups.out")
         state = write_json(tmp / "state-lookups.json", _final_state(first.out))
-        sim.set_latency(LATENCY_MS)
-        try:
-            hourly = Run(
-                sim,
-                _tap(config, "--catalog", str(catalog_path), "--state", str(state)),
-                tmp / "hourly-lookups.out",
-            )
-        finally:
-            sim.clear_faults()
+        hourly = _slow(
+            sim,
+            _tap(config, "--catalog", str(catalog_path), "--state", str(state)),
+            tmp / "hourly-lookups.out",
+        )
         check = Run(
             sim,
             _tap(sequential, "--catalog", str(catalog_path), "--state", str(state)),
@@ -232,9 +224,8 @@ def _with_lookups(work: Path, tmp: Path, catalog_path: Path) -> Row:
         )
     finally:
         sim.stop()
-    records, final = _records(hourly.out), _final_state(hourly.out)
     case = "incremental run, every entity, first run's STATE, WMS taking history lookups"
-    return _compared(hourly, check, records, final, case)
+    return _compared(hourly, check, case)
 
 
 def _backfill(sim: Sim, tmp: Path, parallel: int | None) -> Row:
@@ -244,11 +235,7 @@ def _backfill(sim: Sim, tmp: Path, parallel: int | None) -> Row:
     config, catalog = tap_catalog(sim, tmp, BACKFILL_ENTITY, **settings)
     total = sim.result_count(BACKFILL_ENTITY)
     ceiling = PAGE_SIZE / LATENCY_S
-    sim.set_latency(LATENCY_MS)
-    try:
-        run = Run(sim, _tap(config, "--catalog", str(catalog)), tmp / "backfill.out")
-    finally:
-        sim.clear_faults()
+    run = _slow(sim, _tap(config, "--catalog", str(catalog)), tmp / "backfill.out")
     final = _final_state(run.out)
     setting = "default" if parallel is None else str(parallel)
     case = f"first run (backfill), incremental {BACKFILL_ENTITY}, max_parallel_requests {setting}"

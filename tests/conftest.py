@@ -253,9 +253,10 @@ def pg_rows(schema: str, sql: str) -> list[tuple[Any, ...]]:
 # Meltano ------------------------------------------------------------------------------------
 
 
-def meltano(tmp_path: Path, *args: str, env: dict[str, str], timeout: float = 600) -> str:
-    """Run `meltano` in the project with its own system database (state) under tmp_path."""
-    full_env = {
+def meltano_env(tmp_path: Path, env: dict[str, str]) -> dict[str, str]:
+    """The environment of a `meltano` run in the project: this venv first on PATH, its own
+    system database (state) under tmp_path, no usage stats, no discovery cache; then `env`."""
+    return {
         **os.environ,
         "PATH": f"{BIN}:{os.environ['PATH']}",
         "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
@@ -263,10 +264,14 @@ def meltano(tmp_path: Path, *args: str, env: dict[str, str], timeout: float = 60
         "TAP_ORACLE_WMS_DISCOVERY_CACHE_TTL": "0",
         **env,
     }
+
+
+def meltano(tmp_path: Path, *args: str, env: dict[str, str], timeout: float = 600) -> str:
+    """Run `meltano` in the project with its own system database (state) under tmp_path."""
     proc = subprocess.run(
         [str(BIN / "meltano"), *args],
         cwd=ROOT,
-        env=full_env,
+        env=meltano_env(tmp_path, env),
         capture_output=True,
         text=True,
         timeout=timeout,

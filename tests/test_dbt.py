@@ -5,7 +5,6 @@ HTTP, never through the models under test)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections import defaultdict
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ import duckdb
 import pytest
 
 from oracle_wms_sim import Simulator
-from tests.conftest import BIN, PG, ROOT, all_records, meltano
+from tests.conftest import BIN, PG, ROOT, all_records, meltano, meltano_env
 
 AS_OF = "2026-01-05"  # the simulator's history ends here; pinned so lateness does not move
 CLOSED_ORDER_STATUSES = {90, 99}  # Shipped, Cancelled (docs/simulator.md, order_status)
@@ -215,12 +214,7 @@ def test_staging_keeps_the_latest_version_and_dbt_tests_catch_broken_rows(
     proc = subprocess.run(
         [str(BIN / "meltano"), "invoke", "dbt-duckdb:build"],
         cwd=ROOT,
-        env={
-            **os.environ,
-            "PATH": f"{BIN}:{os.environ['PATH']}",
-            "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
-            **env,
-        },
+        env=meltano_env(tmp_path, env),
         capture_output=True,
         text=True,
         timeout=600,

@@ -33,7 +33,7 @@ import psycopg
 import pytest
 
 from oracle_wms_sim import Simulator
-from tests.conftest import BIN, ROOT, all_records, meltano
+from tests.conftest import BIN, ROOT, all_records, meltano, meltano_env
 
 SQL = ROOT / "writeback" / "fulfilment"
 FACILITY, COMPANY, TEMPLATE, ORDERS = "F1", "C1", "TPL-F1-ALL", 3
@@ -161,6 +161,19 @@ def _expected(
     }
 
 
+def _history(sim: Simulator, activity: int, status: int, prefix: str) -> list[dict[str, Any]]:
+    """This flow's inventory_history rows of one activity and status (its LPNs: `prefix`)."""
+    rows = all_records(
+        sim,
+        "inventory_history",
+        company_id__code=COMPANY,
+        facility_id__code=FACILITY,
+        history_activity_id=activity,
+        status_id=status,
+    )
+    return [h for h in rows if (h["container_nbr"] or "").startswith(prefix)]
+
+
 def _actual(sim: Simulator, database: str, items: set[str], wave_id_before: int) -> dict[str, Any]:
     """The same figures, as the simulator serves them now (API reads only)."""
     tag = _rows(database, "select tag from fulfilment.flow_run")[0][0]
@@ -177,30 +190,8 @@ def _actual(sim: Simulator, database: str, items: set[str], wave_id_before: int)
     picked: dict[tuple[str, int], Decimal] = defaultdict(Decimal)
     for a in allocations:
         picked[line_of[a["order_dtl_id"]["id"]]] += Decimal(a["packed_qty"])
-    pick_rows = [
-        h
-        for h in all_records(
-            sim,
-            "inventory_history",
-            company_id__code=COMPANY,
-            facility_id__code=FACILITY,
-            history_activity_id=PICK,
-            status_id=PICKED_STATUS,
-        )
-        if (h["container_nbr"] or "").startswith(f"OB{tag}")
-    ]
-    receipts = [
-        h
-        for h in all_records(
-            sim,
-            "inventory_history",
-            company_id__code=COMPANY,
-            facility_id__code=FACILITY,
-            history_activity_id=RECEIPT,
-            status_id=RECEIVED_STATUS,
-        )
-        if (h["container_nbr"] or "").startswith(f"IB{tag}")
-    ]
+    pick_rows = _history(sim, PICK, PICKED_STATUS, f"OB{tag}")
+    receipts = _history(sim, RECEIPT, RECEIVED_STATUS, f"IB{tag}")
     iblpns: dict[str, dict[str, Decimal]] = {}
     for lpn in all_records(sim, "iblpn", facility_id__code=FACILITY):
         if lpn["container_nbr"].startswith(f"IB{tag}"):
@@ -292,14 +283,7 @@ def _run_and_kill(
         proc = subprocess.Popen(
             [str(BIN / "meltano"), "run", job],
             cwd=ROOT,
-            env={
-                **os.environ,
-                "PATH": f"{BIN}:{os.environ['PATH']}",
-                "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
-                "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-                "TAP_ORACLE_WMS_DISCOVERY_CACHE_TTL": "0",
-                **env,
-            },
+            env=meltano_env(tmp_path, env),
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -329,14 +313,7 @@ def test_the_demo_flow_ships_every_order_and_moves_stock_exactly(
     """`scripts/demo_fulfilment.py` (what `make demo-fulfilment` runs) against a simulator of
     its own and a database of its own."""
     before = _before(fresh_sim)
-    env = {
-        **os.environ,
-        "PATH": f"{BIN}:{os.environ['PATH']}",
-        "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
-        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "TAP_ORACLE_WMS_DISCOVERY_CACHE_TTL": "0",
-        **_env(fresh_sim, tmp_path, pg_database),
-    }
+    env = meltano_env(tmp_path, _env(fresh_sim, tmp_path, pg_database))
     proc = subprocess.run(
         [
             str(BIN / "python"),
