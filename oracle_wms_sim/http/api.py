@@ -75,7 +75,7 @@ class Api:
             if segments[0] == "pick_pack":
                 if fmt != "json":
                     raise bad_param("format", "pick_pack takes and answers JSON only")
-                return self.writes.pick_pack(method, segments[1:], body, user)
+                return self.writes.pick_pack(method, segments[1:], body, params, user)
             if segments[0] == "stage":
                 if fmt != "json":
                     raise bad_param("format", "the stage interface takes and answers JSON only")

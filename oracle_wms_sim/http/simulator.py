@@ -366,12 +366,14 @@ class Simulator:
         run_template_answer: str | None = None,
         receive_answer: str | None = None,
         item_code_as_barcode: bool | None = None,
+        legacy_action_codes: bool | None = None,
     ) -> None:
         """Behave otherwise where Oracle is silent: `patch_fields=False` ignores the undocumented
         PATCH fields (200, unchanged), `create_ref=False` keeps inventory creates'
         `transaction_ref_nbr` out of history, `run_template_answer` "run_nbr" | "wave_nbr" |
         "empty" shapes the waves' 202, `receive_answer` "record" | "empty" receive's answer,
-        `item_code_as_barcode=False` matches `item_barcode` to barcodes only."""
+        `item_code_as_barcode=False` matches `item_barcode` to barcodes only,
+        `legacy_action_codes=False` refuses pick_confirm's Close, Complete and Short codes."""
         if run_template_answer not in (None, "run_nbr", "wave_nbr", "empty"):
             raise ValueError(f"unknown run_template_answer {run_template_answer!r}")
         if receive_answer not in (None, "record", "empty"):
@@ -386,6 +388,8 @@ class Simulator:
             self.undocumented.receive_answer = receive_answer
         if item_code_as_barcode is not None:
             self.undocumented.item_code_as_barcode = item_code_as_barcode
+        if legacy_action_codes is not None:
+            self.undocumented.legacy_action_codes = legacy_action_codes
 
     # ---- faults and the request log --------------------------------------------------
     def add_fault(

@@ -165,7 +165,8 @@ class Reads:
         if size > MAX_PAGE_SIZE:
             raise bad_param("page_size", f"must be at most {MAX_PAGE_SIZE}")
         catalogue = self.store.catalogue.entities
-        keys = parse_ordering(entity, params.pop("ordering", None), catalogue)
+        ordering = params.pop("ordering", None)
+        keys = parse_ordering(entity, ordering, catalogue)
         fields_text = params.pop("fields", None)
         spec = params.pop("values_list", None)
         distinct_text = params.pop("distinct", None)
@@ -175,8 +176,14 @@ class Reads:
             record = values_sql(entity, spec, catalogue)
         else:
             record = record_sql(entity, self._fields(entity, fields_text))
-        # Oracle ignores `distinct` where it does not apply (no values_list; sequenced mode).
-        distinct = spec is not None and mode == "paged" and (distinct_text or "").lower() in _TRUE
+        # Oracle ignores `distinct` where it does not apply (REST 25D "Distinct Parameter": only
+        # with values_list and ordering, list-style requests only; sequenced mode undocumented).
+        distinct = (
+            spec is not None
+            and bool(ordering)
+            and mode == "paged"
+            and (distinct_text or "").lower() in _TRUE
+        )
         check_required(entity.name, list(params), lenient=self.lenient_required_filters)
         where = build_where(entity, params, user.naive_offset, catalogue)
         scope = user.scope_sql(entity)

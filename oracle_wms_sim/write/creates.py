@@ -51,8 +51,23 @@ _KEY = {"batch_number": "code", "inventory_attribute": "code", "inventory_lock":
 _KEY["iblpn"] = "container_nbr"
 _NOT_SETTABLE = frozenset(("id", "status_id", "create_ts", "create_user", "mod_ts", "mod_user"))
 _INVENTORY_FIELDS = frozenset(
-    ("location_id", "container_id", "item_id", "curr_qty", "batch_number_id", "expiry_date")
+    (
+        "facility_id",
+        "company_id",
+        "location_id",
+        "container_id",
+        "item_id",
+        "curr_qty",
+        "batch_number_id",
+        "expiry_date",
+    )
 )
+"""`facility_id` and `company_id` are required in inventory's describe (Oracle's and ours); the
+simulator takes them and checks they are the place's, and takes the place's when absent."""
+BATCH_FIELDS = frozenset(("batch_nbr", "item_id", "expiry_date", "lock_id"))
+"""REST 22B-24D "Batch Number": the create's fields besides facility and company (matched on
+facility, company, `batch_nbr` and item). The simulated batch_number keeps its number in `code`:
+`batch_nbr` is stored there; `item_id`, `expiry_date` and `lock_id` are checked, not stored."""
 _INVENTORY_OPTIONS = frozenset(("reason_code", "transaction_ref_nbr"))
 
 
@@ -105,6 +120,8 @@ def _create_owned(
     fields, options, problems = _body(body)
     for option in options:
         problems[f"options.{option}"] = "unknown option"
+    if entity.name == "batch_number":
+        fields = _batch_fields(store, conn, fields, user, problems)
     values: dict[str, Any] = {}
     for field_name, value in fields.items():
         f = entity.by_name.get(field_name)
@@ -149,6 +166,33 @@ def _create_owned(
     row["create_user"] = row["mod_user"] = user.username
     store.insert_row(conn, entity.name, row)
     return Created(ident, True)
+
+
+def _batch_fields(
+    store: Store, conn: sqlite3.Connection, fields: dict[str, Any], user: User, problems: Problems
+) -> dict[str, Any]:
+    """batch_number's documented fields checked and mapped onto the simulated entity."""
+    rest = {k: v for k, v in fields.items() if k not in BATCH_FIELDS}
+    if "batch_nbr" in fields:
+        if "code" in fields:
+            problems["batch_nbr"] = "give batch_nbr (Oracle's name) or code, not both"
+        rest["code"] = fields["batch_nbr"]
+    if fields.get("item_id") is not None:
+        item = checked(problems, "item_id", _fk, fields["item_id"])
+        found = item is not None and fetch(conn, store.entity("item"), item, user, ("id",))
+        if item is not None and not found:
+            problems["item_id"] = f"Item {item} does not exist."
+    if fields.get("expiry_date") is not None:
+        f = store.entity("inventory").by_name["expiry_date"]
+        checked(problems, "expiry_date", stored_value, f, fields["expiry_date"])
+    if fields.get("lock_id") is not None:
+        lock = checked(problems, "lock_id", _fk, fields["lock_id"])
+        found = lock is not None and fetch(
+            conn, store.entity("inventory_lock"), lock, user, ("id",)
+        )
+        if lock is not None and not found:
+            problems["lock_id"] = f"Inventory lock {lock} does not exist."
+    return rest
 
 
 def _defaults(entity: Entity) -> dict[str, Any]:
@@ -204,6 +248,7 @@ def create_inventory(
             company = company_code(conn, int(place["_co"]))
             problems["item_id"] = f"Item {item_id} does not exist in company {company}."
     batch = _batch_code(conn, fields.get("batch_number_id"), problems)
+    _same_owner(fields, place, problems)
     if problems:
         raise rejected("The inventory cannot be created.", problems)
     assert place is not None and qty is not None
@@ -270,6 +315,16 @@ def _place(
         )
         return None, None
     return location, None
+
+
+def _same_owner(fields: dict[str, Any], place: dict[str, Any] | None, problems: Problems) -> None:
+    """`facility_id`/`company_id`, when given, must be the place's."""
+    for name, column in (("facility_id", "_fac"), ("company_id", "_co")):
+        if fields.get(name) is None or place is None:
+            continue
+        ident = checked(problems, name, _fk, fields[name])
+        if ident is not None and ident != place[column]:
+            problems[name] = f"is not the {name[:-3]} of the location or IBLPN ({place[column]})"
 
 
 def _batch_code(conn: sqlite3.Connection, value: Any, problems: Problems) -> str | None:

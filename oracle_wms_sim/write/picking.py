@@ -1,18 +1,17 @@
-"""`POST pick_pack/pick_confirm/`: Pick, Close, Short and Complete (docs/api-contract.md
-L10-L14).
+"""The `pick_pack` module: `pick_confirm/` (Pick, Short, and the older codes Close and
+Complete), `close_lpn/` and `wave_complete/` (docs/api-contract.md L10-L14).
 
-One pick per request, its fields at the top level of the body (Oracle's several-per-payload
-wrapper is not in any readable copy of the page). Field names are the legacy pick_confirm
-table's and owmol's action-code rules; facility/company keys as close_lpn's. `async_flg` (default
-true): the body's structure is checked, 202 with no body, and the pick is applied
-`FlowSettings.pick_delay` seconds later on the `Jobs` worker (a refusal then lands in
-`Jobs.failures`, unreported); false: applied before answering, 204 with no body, or 400.
+What each request takes is `pick_requests.py`'s. `async_flg` (default true): the request's
+structure is checked, 202 with no body, and its picks are applied `FlowSettings.pick_delay`
+seconds later on the `Jobs` worker (a refusal then lands in `Jobs.failures`, unreported); false:
+applied before answering, 204 with no body, or 400. Several picks in one payload (REST 25C):
+a first pick refused stops the rest; a later one refused leaves the others applied, and the 400
+names the first refusal only.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -22,128 +21,19 @@ from ..data.users import User
 from ..responses import Response
 from . import fulfilment as ff
 from .jobs import FlowSettings, Jobs
-from .validation import FieldError, Problems, decimal_value, rejected, text_value
+from .pick_requests import (
+    PickPayload,
+    PickRequest,
+    merged,
+    parse_close,
+    parse_complete,
+    parse_confirm,
+)
+from .validation import rejected
 from .variant import Undocumented
 
-ACTIONS = ("Pick", "Close", "Short", "Complete")
-_FIELDS = frozenset(
-    (
-        "facility_id",
-        "facility_id__code",
-        "company_id",
-        "company_id__code",
-        "action_code",
-        "wave_nbr",
-        "order_nbr",
-        "item_alternate_code",
-        "item_barcode",
-        "qty",
-        "pick_location",
-        "from_container_nbr",
-        "to_container_nbr",
-        "close_container_status",
-        "reason_code",
-        "mhe_system_code",
-        "mhe_mode_flg",
-        "async_flg",
-        "short_flg",
-    )
-)
-_FLAGS = ("mhe_mode_flg", "async_flg", "short_flg")
 LPN_PICKED = 50
 LPN_PACKED = 60
-
-
-@dataclass(frozen=True)
-class PickRequest:
-    """One checked pick_confirm body."""
-
-    action: str
-    facility: int
-    company: int | None
-    fields: dict[str, Any]
-    qty: Decimal | None
-    asynchronous: bool
-
-
-def _flag(body: dict[str, Any], name: str, default: bool, problems: Problems) -> bool:
-    value = body.get(name, default)
-    if not isinstance(value, bool):
-        problems[name] = f"must be true or false (got {value!r})"
-        return default
-    return value
-
-
-def parse(conn: sqlite3.Connection, body: dict[str, Any], user: User) -> PickRequest:
-    """400 naming every structural problem (unknown or missing fields, types)."""
-    problems: Problems = {name: "unknown field" for name in body if name not in _FIELDS}
-    flags = {name: _flag(body, name, name != "short_flg", problems) for name in _FLAGS}
-    action = body.get("action_code")
-    if action not in ACTIONS:
-        problems["action_code"] = f"must be one of {', '.join(ACTIONS)} (got {action!r})"
-    elif action == "Pick" and flags["short_flg"]:
-        action = "Short"
-    facility = ff.named_facility(conn, user, body, problems, "", default_code=user.default_facility)
-    company_pair = ff.one_of(body, ("company_id", "company_id__code"), problems, "")
-    company = ff.company_of(conn, user, company_pair, problems, "")
-    fields: dict[str, Any] = {}
-    for name in (
-        "wave_nbr",
-        "order_nbr",
-        "item_alternate_code",
-        "item_barcode",
-        "pick_location",
-        "from_container_nbr",
-        "to_container_nbr",
-        "close_container_status",
-        "reason_code",
-        "mhe_system_code",
-    ):
-        try:
-            value = body.get(name)
-            fields[name] = text_value(str(value) if isinstance(value, int) else value, 50)
-        except FieldError as exc:
-            problems[name] = str(exc)
-    qty = None
-    if body.get("qty") is not None:
-        try:
-            qty = decimal_value(body["qty"])
-            if qty <= 0:
-                problems["qty"] = "must be more than 0"
-        except FieldError as exc:
-            problems["qty"] = str(exc)
-    if action in ("Pick", "Short"):
-        _required_for_pick(action, fields, qty, problems)
-    elif action == "Close" and not fields.get("to_container_nbr"):
-        problems["to_container_nbr"] = "is required for Close"
-    elif action == "Complete" and not fields.get("wave_nbr"):
-        problems["wave_nbr"] = "is required for Complete"
-    status = fields.get("close_container_status")
-    if status is not None and status.lower() not in ("picked", "packed"):
-        problems["close_container_status"] = "must be 'picked' or 'packed'"
-    if problems:
-        raise rejected("The pick confirmation is not valid.", problems)
-    assert facility is not None
-    return PickRequest(str(action), facility, company, fields, qty, flags["async_flg"])
-
-
-def _required_for_pick(
-    action: str, fields: dict[str, Any], qty: Decimal | None, problems: Problems
-) -> None:
-    if not fields.get("order_nbr"):
-        problems["order_nbr"] = f"is required for {action}"
-    if not fields.get("item_alternate_code") and not fields.get("item_barcode"):
-        problems["item_barcode"] = f"give item_barcode or item_alternate_code for {action}"
-    if qty is None:
-        problems.setdefault("qty", f"is required for {action}")
-    if fields.get("from_container_nbr"):
-        problems["from_container_nbr"] = (
-            "picking from a reserve LPN is not simulated: name the active pick_location"
-        )
-    elif not fields.get("pick_location"):
-        problems["pick_location"] = f"give pick_location or from_container_nbr for {action}"
-    if action == "Pick" and not fields.get("to_container_nbr"):
-        problems["to_container_nbr"] = "is required for Pick"
 
 
 class Picking:
@@ -157,20 +47,56 @@ class Picking:
         self.settings = settings
         self.undocumented = undocumented
 
-    def confirm(self, body: dict[str, Any], user: User) -> Response:
+    def handle(
+        self, operation: str, body: dict[str, Any], query: dict[str, str], user: User
+    ) -> Response:
+        """`operation`: `pick_confirm`, `close_lpn` or `wave_complete`."""
+        source = merged(body, query)
         with self.store.transaction() as conn:
-            request = parse(conn, body, user)
-            if not request.asynchronous:
-                self.apply(conn, request, user)
-                return Response(204)
+            if operation == "close_lpn":
+                payload = parse_close(conn, source, user)
+            elif operation == "wave_complete":
+                payload = parse_complete(conn, source, user)
+            else:
+                legacy = self.undocumented.legacy_action_codes
+                payload = parse_confirm(conn, source, user, legacy)
+            refusal = None if payload.asynchronous else self.apply_all(conn, payload, user)
+        if refusal is not None:
+            raise refusal  # after the commit of the picks before it
+        if not payload.asynchronous:
+            return Response(204)
 
         def later() -> None:
             with self.store.transaction() as conn:
-                self.apply(conn, request, user)
+                failed = self.apply_all(conn, payload, user)
+            if failed is not None:
+                raise failed
 
-        label = f"pick_confirm {request.action} {request.fields.get('order_nbr') or ''}".strip()
+        first = payload.picks[0]
+        label = f"{operation} {first.action} {first.fields.get('order_nbr') or ''}".strip()
         self.jobs.submit(lambda: self.settings.pick_delay, later, label)
         return Response(202)
+
+    def apply_all(
+        self, conn: sqlite3.Connection, payload: PickPayload, user: User
+    ) -> Exception | None:
+        """Each pick in its own savepoint: the first refused stops the payload (raised); a
+        later one refused is skipped, and the first such refusal is returned for the caller to
+        raise once the others are committed."""
+        refusal: Exception | None = None
+        for n, request in enumerate(payload.picks):
+            conn.execute("SAVEPOINT pick")
+            try:
+                self.apply(conn, request, user)
+            except Exception as exc:
+                conn.execute("ROLLBACK TO pick")
+                conn.execute("RELEASE pick")
+                if n == 0:
+                    raise
+                refusal = refusal or exc
+                continue
+            conn.execute("RELEASE pick")
+        return refusal
 
     def apply(self, conn: sqlite3.Connection, request: PickRequest, user: User) -> None:
         """Apply one checked request in the caller's transaction (400 on a refusal)."""
@@ -424,10 +350,12 @@ class Picking:
             raise _refused("to_container_nbr", f"No outbound LPN '{nbr}' in the facility.")
         if int(row[1]) != LPN_PICKED:
             raise _refused("to_container_nbr", f"LPN '{nbr}' is not Picked.")
+        lpn = int(row[0])
+        if request.flags.get("short_on_close_flg"):
+            self._short_rest(conn, lpn, int(row[2]), user)
         wanted = (request.fields.get("close_container_status") or "packed").lower()
         if wanted == "picked":
             return
-        lpn = int(row[0])
         ff.touch(self.store, conn, "oblpn", lpn, user, status_id=LPN_PACKED)
         for ident, item, packed in conn.execute(
             "SELECT id, item_id, packed_qty FROM allocation WHERE to_container_id = ? "
@@ -448,6 +376,19 @@ class Picking:
                 ref=None,
             )
         ff.refresh_order(self.store, conn, int(row[2]), user)
+
+    def _short_rest(self, conn: sqlite3.Connection, lpn: int, order: int, user: User) -> None:
+        """`short_on_close_flg`: the unpicked rest of the allocations being picked into the LPN
+        is shorted (REST 21D "Close LPN": "Should any remaining unpacked quantity shorted?")."""
+        rows = conn.execute(
+            "SELECT id, alloc_qty, packed_qty, task_id, order_dtl_id FROM allocation "
+            "WHERE to_container_id = ? AND status_id = ? ORDER BY id",
+            (lpn, ff.ALLOC_IN_PICKING),
+        ).fetchall()
+        allocs = [(int(r[0]), r[1], r[2], r[3], int(r[4])) for r in rows]
+        rest = sum((quantity(a) - quantity(p) for _, a, p, _, _ in allocs), Decimal(0))
+        if rest > 0:
+            self._short(conn, allocs, rest, order, user)
 
     @staticmethod
     def _complete(conn: sqlite3.Connection, request: PickRequest) -> None:

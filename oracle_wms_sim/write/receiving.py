@@ -40,9 +40,14 @@ _FIELDS = frozenset(
         "trailer_nbr",
         "recv_dock_nbr_or_location_barcode",
         "marked_for_qc_flg",
+        "allow_inv_exp_override_flg",
+        "allow_rem_exp_override_flg",
         "item_list",
     )
 )
+_FLAGS = ("marked_for_qc_flg", "allow_inv_exp_override_flg", "allow_rem_exp_override_flg")
+"""Readiness 25B "Enhancements to Receiving API" adds the two expiry override flags (default
+false); the simulator checks no expiry rule, so they change nothing here."""
 _ENTRY_FIELDS = frozenset(
     ("item_barcode", "qty", "case_qty", "pack_qty", "batch_nbr", "expiry_date")
 )
@@ -127,8 +132,9 @@ class Receiving:
         document = ff.required_one_of(body, ("po_nbr", "shipment_nbr"), problems, "")
         for name in ("pallet_nbr", "lpn_type", "trailer_nbr", "recv_dock_nbr_or_location_barcode"):
             checked(problems, name, text_value, body.get(name), 50)
-        if not isinstance(body.get("marked_for_qc_flg", False), bool):
-            problems["marked_for_qc_flg"] = "must be true or false"
+        for flag in _FLAGS:
+            if not isinstance(body.get(flag, False), bool):
+                problems[flag] = "must be true or false"
         entries = _entries(body.get("item_list"), problems)
         if problems:
             raise rejected("The receipt is not valid.", problems)

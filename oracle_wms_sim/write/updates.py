@@ -45,6 +45,34 @@ WRITABLE: dict[str, frozenset[str]] = {
 (order_hdr: the 25B "PATCH Order" parameter list; ib_shipment_dtl: the IB Shipment Detail field
 table; containers: "Container, IBLPN, and OBLPN"). A name the entity's catalogue lacks stays
 unknown (400 naming it)."""
+PATCHABLE = frozenset(
+    (
+        "active_location",
+        "appointment",
+        "company",
+        "container",
+        "facility",
+        "ib_shipment",
+        "ib_shipment_dtl",
+        "iblpn",
+        "item_characteristics",
+        "load",
+        "location",
+        "oblpn",
+        "order_dtl",
+        "order_hdr",
+        "purchase_order_dtl",
+        "purchase_order_hdr",
+        "reserve_location",
+        "vendor",
+        "work_order_hdr",
+        "work_order_kit",
+    )
+)
+"""The entities PATCH works on. REST 23C "Updating a Resource (PATCH)": "a limited number of
+entity resources", not listed there; these 20 are those the tenant-generated OpenAPI in
+`fribeiro1/oraclewmscloudutils` (2020) declares PATCH on (not `item`). Any other entity answers
+405 (docs/api-contract.md H1)."""
 UNDOCUMENTED: dict[str, frozenset[str]] = {
     "order_dtl": frozenset(("ord_qty",)),
     "ib_shipment": frozenset(("exp_arrival_date", "ref_nbr")),

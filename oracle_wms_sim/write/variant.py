@@ -27,3 +27,7 @@ class Undocumented:
     item_code_as_barcode: bool = True
     """True: `item_barcode` of pick_confirm and receive also matches the item's code (L11);
     False: the barcode only."""
+    legacy_action_codes: bool = True
+    """True: pick_confirm still takes the action codes Close, Complete and Short (owmol 24D lists
+    them); False: 400 naming `action_code`, as a WMS where `close_lpn` (REST 21D), `wave_complete`
+    (REST 24D) and `short_flg` replaced them, as those pages say (L11)."""

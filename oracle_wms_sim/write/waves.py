@@ -39,6 +39,8 @@ _TEMPLATE_COLUMNS = ("id", "facility_id", "company_id", "template_name", "order_
 _WAVE_COLUMNS = ("id", "facility_id", "company_id", "run_nbr", "status_id", "wave_template_id")
 _PARAMETERS = frozenset(("template_name", *ff.FACILITY_KEYS))
 _COMPANY_OPTIONS = ("company_id", "company_code")
+_COMPANY_PARAMETERS = ("company_id", "company_id__code")
+"""Run Manual Wave's company in `parameters` (REST 21D: the body includes "company id/code")."""
 
 
 def _only(body: dict[str, Any], keys: tuple[str, ...]) -> None:
@@ -89,11 +91,16 @@ class Waves:
         parameters, options = _section(body, "parameters"), _section(body, "options")
         with self.store.transaction() as conn:
             conn.execute(_LINES_TABLE)
+            company_parameters = {}
+            if manual:  # REST 21D: the body names the facility, the company and the template
+                company_parameters = {
+                    k: parameters.pop(k) for k in _COMPANY_PARAMETERS if k in parameters
+                }
             if len(segments) == 3:
                 template = self._template_by_id(conn, segments[1], user)
             else:
                 template = self._template_by_name(conn, parameters, user)
-            self._check_company(conn, options, template, user)
+            self._check_company(conn, options, template, user, company_parameters)
             lines = self._manual_lines(conn, options, template) if manual else None
             if not manual:
                 unknown = [name for name in options if name not in _COMPANY_OPTIONS]
@@ -229,12 +236,21 @@ class Waves:
         options: dict[str, Any],
         template: dict[str, Any],
         user: User,
+        parameters: dict[str, Any],
     ) -> None:
+        """`options.company_id`/`company_code` (run_template's page), or for run_manual
+        `parameters.company_id`/`company_id__code` (one place, one key)."""
         problems: Problems = {}
-        pair = ff.one_of(options, _COMPANY_OPTIONS, problems, "options.")
-        company = ff.company_of(conn, user, pair, problems, "options.")
+        where = "parameters." if parameters else "options."
+        if parameters and any(n in options for n in _COMPANY_OPTIONS):
+            problems["parameters.company_id"] = (
+                "give the company in parameters or options, not both"
+            )
+        names = _COMPANY_PARAMETERS if parameters else _COMPANY_OPTIONS
+        pair = ff.one_of(parameters or options, names, problems, where)
+        company = ff.company_of(conn, user, pair, problems, where)
         if company is not None and company != template["company_id"]:
-            problems[f"options.{pair[0]}"] = "is not the company of the template's facility"
+            problems[f"{where}{pair[0]}"] = "is not the company of the template's facility"
         if problems:
             raise rejected("The company context is not valid.", problems)
 

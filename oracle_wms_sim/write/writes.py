@@ -38,6 +38,8 @@ FILTER_OPS = {
 """`POST entity/{name}/{op}/` with `parameters`: update_active_inventory finds its one location
 by filters (Oracle: one location and item per request); bulk_ship is a bulk operation; receive
 takes its fields at the top level (L16)."""
+PICK_PACK_OPS = ("pick_confirm", "close_lpn", "wave_complete")
+"""REST 21B "Pick Confirm", 21D "Close LPN", 24D "Wave Complete" (docs/api-contract.md L10-L14)."""
 CREATABLE = creates.CREATABLE
 BULK_SHIP_COMMIT_FREQUENCY = 1
 """The "Bulk Ship OBLPN" page's default `commit_frequency` (the general bulk page says 0)."""
@@ -50,7 +52,7 @@ def allowed_methods(segments: list[str]) -> str:
     if len(segments) == 2 and segments[1] != "describe":
         if (segments[0], segments[1]) in FILTER_OPS:
             return "POST"
-        return "GET, HEAD, PATCH"
+        return "GET, HEAD, PATCH" if segments[0] in updates.PATCHABLE else "GET, HEAD"
     if len(segments) == 3 and (segments[0], segments[2]) in SINGLE_OPS:
         return "POST"
     return "GET, HEAD"
@@ -103,9 +105,12 @@ class Writes:
         self.picking = Picking(self.store, self.jobs, self.flow, self.undocumented)
         self.receiving = Receiving(self.store, self.undocumented)
 
-    def pick_pack(self, method: str, segments: list[str], raw: bytes, user: User) -> Response:
-        """The `pick_pack` module: `POST pick_pack/pick_confirm/` only (L10-L14)."""
-        if segments != ["pick_confirm"]:
+    def pick_pack(
+        self, method: str, segments: list[str], raw: bytes, query: dict[str, str], user: User
+    ) -> Response:
+        """The `pick_pack` module: `POST pick_pack/pick_confirm/`, `close_lpn/` and
+        `wave_complete/` (L10-L14), fields in the body or in the query string."""
+        if len(segments) != 1 or segments[0] not in PICK_PACK_OPS:
             raise ApiError(404, f"pick_pack operation '{'/'.join(segments)}' is not simulated.")
         if method != "POST":
             raise ApiError(
@@ -115,7 +120,7 @@ class Writes:
             raise ApiError(
                 403, f"User '{user.username}' has no create access (lgfapi_create_access)."
             )
-        return self.picking.confirm(_body(raw), user)
+        return self.picking.handle(segments[0], _body(raw), query, user)
 
     def handle(
         self, method: str, segments: list[str], raw: bytes, api_root: str, user: User
@@ -139,6 +144,8 @@ class Writes:
         if method == "PATCH" and shape == 2:
             if segments[1] == "describe" or (segments[0], segments[1]) in FILTER_OPS:
                 return None
+            if segments[0] not in updates.PATCHABLE:
+                return None  # 405: PATCH works on a limited number of entities (H1)
             return self._patch
         if method != "POST":
             return None
