@@ -31,6 +31,18 @@ SUPPORTED: dict[tuple[str, Action, str | None], str] = {
 """(entity, action, operation) -> the sink that performs it."""
 
 
+PATCHABLE = frozenset(
+    (
+        "active_location", "appointment", "company", "container", "facility", "ib_shipment",
+        "ib_shipment_dtl", "iblpn", "item_characteristics", "load", "location", "oblpn",
+        "order_dtl", "order_hdr", "purchase_order_dtl", "purchase_order_hdr", "reserve_location",
+        "vendor", "work_order_hdr", "work_order_kit",
+    )
+)  # fmt: skip
+"""The entities lgfapi takes PATCH on: REST 23C says "a limited number of entity resources"; these
+are the 20 the tenant-generated OpenAPI (`fribeiro1/oraclewmscloudutils`) lists (contract H1)."""
+
+
 @dataclass(frozen=True)
 class StreamAction:
     entity: str
@@ -40,6 +52,13 @@ class StreamAction:
     @property
     def sink_kind(self) -> str:
         kind = SUPPORTED.get((self.entity, self.action, self.operation))
+        if self.action == "update" and self.entity not in PATCHABLE:
+            raise WmsConfigError(
+                "stream_actions",
+                f"update on entity '{self.entity}': Oracle's lgfapi takes PATCH on a limited "
+                f"number of entities (REST 23C), and '{self.entity}' is not one of them; "
+                f"updatable here: {', '.join(e for e, a, _ in SUPPORTED if a == 'update')}",
+            )
         if kind is None:
             raise WmsConfigError(
                 "stream_actions",

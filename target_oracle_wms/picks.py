@@ -8,7 +8,15 @@ One record is one log line: `facility_code`, `action_code` (`Pick`, `Close`, `Sh
 outbound LPN), as each action needs them. Oracle names items by barcode: the target sends the
 item's `barcode` as `item_barcode`.
 
-One pick per request, with `async_flg` false, so the answer (204, or 400 with the WMS's reason)
+What is sent for each line is `request_for`'s (contract L10-L14): a Pick or a Short (Pick with
+`short_flg`, REST 21B) in a one-entry `pick_list` of `pick_pack/pick_confirm/`; a Close to
+`pick_pack/close_lpn/` (REST 21D) and a Complete to `pick_pack/wave_complete/` (REST 24D), their
+fields in the query string as those pages table them. Where the pages leave two forms, the other
+is the tested fallback (`fallback_for`): a WMS without close_lpn or wave_complete (404) gets the
+action code Close or Complete in pick_confirm, one that refuses `pick_list` (a 400 naming it)
+gets the pick in the query string (the tenant-generated OpenAPI's form).
+
+One line per request, with `async_flg` false, so the answer (204, or 400 with the WMS's reason)
 is the outcome; the log's lines are sent one after another per facility, in input order (a
 Close after the picks into its LPN). Oracle has no idempotency key for a pick, so exactly-once
 rests on the allocation: before a Pick (Short) is sent, the allocation's `packed_qty`
@@ -21,8 +29,10 @@ sent again only when the ledger does not know it.
 
 from __future__ import annotations
 
+import dataclasses
 import typing as t
 from decimal import Decimal
+from urllib.parse import parse_qsl, urlencode
 
 from oracle_wms.errors import WmsNotFoundError
 from target_oracle_wms.base import Call, Pending, RecordRejectedError, WmsSink
@@ -60,6 +70,73 @@ PACKED_OR_LATER = ("PACKED", "LOADED", "SHIPPED")
 ALLOCATION_FIELDS = (
     "id,order_dtl_id,item_id,from_location_id,wave_id,alloc_qty,packed_qty,status_id"
 )
+
+
+PICK_CONFIRM = "pick_pack/pick_confirm/"
+CLOSE_LPN = "pick_pack/close_lpn/"
+WAVE_COMPLETE = "pick_pack/wave_complete/"
+CONTEXT = ("facility_id__code", "company_id__code")
+REQUEST_FLAGS = {"async_flg": False, "mhe_mode_flg": False}
+"""`async_flg` false: the answer is the outcome (L12). `mhe_mode_flg` false: the target is no MHE
+system and sends no `mhe_system_code`, which the flag's default (true) enforces (REST 25C)."""
+
+
+def request_for(line: dict[str, t.Any]) -> Call:
+    """The request for one checked line (`line`: the context keys, `action_code` and the
+    fields its action needs, as pick_confirm names them)."""
+    action = line["action_code"]
+    context = {k: line[k] for k in CONTEXT if k in line}
+    if action == "Close":
+        query = {**context, "to_container_nbr": line["to_container_nbr"]}
+        return "POST", _with_query(CLOSE_LPN, query), {}
+    if action == "Complete":
+        return "POST", _with_query(WAVE_COMPLETE, {**context, "wave_nbr": line["wave_nbr"]}), {}
+    pick = dict(line)
+    if action == "Short":  # REST 21B: short_flg replaces the action code Short
+        pick.update(action_code="Pick", short_flg=True)
+    return "POST", PICK_CONFIRM, {"pick_list": [pick], **REQUEST_FLAGS}
+
+
+def _with_query(path: str, fields: dict[str, t.Any]) -> str:
+    flags = {k: "true" if v else "false" for k, v in REQUEST_FLAGS.items() if k == "async_flg"}
+    wire = {
+        k: ("true" if v else "false") if isinstance(v, bool) else str(v) for k, v in fields.items()
+    }
+    return f"{path}?{urlencode({**wire, **flags})}"
+
+
+def other_form(call: Call) -> Call | None:
+    """The other documented form of a pick_pack request: close_lpn or wave_complete -> the
+    action code Close or Complete in pick_confirm (owmol 24D); a `pick_list` -> the pick in the
+    query string (the tenant-generated OpenAPI's form). None: no other form."""
+    _, path, body = call
+    base, _, query = path.partition("?")
+    if base in (CLOSE_LPN, WAVE_COMPLETE):
+        fields = {k: v for k, v in parse_qsl(query) if k != "async_flg"}
+        pick = {**fields, "action_code": "Close" if base == CLOSE_LPN else "Complete"}
+        return "POST", PICK_CONFIRM, {"pick_list": [pick], **REQUEST_FLAGS}
+    if base == PICK_CONFIRM and "pick_list" in body:
+        (pick,) = body["pick_list"]
+        return "POST", _with_query(PICK_CONFIRM, {**pick, "mhe_mode_flg": False}), {}
+    return None
+
+
+def _form(call: Call) -> str:
+    """A request's form: its path, and for pick_confirm whether it carries `pick_list`."""
+    base = call[1].partition("?")[0]
+    return f"{base} pick_list" if "pick_list" in call[2] else base
+
+
+def fallback_for(call: Call, refusal: RecordRejectedError) -> Call | None:
+    """`other_form(call)` when the WMS's refusal says it lacks this form: a 404 on close_lpn
+    or wave_complete (a WMS before REST 21D / 24D), a 400 naming `pick_list` itself. None: the
+    refusal is about the line, not the form."""
+    base = call[1].partition("?")[0]
+    if base in (CLOSE_LPN, WAVE_COMPLETE) and isinstance(refusal.__cause__, WmsNotFoundError):
+        return other_form(call)
+    if base == PICK_CONFIRM and "pick_list" in refusal.reasons:
+        return other_form(call)
+    return None
 
 
 def open_qty(allocation: dict[str, t.Any], closed_ids: t.Collection[int] = ()) -> Decimal:
@@ -116,7 +193,6 @@ class PickConfirmSink(WmsSink):
             "facility_id__code": facility.code,
             "company_id__code": str(record.get("company_code") or facility.company_code),
             "action_code": str(action),
-            "async_flg": False,
         }
         if record.get("wave_nbr") not in (None, ""):
             body["wave_nbr"] = str(record["wave_nbr"])
@@ -139,7 +215,7 @@ class PickConfirmSink(WmsSink):
             body["to_container_nbr"] = str(record["to_container_nbr"])
         if reasons:
             return reasons, None
-        return {}, ("POST", "pick_pack/pick_confirm/", body)
+        return {}, request_for(body)
 
     def _wave(self, facility: Facility, run_nbr: str) -> dict[str, t.Any] | None:
         scope = {"facility_id": str(facility.id)}
@@ -297,6 +373,39 @@ class PickConfirmSink(WmsSink):
     def was_applied(self, item: Pending) -> bool:
         return self._done(item)
 
+    def send_documented(self, item: Pending, marker: dict[str, t.Any] | None) -> t.Any:
+        """`send_marked`, falling back to `fallback_for`'s other documented form when the WMS
+        says it lacks one; a form refused so is not sent again for the rest of the run."""
+        fallen: dict[str, bool] = self.__dict__.setdefault("_fallen", {})
+        call = self._known_form(item.call, fallen)
+        while True:
+            try:
+                return self.send_marked(dataclasses.replace(item, call=call), marker)
+            except RecordRejectedError as refusal:
+                other = fallback_for(call, refusal)
+                if other is None:
+                    raise
+                form = _form(call)
+                fallen[form] = True
+                self.logger.warning(
+                    "%s: the WMS refused %s (%s); sending the other documented form, %s, for "
+                    'this and later lines (docs/api-behaviour.md, "Pick pack forms")',
+                    self.stream_name,
+                    form,
+                    refusal,
+                    _form(other),
+                )
+                call = self._known_form(other, fallen)
+
+    @staticmethod
+    def _known_form(call: Call, fallen: dict[str, bool]) -> Call:
+        while fallen.get(_form(call)):
+            other = other_form(call)
+            if other is None:
+                break
+            call = other
+        return call
+
     def apply(self, item: Pending) -> tuple[str, t.Any]:
         """A Pick or Short commits its allocation's quantity as a pending marker first; the
         answer (204) is then checked against the allocation, a Close against its LPN."""
@@ -308,7 +417,7 @@ class PickConfirmSink(WmsSink):
             field = "packed_qty" if action == "Pick" else "alloc_qty"
             before = str(_qty(now, field))
             marker = {"allocation_id": allocation_id, "field": field, "before": before}
-        answer = self.send_marked(item, marker)
+        answer = self.send_documented(item, marker)
         after_lost = isinstance(answer, dict) and bool(answer.get("already_applied"))
         if action != "Complete" and not after_lost and not self._done(item):
             # 204 with async_flg false is the WMS saying it processed the line (L12): applied,

@@ -44,8 +44,9 @@ STEPS = (
     ("shipments.sql", "fulfilment-ship"),
     ("receipts.sql", "fulfilment-receive"),
 )
-KILLED = {"fulfilment-picks": "pick_pack/pick_confirm", "fulfilment-receive": "iblpn/receive"}
-"""The steps the kill test interrupts, and the POST whose n-th occurrence triggers the kill."""
+KILLED = {"fulfilment-picks": "pick_pack/", "fulfilment-receive": "iblpn/receive"}
+"""The steps the kill test interrupts, and the POST whose n-th occurrence triggers the kill (a
+pick log line goes to pick_confirm, close_lpn or wave_complete: every `pick_pack/` POST counts)."""
 PICK, RECEIPT = 6, 1
 """history_activity ids (the simulator's code table, docs/simulator.md)."""
 PICKED_STATUS, RECEIVED_STATUS = 50, 10
