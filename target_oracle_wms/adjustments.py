@@ -358,8 +358,12 @@ class InventoryCreateSink(InventoryAdjustmentSink):
             "item", "code", [item_code], {"company_id__code": facility.company_code}
         )[item_code]
         assert item is not None
+        owner = {"facility_id": facility.id}  # required in inventory's describe (contract G3)
+        if facility.company_id is not None:
+            owner["company_id"] = facility.company_id
         body = {
             "fields": {
+                **owner,
                 "location_id": location_id,
                 "item_id": item["id"],
                 "curr_qty": str(quantity),

@@ -8,12 +8,14 @@ OpenAPI). Outcomes are read from the simulator behind it over plain HTTP.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 import requests
 
 from oracle_wms_sim import Simulator
+from tests.conftest import all_records
 from tests.hostile import Hostile, Reply, Seen
 from tests.test_target import messages, run_target, target_config
 from tests.test_target_fulfilment import (
@@ -27,27 +29,39 @@ from tests.test_target_fulfilment import (
 )
 
 
-def older_wms(sim: Simulator) -> Hostile:
-    """Forwards to `sim`, except what the older WMS lacks."""
+def proxy(sim: Simulator, refuse: Callable[[Seen], Reply | None] = lambda seen: None) -> Hostile:
+    """Forwards every request to `sim` (recording it), except those `refuse` answers itself."""
     prefix = sim.base_url.split("/", 3)[3]
     origin = sim.base_url[: -len(prefix) - 1]
     auth = (sim.username, sim.password)
 
     def forward(seen: Seen) -> Reply:
+        refused = refuse(seen)
+        if refused is not None:
+            return refused
         url = origin + "/" + prefix + seen.path[len("/env") :]
-        if seen.path.endswith(("/close_lpn/", "/wave_complete/")):
-            return Reply(404, {"code": "NOT_FOUND", "message": "Not found.", "details": {}})
         if seen.method == "POST":
             body = json.loads(seen.body or b"{}")
-            if "pick_list" in body:
-                details = {"pick_list": "unknown field"}
-                return Reply(400, {"code": "VALIDATION_ERROR", "message": "?", "details": details})
             answer = requests.post(url, params=seen.query, json=body, auth=auth, timeout=30)
-            return Reply(answer.status_code, answer.content)
-        answer = requests.get(url, params=seen.query, auth=auth, timeout=30)
+        else:
+            answer = requests.get(url, params=seen.query, auth=auth, timeout=30)
         return Reply(answer.status_code, answer.content)
 
     return Hostile(forward)
+
+
+def older_wms(sim: Simulator) -> Hostile:
+    """A WMS without close_lpn/wave_complete (404) that refuses `pick_list` (400 naming it)."""
+
+    def refuse(seen: Seen) -> Reply | None:
+        if seen.path.endswith(("/close_lpn/", "/wave_complete/")):
+            return Reply(404, {"code": "NOT_FOUND", "message": "Not found.", "details": {}})
+        if seen.method == "POST" and b"pick_list" in seen.body:
+            details = {"pick_list": "unknown field"}
+            return Reply(400, {"code": "VALIDATION_ERROR", "message": "?", "details": details})
+        return None
+
+    return proxy(sim, refuse)
 
 
 def test_the_target_sends_the_documented_endpoints_and_pick_list(
@@ -116,3 +130,29 @@ def test_an_update_of_an_entity_oracle_does_not_patch_is_one_clear_line(
     (line,) = [ln for ln in run.stderr.splitlines() if "PATCH on a limited number" in ln]
     assert "'item' is not one of them" in line and "stream_actions" in line
     assert [r for r in sim.request_log() if r["method"] == "PATCH"] == []
+
+
+def test_an_inventory_create_names_its_facility_and_company(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    """inventory's describe marks `facility_id` and `company_id` required (contract G3)."""
+    active, item, _ = fresh_sim.active_location_with_inventory("F1")
+    (facility,) = all_records(fresh_sim, "facility", code="F1")
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}}}
+    record = {"n": 1, "facility_code": "F1", "location_barcode": active, "item_code": item}
+    lines = messages("found", schema, ["n"], [{**record, "curr_qty": 2, "reason_code": "FOUND"}])
+    actions = {"found": {"entity": "inventory", "action": "create"}}
+    with proxy(fresh_sim) as recorder:
+        config = {
+            **target_config(fresh_sim, tmp_path, stream_actions=actions),
+            "base_url": recorder.base_url,
+        }
+        run = run_target(tmp_path, config, lines)
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    (create,) = [r for r in recorder.requests if r.method == "POST"]
+    fields = json.loads(create.body)["fields"]
+    assert (fields["facility_id"], fields["company_id"]) == (
+        facility["id"],
+        facility["company_id"]["id"],
+    )
