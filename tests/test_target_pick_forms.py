@@ -67,10 +67,18 @@ def older_wms(sim: Simulator) -> Hostile:
 def test_the_target_sends_the_documented_endpoints_and_pick_list(
     fresh_sim: Simulator, tmp_path: Path
 ) -> None:
+    """On a WMS that no longer takes pick_confirm's Close, Complete and Short codes (their
+    replacements' pages say so), every line still applies: a Short is a Pick with short_flg."""
+    fresh_sim.set_undocumented(legacy_action_codes=False)
     allocated = picked_order(fresh_sim, "FORM-1", 2)
     (wave,) = waves(fresh_sim)[-1:]
     records = [m["record"] for m in pick_lines(fresh_sim, "FORM-1", "OB-FORM-1") if "record" in m]
+    first = records[0]
+    assert first["qty"] >= 2
+    short = {**first, "log_id": 98, "action_code": "Short", "qty": 1, "to_container_nbr": None}
+    records[0] = {**first, "qty": first["qty"] - 1}
     complete = {"facility_code": "F1", "action_code": "Complete", "wave_nbr": str(wave["run_nbr"])}
+    records[1:1] = [short]  # the short before the Close
     records.append({"log_id": 99, **complete})
     lines = messages("pick_confirm", PICK_SCHEMA, ["log_id"], records)
     fresh_sim.clear_request_log()
@@ -79,13 +87,16 @@ def test_the_target_sends_the_documented_endpoints_and_pick_list(
 
     assert run.returncode == 0, run.stderr[-3000:]
     picks = posts(fresh_sim, "pick_confirm")
-    assert len(picks) == len(allocated) and all(p["status"] == 204 for p in picks)
+    assert len(picks) == len(allocated) + 1 and all(p["status"] == 204 for p in picks)
     assert all(p["query"] == {} for p in picks), "the pick_list form is a JSON body"
     (close,) = posts(fresh_sim, "close_lpn")
     (done,) = posts(fresh_sim, "wave_complete")
     assert (close["status"], done["status"]) == (204, 204)
     assert done["query"]["wave_nbr"] == str(wave["run_nbr"])
     assert oblpn_status(fresh_sim, "OB-FORM-1") == 60
+    shorted = next(a for a in allocations(fresh_sim, "FORM-1") if a["id"] == allocated[0]["id"])
+    assert Decimal(str(shorted["alloc_qty"])) == Decimal(str(allocated[0]["alloc_qty"])) - 1
+    assert Decimal(str(shorted["packed_qty"])) == Decimal(str(first["qty"])) - 1
 
 
 def test_picks_fall_back_to_the_other_documented_form(fresh_sim: Simulator, tmp_path: Path) -> None:
