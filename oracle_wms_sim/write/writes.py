@@ -145,6 +145,7 @@ class Writes:
             if segments[1] == "describe" or (segments[0], segments[1]) in FILTER_OPS:
                 return None
             if segments[0] not in updates.PATCHABLE:
+                self.store.entity(segments[0])  # an unknown entity stays a 404
                 return None  # 405: PATCH works on a limited number of entities (H1)
             return self._patch
         if method != "POST":
