@@ -40,7 +40,7 @@ PATCHABLE = frozenset(
     )
 )  # fmt: skip
 """The entities lgfapi takes PATCH on: REST 23C says "a limited number of entity resources"; these
-are the 20 the tenant-generated OpenAPI (`fribeiro1/oraclewmscloudutils`) lists (contract H1)."""
+are the 20 the practitioner's OpenAPI (`fribeiro1/oraclewmscloudutils`) lists (contract H1)."""
 
 
 @dataclass(frozen=True)

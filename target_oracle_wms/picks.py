@@ -14,7 +14,7 @@ What is sent for each line is `request_for`'s (contract L10-L14): a Pick or a Sh
 fields in the query string as those pages table them. Where the pages leave two forms, the other
 is the tested fallback (`fallback_for`): a WMS without close_lpn or wave_complete (404) gets the
 action code Close or Complete in pick_confirm, one that refuses `pick_list` (a 400 naming it)
-gets the pick in the query string (the tenant-generated OpenAPI's form).
+gets the pick in the query string (the practitioner's OpenAPI's form).
 
 One line per request, with `async_flg` false, so the answer (204, or 400 with the WMS's reason)
 is the outcome; the log's lines are sent one after another per facility, in input order (a
@@ -108,7 +108,7 @@ def _with_query(path: str, fields: dict[str, t.Any]) -> str:
 def other_form(call: Call) -> Call | None:
     """The other documented form of a pick_pack request: close_lpn or wave_complete -> the
     action code Close or Complete in pick_confirm (owmol 24D); a `pick_list` -> the pick in the
-    query string (the tenant-generated OpenAPI's form). None: no other form."""
+    query string (the practitioner's OpenAPI's form). None: no other form."""
     _, path, body = call
     base, _, query = path.partition("?")
     if base in (CLOSE_LPN, WAVE_COMPLETE):

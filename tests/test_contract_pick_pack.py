@@ -98,7 +98,7 @@ def test_l10_a_pick_list_confirms_several_allocations_and_a_first_refusal_stops_
 
 
 def test_l10_one_pick_in_the_query_string(sim: Simulator, http: requests.Session) -> None:
-    """The tenant-generated OpenAPI (2020) declares every pick_confirm field `in: query`."""
+    """The practitioner's OpenAPI (2020) declares every pick_confirm field `in: query`."""
     *_, (alloc, *_), code, _ = allocated_order(http, sim, "QUERY-1")
     params = {
         **pick_of(alloc, "QUERY-1", code, qty="1", to_container_nbr="OB-QUERY-1"),
@@ -273,7 +273,7 @@ def test_g3_inventory_create_takes_its_facility_and_company(
 def test_h1_patch_works_only_on_the_entities_oracle_lists(
     sim: Simulator, http: requests.Session
 ) -> None:
-    """REST 23C: "a limited number of entity resources"; the tenant OpenAPI lists 20, not item."""
+    """REST 23C: PATCH on "a limited number of entity resources"; [OAS2020] lists 20, not item."""
     refused = http.patch(url(sim, "entity/item/1/"), json={"fields": {"cust_field_1": "x"}})
     assert_error(refused, 405, "METHOD_NOT_ALLOWED")
     assert refused.headers["Allow"] == "GET, HEAD"

@@ -6,7 +6,7 @@ Every documented form is taken, and only documented names:
 - `pick_confirm/`: several allocations in one payload (REST 23C-25C "Pick Confirm"; the list is
   `pick_list` with the request-level flags `mhe_mode_flg` and `async_flg` beside it, as REST 25C
   "Consolidate API" names them), or one pick whose fields are at the top level of the body, or
-  in the query string (the tenant-generated OpenAPI of 2020 declares every pick_confirm field
+  in the query string (the practitioner's OpenAPI of 2020 declares every pick_confirm field
   `in: query`).
 - `close_lpn/` (REST 21D "Close LPN") and `wave_complete/` (REST 24D "Wave Complete"): their
   pages table the fields as "query string parameters"; the simulator also takes them at the top

@@ -70,7 +70,7 @@ PATCHABLE = frozenset(
     )
 )
 """The entities PATCH works on. REST 23C "Updating a Resource (PATCH)": "a limited number of
-entity resources", not listed there; these 20 are those the tenant-generated OpenAPI in
+entity resources", not listed there; these 20 are those the practitioner's OpenAPI in
 `fribeiro1/oraclewmscloudutils` (2020) declares PATCH on (not `item`). Any other entity answers
 405 (docs/api-contract.md H1)."""
 UNDOCUMENTED: dict[str, frozenset[str]] = {
