@@ -1,0 +1,395 @@
+"""The files the target keeps: one run at a time per ledger (however its path is written), one
+clear line for a file that cannot be used and nothing sent to the WMS then.
+
+Counts are the simulator's own (quantities read before and after), never the target's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+
+from oracle_wms_sim import Simulator
+from tests.conftest import BIN
+from tests.test_target import (
+    ADJUSTMENT_SCHEMA,
+    active_stock,
+    adjustment,
+    messages,
+    qty,
+    run_target,
+    target_config,
+)
+
+STREAM = "inventory_adjustment"
+
+
+def target_process(
+    work: Path,
+    config: dict[str, Any],
+    *,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    stdin: IO[str] | None = None,
+) -> subprocess.Popen[str]:
+    """`target-oracle-wms` started with its input still open (the caller writes it), or reading
+    `stdin`."""
+    work.mkdir(parents=True, exist_ok=True)
+    config_path = work / "target.json"
+    config_path.write_text(json.dumps(config))
+    return subprocess.Popen(
+        [str(BIN / "target-oracle-wms"), "--config", str(config_path)],
+        stdin=stdin or subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def feed(process: subprocess.Popen[str], lines: list[dict[str, Any]]) -> tuple[int, str]:
+    """Write the rest of the input (none when the process reads a file), close it; (exit code,
+    stderr)."""
+    text = "".join(json.dumps(m) + "\n" for m in lines) if process.stdin else None
+    _, stderr = process.communicate(text, timeout=300)
+    return process.returncode, stderr
+
+
+def wait_for_line(process: subprocess.Popen[str], text: str) -> str:
+    """Read the process's stderr until a line holds `text` (the process keeps running)."""
+    assert process.stderr is not None
+    seen = ""
+    for line in process.stderr:
+        seen += line
+        if text in line:
+            return seen
+    raise AssertionError(f"the target ended before logging {text!r}:\n{seen[-3000:]}")
+
+
+def writes(sim: Simulator) -> list[str]:
+    return [
+        f"{r['method']} {r['path']}"
+        for r in sim.request_log()
+        if r["method"] in {"POST", "PATCH", "PUT", "DELETE"} and "/admin/" not in r["path"]
+    ]
+
+
+def error_lines(stderr: str, setting: str) -> list[str]:
+    return [line for line in stderr.splitlines() if f"{setting} '" in line]
+
+
+def outcome(stderr: str) -> str:
+    """The stream's summary line (applied / already applied / rejected), '' when none."""
+    return next((line for line in stderr.splitlines() if f"Stream '{STREAM}':" in line), "")
+
+
+# 1. Exactly once across processes --------------------------------------------------------------
+
+
+def test_two_runs_started_together_apply_each_adjustment_once(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    """A scheduler starting a run while the last one still runs: the same input, the same
+    ledger. The writes are slow (0.3 s each), so the runs overlap; without the run lock both
+    find every record unapplied and each quantity moves twice."""
+    stock = active_stock(fresh_sim, "F1", 10)
+    before = [qty(fresh_sim, "F1", loc, item) for loc, item, _ in stock]
+    records = [
+        adjustment(n, "F1", loc, item, adjustment_qty=1) for n, (loc, item, _) in enumerate(stock)
+    ]
+    lines = messages(STREAM, ADJUSTMENT_SCHEMA, ["adj_id"], records)
+    fresh_sim.add_fault("latency", rate=1, latency_ms=300, path_contains="update_active_inventory")
+    config = target_config(fresh_sim, tmp_path, max_parallel_writes=1)
+    source = tmp_path / "input.jsonl"
+    source.write_text("".join(json.dumps(m) + "\n" for m in lines))
+    runs = []
+    for name in ("a", "b"):  # both started before either reads a line
+        with source.open() as stdin:
+            own = {**config, "rejects_path": str(tmp_path / name / "r.jsonl")}
+            runs.append(target_process(tmp_path / name, own, stdin=stdin))
+    results = [feed(run, lines) for run in runs]
+
+    after = [qty(fresh_sim, "F1", loc, item) for loc, item, _ in stock]
+    moved = [a - b for a, b in zip(after, before, strict=True)]
+    assert moved == [Decimal(1)] * 10, results
+    assert len(fresh_sim.history_with_ref("singer:")) == 10
+    codes = sorted(code for code, _ in results)
+    ran = [stderr for code, stderr in results if code == 0]
+    refused = [stderr for code, stderr in results if code != 0]
+    assert codes == [0, 1], results  # the slow writes make them overlap: one is refused
+    for stderr in refused:
+        (line,) = error_lines(stderr, "ledger_path")
+        assert "in use by another run (pid " in line and f"on host {socket.gethostname()}" in line
+        assert "Traceback" not in stderr
+    print(
+        f"two runs at once: sent 10+10, applied {sum(m for m in moved)}, "
+        f"summaries {[outcome(s) for s in ran]}, refused {len(refused)}, "
+        f"double-applied {sum(m - 1 for m in moved)}"
+    )
+
+
+@contextmanager
+def holding_run(
+    work: Path, config: dict[str, Any], records: list[dict[str, Any]]
+) -> Iterator[subprocess.Popen[str]]:
+    """A run that holds the ledger (its SCHEMA read, its records not yet given) until the block
+    ends, then gets its records and ends."""
+    lines = messages(STREAM, ADJUSTMENT_SCHEMA, ["adj_id"], records)
+    holder = target_process(work, config)
+    assert holder.stdin is not None
+    holder.stdin.write(json.dumps(lines[0]) + "\n")
+    holder.stdin.flush()
+    wait_for_line(holder, "(held by this run)")
+    try:
+        yield holder
+    finally:
+        code, stderr = feed(holder, lines[1:])
+        assert code == 0, stderr[-3000:]
+
+
+def test_every_name_of_one_ledger_is_one_ledger(fresh_sim: Simulator, tmp_path: Path) -> None:
+    """Absolute, relative to the working directory, through a symlinked directory, with `~`,
+    with `$VAR`, relative to the Meltano project from another directory: while one run holds the
+    ledger each of them is refused before anything is sent; afterwards each replays the records
+    as already applied (the same file)."""
+    ((loc, item, _),) = active_stock(fresh_sim, "F1", 1)
+    before = qty(fresh_sim, "F1", loc, item)
+    records = [adjustment(1, "F1", loc, item, adjustment_qty=2)]
+    home = tmp_path / "home"
+    real = home / "wms" / "ledger.sqlite"
+    real.parent.mkdir(parents=True)
+    (tmp_path / "alias").symlink_to(real.parent, target_is_directory=True)
+    (tmp_path / "link.sqlite").symlink_to(real)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    aliases: dict[str, tuple[str, Path, dict[str, str]]] = {
+        "relative": ("wms/ledger.sqlite", home, {}),
+        "symlink": (str(tmp_path / "alias" / "ledger.sqlite"), elsewhere, {}),
+        "file symlink": (str(tmp_path / "link.sqlite"), elsewhere, {}),
+        "tilde": ("~/wms/ledger.sqlite", elsewhere, {"HOME": str(home)}),
+        "variable": ("$LEDGER_DIR/ledger.sqlite", elsewhere, {"LEDGER_DIR": str(real.parent)}),
+        "meltano project": ("wms/ledger.sqlite", elsewhere, {"MELTANO_PROJECT_ROOT": str(home)}),
+        "dotted": (str(home / "wms" / ".." / "wms" / "ledger.sqlite"), elsewhere, {}),
+    }
+    base = target_config(fresh_sim, tmp_path, ledger_path=str(real))
+    fresh_sim.clear_request_log()
+    refused: dict[str, str] = {}
+    with holding_run(tmp_path / "holder", base, records):
+        for name, (path, cwd, env) in aliases.items():
+            work = tmp_path / name.replace(" ", "-")
+            config = {**base, "ledger_path": path, "rejects_path": str(work / "r.jsonl")}
+            code, stderr = feed(
+                target_process(work, config, cwd=cwd, env=env),
+                messages(STREAM, ADJUSTMENT_SCHEMA, ["adj_id"], records),
+            )
+            lines = error_lines(stderr, "ledger_path")
+            assert code == 1 and len(lines) == 1, f"{name}: {stderr[-3000:]}"
+            assert f"'{real}'" in lines[0] and "in use by another run (pid " in lines[0], name
+            refused[name] = lines[0]
+        assert writes(fresh_sim) == []  # none of the refused runs sent anything
+
+    assert qty(fresh_sim, "F1", loc, item) == before + 2
+    for name, (path, cwd, env) in aliases.items():
+        work = tmp_path / f"replay-{name.replace(' ', '-')}"
+        config = {**base, "ledger_path": path, "rejects_path": str(work / "r.jsonl")}
+        code, stderr = feed(
+            target_process(work, config, cwd=cwd, env=env),
+            messages(STREAM, ADJUSTMENT_SCHEMA, ["adj_id"], records),
+        )
+        assert code == 0, f"{name}: {stderr[-3000:]}"
+        assert f"Ledger {real} (held by this run)" in stderr, name
+        assert "0 applied, 1 already applied (skipped), 0 rejected" in outcome(stderr), name
+    assert qty(fresh_sim, "F1", loc, item) == before + 2
+    print(
+        f"ledger aliases: {len(aliases)} refused while held, {len(aliases)} replays all "
+        "already applied, double-applied 0"
+    )
+
+
+# 3. Damaged local files -------------------------------------------------------------------------
+
+
+@contextmanager
+def unwritable(path: Path) -> Iterator[None]:
+    """`path` (a file or a directory) cannot be written, even by root (the immutable flag; a
+    plain read-only mode for anyone else)."""
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "+i", str(path)], check=True)
+    else:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    try:
+        yield
+    finally:
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-i", str(path)], check=True)
+        else:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+def sqlite_file(path: Path, *statements: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, isolation_level=None)
+    for statement in statements:
+        db.execute(statement)
+    db.close()
+
+
+LEDGER_V0 = (
+    "CREATE TABLE applied (stream TEXT NOT NULL, identity TEXT NOT NULL, applied_at REAL NOT NULL,"
+    " result TEXT, PRIMARY KEY (stream, identity))",
+)
+
+
+def _corrupt(path: Path) -> None:
+    sqlite_file(path, *LEDGER_V0, "INSERT INTO applied VALUES ('x', 'y', 0, null)")
+    data = bytearray(path.read_bytes())
+    data[100:] = b"\xff" * (len(data) - 100)  # the header intact, every page after it garbage
+    path.write_bytes(bytes(data))
+
+
+CASES: dict[str, tuple[str, str, Callable[[Path], Any], str]] = {
+    # name: (setting, the file (relative to the work dir), how it is damaged, what the line says)
+    "ledger not a database": (
+        "ledger_path",
+        "ledger.sqlite",
+        lambda p: p.write_text("id,qty\n1,5\n" * 50),
+        "is not a readable SQLite ledger (file is not a database); restore it from a backup",
+    ),
+    "ledger malformed": (
+        "ledger_path",
+        "ledger.sqlite",
+        _corrupt,
+        "is not a readable SQLite ledger",
+    ),
+    "ledger a directory": (
+        "ledger_path",
+        "ledger.sqlite",
+        lambda p: p.mkdir(),
+        "is a directory; set ledger_path to a file's path inside it",
+    ),
+    "ledger under a file": (
+        "ledger_path",
+        "plain-file/ledger.sqlite",
+        lambda p: p.parent.write_text("not a directory"),
+        "its directory cannot be created (Not a directory)",
+    ),
+    "ledger of something else": (
+        "ledger_path",
+        "ledger.sqlite",
+        lambda p: sqlite_file(p, "CREATE TABLE orders (id INTEGER)"),
+        "is a SQLite database of something else (tables orders)",
+    ),
+    "ledger from a newer version": (
+        "ledger_path",
+        "ledger.sqlite",
+        lambda p: sqlite_file(p, *LEDGER_V0, "PRAGMA user_version = 7"),
+        "written by a newer target-oracle-wms (ledger version 7; this one reads up to 1); "
+        "upgrade target-oracle-wms",
+    ),
+    "ledger read-only": (
+        "ledger_path",
+        "ledger.sqlite",
+        lambda p: sqlite_file(p, *LEDGER_V0),
+        "cannot be written (attempt to write a readonly database)",
+    ),
+    "ledger directory unwritable": (
+        "ledger_path",
+        "locked-dir/ledger.sqlite",
+        lambda p: p.parent.mkdir(),
+        "its lock file ledger.sqlite.lock cannot be opened",
+    ),
+    "rejects a directory": (
+        "rejects_path",
+        "rejects.jsonl",
+        lambda p: p.mkdir(),
+        "is a directory; set rejects_path to a file's path inside it",
+    ),
+    "rejects read-only": (
+        "rejects_path",
+        "rejects.jsonl",
+        lambda p: p.write_text(""),
+        "cannot be appended to",
+    ),
+    "rejects directory unwritable": (
+        "rejects_path",
+        "locked-dir/rejects.jsonl",
+        lambda p: p.parent.mkdir(),
+        "cannot be appended to",
+    ),
+}
+UNWRITABLE = {
+    "ledger read-only": "file",
+    "ledger directory unwritable": "directory",
+    "rejects read-only": "file",
+    "rejects directory unwritable": "directory",
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_file_the_target_keeps_that_cannot_be_used_is_one_line_and_no_write(
+    fresh_sim: Simulator, tmp_path: Path, case: str
+) -> None:
+    setting, name, damage, says = CASES[case]
+    ((loc, item, _),) = active_stock(fresh_sim, "F1", 1)
+    before = qty(fresh_sim, "F1", loc, item)
+    path = tmp_path / "files" / name
+    (tmp_path / "files").mkdir()
+    damage(path)
+    config = target_config(fresh_sim, tmp_path, **{setting: str(path)})
+    if setting == "rejects_path":
+        config["ledger_path"] = str(tmp_path / "ok" / "ledger.sqlite")
+    else:
+        config["rejects_path"] = str(tmp_path / "ok" / "rejects.jsonl")
+    lines = messages(
+        STREAM, ADJUSTMENT_SCHEMA, ["adj_id"], [adjustment(1, "F1", loc, item, adjustment_qty=3)]
+    )
+    fresh_sim.clear_request_log()
+    target = {"file": path, "directory": path.parent}.get(UNWRITABLE.get(case, ""))
+    with unwritable(target) if target is not None else nullcontext():
+        process = target_process(tmp_path / "run", config)
+        stdout, stderr = process.communicate("".join(json.dumps(m) + "\n" for m in lines))
+
+    assert process.returncode == 1, stderr[-3000:]
+    found = error_lines(stderr, setting)
+    assert len(found) == 1, stderr[-3000:]
+    assert f"{setting} '{path}': {says}" in found[0]
+    assert "Traceback" not in stderr
+    assert writes(fresh_sim) == []
+    assert qty(fresh_sim, "F1", loc, item) == before
+    assert stdout == ""  # no STATE
+    print(f"{case}: sent 1, applied 0, rejected 0, refused at start: {found[0].split('| ')[-1]}")
+
+
+def test_a_ledger_from_before_versions_is_migrated_and_still_skips_its_records(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    """Version 0 (no `content`, no `user_version`): read as applied, content unknown."""
+    ((loc, item, _),) = active_stock(fresh_sim, "F1", 1)
+    before = qty(fresh_sim, "F1", loc, item)
+    ledger = tmp_path / "old.sqlite"
+    sqlite_file(ledger, *LEDGER_V0, f"INSERT INTO applied VALUES ('{STREAM}', '[1]', 0, null)")
+    records = [
+        adjustment(1, "F1", loc, item, adjustment_qty=3),
+        adjustment(2, "F1", loc, item, adjustment_qty=1),
+    ]
+    lines = messages(STREAM, ADJUSTMENT_SCHEMA, ["adj_id"], records)
+
+    run = run_target(tmp_path, target_config(fresh_sim, tmp_path, ledger_path=str(ledger)), lines)
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "1 applied, 1 already applied (skipped), 0 rejected" in outcome(run.stderr)
+    assert qty(fresh_sim, "F1", loc, item) == before + 1
+    db = sqlite3.connect(ledger)
+    assert db.execute("PRAGMA user_version").fetchone() == (1,)
+    db.close()
