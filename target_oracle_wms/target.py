@@ -280,6 +280,26 @@ class TargetOracleWMS(Target, WriteServices):
                 "set allow_failures to accept a run with rejects"
             )
 
+    def _write_state_message(self, state: dict) -> None:  # type: ignore[type-arg]  # SDK's
+        """SDK: writes the source's latest STATE after each drain of the sinks. Ours passes it
+        on only while every record before it was applied or already applied: once a record of
+        this run was rejected (`allow_failures` off) no STATE follows, so the orchestrator keeps
+        the bookmark before it and the next run reads the rejected record again; and a dry run,
+        which writes nothing, passes none on at all."""
+        if self.dry_run:
+            reason = "dry_run wrote nothing"
+        elif self.report.rejected and not self.config.get("allow_failures"):
+            reason = f"{self.report.rejected} record(s) rejected and allow_failures is off"
+        else:
+            super()._write_state_message(state)
+            return
+        if not self.__dict__.get("_state_held"):
+            self.__dict__["_state_held"] = True
+            self.logger.warning(
+                "STATE held back from here on (%s): the next run reads these records again",
+                reason,
+            )
+
     @classmethod
     def get_singer_command(cls) -> click.Command:
         """The SDK's command; a known failure (settings, credentials, connection, rejects) ends

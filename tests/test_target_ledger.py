@@ -20,7 +20,7 @@ from typing import IO, Any
 import pytest
 
 from oracle_wms_sim import Simulator
-from tests.conftest import BIN
+from tests.conftest import BIN, PG, ROOT, meltano_env
 from tests.test_target import (
     ADJUSTMENT_SCHEMA,
     active_stock,
@@ -393,3 +393,194 @@ def test_a_ledger_from_before_versions_is_migrated_and_still_skips_its_records(
     db = sqlite3.connect(ledger)
     assert db.execute("PRAGMA user_version").fetchone() == (1,)
     db.close()
+
+
+# 2. No STATE past a rejected record -------------------------------------------------------------
+
+
+def test_no_state_is_passed_on_past_a_rejected_record_unless_failures_are_allowed(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    """Record 1 is refused (a location the WMS does not have), record 2 applied: the source's
+    STATE (bookmark 2) must not reach the orchestrator, or the next run starts after record 1.
+    With `allow_failures` the user accepts the loss and the STATE is passed on; a dry run writes
+    nothing and passes nothing on."""
+    ((loc, item, _),) = active_stock(fresh_sim, "F1", 1)
+    before = qty(fresh_sim, "F1", loc, item)
+    records = [
+        adjustment(1, "F1", "NO-SUCH-LOCATION", item, adjustment_qty=4),
+        adjustment(2, "F1", loc, item, adjustment_qty=1),
+    ]
+    lines = messages(STREAM, ADJUSTMENT_SCHEMA, ["adj_id"], records)
+    bookmark = lines[-1]["value"]
+
+    runs = {
+        "dry run": run_target(tmp_path, target_config(fresh_sim, tmp_path, dry_run=True), lines),
+        "default": run_target(tmp_path, target_config(fresh_sim, tmp_path), lines),
+        "allow_failures": run_target(
+            tmp_path, target_config(fresh_sim, tmp_path, allow_failures=True), lines
+        ),
+    }
+
+    dry, default, allowed = runs.values()
+    assert default.returncode == 1 and default.states == [], default.stderr[-3000:]
+    assert "1 applied, 0 already applied (skipped), 1 rejected" in outcome(default.stderr)
+    assert "STATE held back from here on (1 record(s) rejected" in default.stderr
+    assert [r["record"]["adj_id"] for r in default.rejects] == [1]
+    assert dry.returncode == 1 and dry.states == [], dry.stderr[-3000:]
+    assert "STATE held back from here on (dry_run wrote nothing)" in dry.stderr
+    assert allowed.returncode == 0 and allowed.states == [bookmark], allowed.stderr[-3000:]
+    assert "0 applied, 1 already applied (skipped), 1 rejected" in outcome(allowed.stderr)
+    assert qty(fresh_sim, "F1", loc, item) == before + 1
+    for name, run in runs.items():
+        print(f"{name}: sent 2, {outcome(run.stderr).split(': ')[-1]}, STATE out {run.states}")
+
+
+# 2 and 4 through Meltano: the bookmark stays before a rejected row; the files' default place ----
+
+
+def meltano_project(project: Path, sim: Simulator, schema: str) -> Path:
+    """A Meltano project of a user's own, outside the repository: tap-postgres (the installed
+    one) reading `schema`.inventory_adjustment incrementally by `id`, target-oracle-wms with
+    no `ledger_path` or `rejects_path` (their defaults)."""
+    project.mkdir()
+    stream = f"{schema}-inventory_adjustment"
+    tap = ROOT / ".meltano" / "extractors" / "tap-postgres" / "venv" / "bin" / "tap-postgres"
+    definition = {
+        "version": 1,
+        "default_environment": "dev",
+        "environments": [{"name": "dev"}],
+        "project_id": "ledger-defaults",
+        "plugins": {
+            "extractors": [
+                {
+                    "name": "tap-postgres",
+                    "namespace": "tap_postgres",
+                    "executable": str(tap),
+                    "capabilities": ["catalog", "discover", "state", "about", "stream-maps"],
+                    "settings": [
+                        {"name": "sqlalchemy_url", "kind": "string", "sensitive": True},
+                        {"name": "filter_schemas", "kind": "array"},
+                    ],
+                    "config": {
+                        "sqlalchemy_url": "postgresql+psycopg2://postgres:trust@127.0.0.1:5432/test",
+                        "filter_schemas": [schema],
+                    },
+                    "select": [f"{stream}.*"],
+                    "metadata": {
+                        stream: {"replication-method": "INCREMENTAL", "replication-key": "id"}
+                    },
+                }
+            ],
+            "loaders": [
+                {
+                    "name": "target-oracle-wms",
+                    "namespace": "target_oracle_wms",
+                    "executable": str(BIN / "target-oracle-wms"),
+                    "config": {
+                        "base_url": sim.base_url,
+                        "username": sim.username,
+                        "password": sim.password,
+                        "stream_actions": {
+                            stream: {
+                                "entity": "location",
+                                "action": "operation",
+                                "operation": "update_active_inventory",
+                            }
+                        },
+                    },
+                }
+            ],
+        },
+    }
+    (project / "meltano.yml").write_text(json.dumps(definition, indent=2))  # JSON is YAML
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    return project
+
+
+def meltano_run(project: Path, tmp_path: Path) -> tuple[int, str]:
+    proc = subprocess.run(
+        [str(BIN / "meltano"), "run", "tap-postgres", "target-oracle-wms"],
+        cwd=project,
+        env=meltano_env(tmp_path, {}),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def saved_states(tmp_path: Path) -> list[tuple[str, str | None, str | None]]:
+    """Meltano's saved state rows (its system database, `meltano_env`'s)."""
+    db = sqlite3.connect(tmp_path / "meltano.db")
+    try:
+        return db.execute("SELECT state_id, partial_state, completed_state FROM state").fetchall()
+    finally:
+        db.close()
+
+
+def test_meltano_rereads_a_rejected_row_until_it_is_fixed_and_keeps_the_files_in_meltano_dir(
+    fresh_sim: Simulator, tmp_path: Path, pg_schema: str
+) -> None:
+    """`meltano run tap-postgres target-oracle-wms`: row 1 names a location the WMS does not
+    have, row 2 is good. Each run rejects row 1 and exits non-zero, Meltano saves no bookmark,
+    so the next run reads row 1 again; once the row is fixed it is applied and the bookmark
+    saved. Row 2 moves its quantity once over the three runs. The ledger and rejects are in the
+    project's `.meltano/target-oracle-wms/`, which git ignores."""
+    psycopg = pytest.importorskip("psycopg")
+    (loc_a, item_a, _), (loc_b, item_b, _) = active_stock(fresh_sim, "F2", 2)
+    before_a, before_b = qty(fresh_sim, "F2", loc_a, item_a), qty(fresh_sim, "F2", loc_b, item_b)
+    table = f'"{pg_schema}".inventory_adjustment'
+    with psycopg.connect(**PG, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{pg_schema}"')
+        conn.execute(
+            f"CREATE TABLE {table} (id integer primary key, facility_code text, "
+            "location_barcode text, item_code text, adjustment_qty numeric, reason_code text)"
+        )
+        conn.execute(
+            f"INSERT INTO {table} VALUES (1, 'F2', 'NO-SUCH-LOCATION', %s, 2, 'CC'), "
+            "(2, 'F2', %s, %s, 3, 'CC')",
+            (item_a, loc_b, item_b),
+        )
+    project = meltano_project(tmp_path / "project", fresh_sim, pg_schema)
+    files = project / ".meltano" / "target-oracle-wms"
+
+    first = meltano_run(project, tmp_path)
+    again = meltano_run(project, tmp_path)
+    states_before_fix = saved_states(tmp_path)
+    with psycopg.connect(**PG, autocommit=True) as conn:
+        conn.execute(f"UPDATE {table} SET location_barcode = %s WHERE id = 1", (loc_a,))
+    fixed = meltano_run(project, tmp_path)
+
+    summary = f"Stream '{pg_schema}-inventory_adjustment'"
+    assert (
+        first[0] != 0
+        and f"{summary}: 1 applied, 0 already applied (skipped), 1 rejected" in first[1]
+    )
+    assert (
+        again[0] != 0
+        and f"{summary}: 0 applied, 1 already applied (skipped), 1 rejected" in again[1]
+    )
+    assert states_before_fix == [] or all(
+        "replication_key_value" not in (p or "") + (c or "") for _, p, c in states_before_fix
+    ), states_before_fix
+    assert fixed[0] == 0, fixed[1][-4000:]
+    assert f"{summary}: 1 applied, 1 already applied (skipped), 0 rejected" in fixed[1]
+    assert qty(fresh_sim, "F2", loc_a, item_a) == before_a + 2
+    assert qty(fresh_sim, "F2", loc_b, item_b) == before_b + 3
+    ((_, partial, completed),) = saved_states(tmp_path)
+    assert '"replication_key_value": 2' in (completed or "") + (partial or "")
+    rejects = [json.loads(line) for line in (files / "rejects.jsonl").read_text().splitlines()]
+    assert [r["record"]["id"] for r in rejects] == [1, 1]  # once per run that read it
+    assert f"Ledger {files.resolve() / 'ledger.sqlite'} (held by this run)" in first[1]
+    for name in ("ledger.sqlite", "rejects.jsonl"):
+        ignored = subprocess.run(
+            ["git", "-C", str(project), "check-ignore", "-q", str(files / name)], check=False
+        )
+        assert ignored.returncode == 0, f"{name} would be committed"
+    assert not (project / ".target-oracle-wms").exists()
+    print(
+        "meltano, three runs: sent 2+2+2; applied 1, 0, 1; already applied 0, 1, 1; "
+        "rejected 1, 1, 0; double-applied 0"
+    )
