@@ -584,3 +584,62 @@ def test_meltano_rereads_a_rejected_row_until_it_is_fixed_and_keeps_the_files_in
         "meltano, three runs: sent 2+2+2; applied 1, 0, 1; already applied 0, 1, 1; "
         "rejected 1, 1, 0; double-applied 0"
     )
+
+
+def test_default_files_follow_meltano_and_a_ledger_at_the_former_default_is_kept(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    """No ledger_path: outside Meltano `.target-oracle-wms/` in the working directory; under
+    Meltano `.meltano/target-oracle-wms/` (or `$MELTANO_SYS_DIR_ROOT/target-oracle-wms/`); a
+    project whose ledger is still at the former default keeps using it (an upgrade must not
+    start an empty ledger and apply everything again)."""
+    ((loc, item, _),) = active_stock(fresh_sim, "F1", 1)
+    before = qty(fresh_sim, "F1", loc, item)
+    lines = messages(
+        STREAM, ADJUSTMENT_SCHEMA, ["adj_id"], [adjustment(1, "F1", loc, item, adjustment_qty=1)]
+    )
+    config = {
+        k: v for k, v in target_config(fresh_sim, tmp_path).items() if not k.endswith("_path")
+    }
+    project, sys_dir, plain = tmp_path / "project", tmp_path / "sys", tmp_path / "plain"
+    for directory in (project, sys_dir, plain):
+        directory.mkdir()
+    unset = {"MELTANO_PROJECT_ROOT": "", "MELTANO_SYS_DIR_ROOT": ""}
+    # the former default, written by an explicit path as an earlier release would have
+    legacy = project / ".target-oracle-wms" / "ledger.sqlite"
+    runs = {
+        "former default, explicit": ({**config, "ledger_path": str(legacy)}, plain, unset),
+        "meltano, former ledger kept": (
+            config,
+            plain,
+            {**unset, "MELTANO_PROJECT_ROOT": str(project)},
+        ),
+        "outside meltano": (config, plain, unset),
+        "meltano sys dir": (
+            config,
+            plain,
+            {"MELTANO_PROJECT_ROOT": str(project / "sub"), "MELTANO_SYS_DIR_ROOT": str(sys_dir)},
+        ),
+    }
+    seen: dict[str, str] = {}
+    for name, (settings, cwd, env) in runs.items():
+        work = tmp_path / name.replace(" ", "-").replace(",", "")
+        code, stderr = feed(target_process(work, settings, cwd=cwd, env=env), lines)
+        assert code == 0, f"{name}: {stderr[-3000:]}"
+        seen[name] = stderr
+
+    assert "1 applied" in outcome(seen["former default, explicit"])
+    kept = seen["meltano, former ledger kept"]
+    assert f"Ledger {legacy} (held by this run)" in kept
+    assert "The ledger is at the former default" in kept and "0 applied, 1 already applied" in kept
+    assert (
+        f"Ledger {plain / '.target-oracle-wms' / 'ledger.sqlite'} (held" in seen["outside meltano"]
+    )
+    assert (plain / ".target-oracle-wms" / "rejects.jsonl").exists()
+    assert (
+        f"Ledger {sys_dir / 'target-oracle-wms' / 'ledger.sqlite'} (held" in seen["meltano sys dir"]
+    )
+    assert (sys_dir / "target-oracle-wms" / "rejects.jsonl").exists()
+    # the two default ledgers that had never seen the record are other ledgers: the WMS's own
+    # history (the adjustment's transaction_ref_nbr) proves it applied, so nothing moves twice
+    assert qty(fresh_sim, "F1", loc, item) == before + 1
