@@ -30,6 +30,7 @@ from tests.test_target import (
     run_target,
     target_config,
 )
+from tests.test_target_fulfilment import posts, stage_order, stock, wave_lines, waves
 
 STREAM = "inventory_adjustment"
 
@@ -643,3 +644,66 @@ def test_default_files_follow_meltano_and_a_ledger_at_the_former_default_is_kept
     # the two default ledgers that had never seen the record are other ledgers: the WMS's own
     # history (the adjustment's transaction_ref_nbr) proves it applied, so nothing moves twice
     assert qty(fresh_sim, "F1", loc, item) == before + 1
+
+
+# 1, every sink: the lock is the run's, whatever it writes ----------------------------------------
+
+
+def test_two_runs_of_one_wave_run_record_run_one_wave(fresh_sim: Simulator, tmp_path: Path) -> None:
+    """Waves are the write the WMS cannot be asked about by a reference of ours (the pending
+    marker lives only in the ledger): two runs at once of one `wave_run` record, the Run Template
+    answer slowed to 2 s so they overlap. One wave, not two."""
+    (_, item, _), *_ = stock(fresh_sim, 1)
+    stage_order(fresh_sim, "LOCK-W-1", [(item, 2)])
+    before = {w["id"] for w in waves(fresh_sim)}
+    fresh_sim.add_fault("latency", rate=1, latency_ms=2000, path_contains="run_template")
+    fresh_sim.clear_request_log()
+    source = tmp_path / "input.jsonl"
+    source.write_text("".join(json.dumps(m) + "\n" for m in wave_lines("lock-run-1")))
+    config = target_config(fresh_sim, tmp_path, wave_timeout=60)
+    runs = []
+    for name in ("a", "b"):
+        with source.open() as stdin:
+            own = {**config, "rejects_path": str(tmp_path / name / "r.jsonl")}
+            runs.append(target_process(tmp_path / name, own, stdin=stdin))
+    results = [feed(run, []) for run in runs]
+
+    new = [w for w in waves(fresh_sim) if w["id"] not in before]
+    assert len(new) == 1, (new, results)
+    assert len(posts(fresh_sim, "run_template")) == 1
+    assert sorted(code for code, _ in results) == [0, 1], results
+    print(f"waves, two runs at once: sent 1+1, waves run {len(new)}, double-applied {len(new) - 1}")
+
+
+SINK_STREAMS = {  # a stream per sink, each with its default action (stage: configured)
+    "adjustments": ("inventory_adjustment", {}),
+    "updates": ("order_hdr", {}),
+    "shipping": ("oblpn_shipment", {}),
+    "stage": ("new_orders", {"new_orders": {"entity": "order", "action": "stage"}}),
+    "waves": ("wave_run", {}),
+    "picks": ("pick_confirm", {}),
+    "receipts": ("iblpn_receipt", {}),
+}
+
+
+def test_while_a_run_holds_the_ledger_no_sink_of_another_run_sends_anything(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    ((loc, item, _),) = active_stock(fresh_sim, "F1", 1)
+    base = target_config(fresh_sim, tmp_path)
+    fresh_sim.clear_request_log()
+    refused: list[str] = []
+    with holding_run(tmp_path / "holder", base, [adjustment(1, "F1", loc, item, adjustment_qty=1)]):
+        for sink, (stream, actions) in SINK_STREAMS.items():
+            work = tmp_path / sink
+            config = {**base, "rejects_path": str(work / "r.jsonl"), "stream_actions": actions}
+            schema = {"type": "object", "properties": {"id": {"type": "integer"}}}
+            code, stderr = feed(
+                target_process(work, config),
+                messages(stream, schema, ["id"], [{"id": 1, "facility_code": "F1"}]),
+            )
+            assert code == 1 and len(error_lines(stderr, "ledger_path")) == 1, f"{sink}: {stderr}"
+            assert "in use by another run" in stderr, sink
+            refused.append(sink)
+        assert writes(fresh_sim) == []
+    assert refused == list(SINK_STREAMS)
