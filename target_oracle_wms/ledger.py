@@ -111,7 +111,8 @@ def hold_run_lock(path: Path) -> IO[str]:
             LEDGER_SETTING,
             path,
             f"its lock file {lock_path.name} cannot be opened ({exc.strerror})",
-            "make the ledger's directory writable by the user that runs the target",
+            f"the user that runs the target must be able to create or write {lock_path.name} "
+            "beside the ledger (a writable directory; the lock file itself a plain file)",
         ) from exc
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)

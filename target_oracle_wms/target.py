@@ -216,7 +216,8 @@ class TargetOracleWMS(Target, WriteServices):
         """The run's ledger, held by this run until `process_endofpipe` (`ledger.py`)."""
         ledger = Ledger(local_file(self.config.get("ledger_path"), "ledger.sqlite"))
         self.logger.info("Ledger %s (held by this run)", ledger.path)
-        if ledger.path.parent.name == FORMER_DIR and not self.config.get("ledger_path"):
+        former = ledger.path.parent.name == FORMER_DIR and not self.config.get("ledger_path")
+        if former and os.environ.get("MELTANO_PROJECT_ROOT"):  # the default outside Meltano
             self.logger.warning(
                 "The ledger is at the former default %s: move the directory to "
                 ".meltano/%s in the project, or set ledger_path to it",

@@ -636,6 +636,7 @@ def test_default_files_follow_meltano_and_a_ledger_at_the_former_default_is_kept
     assert (
         f"Ledger {plain / '.target-oracle-wms' / 'ledger.sqlite'} (held" in seen["outside meltano"]
     )
+    assert "former default" not in seen["outside meltano"]
     assert (plain / ".target-oracle-wms" / "rejects.jsonl").exists()
     assert (
         f"Ledger {sys_dir / 'target-oracle-wms' / 'ledger.sqlite'} (held" in seen["meltano sys dir"]
