@@ -24,7 +24,7 @@ from oracle_wms.settings import (
 from target_oracle_wms.actions import StreamAction, action_for
 from target_oracle_wms.adjustments import InventoryAdjustmentSink, InventoryCreateSink
 from target_oracle_wms.base import WmsSink
-from target_oracle_wms.ledger import Ledger
+from target_oracle_wms.ledger import Ledger, LocalFileError
 from target_oracle_wms.lookups import Lookups
 from target_oracle_wms.picks import PickConfirmSink
 from target_oracle_wms.receipts import ReceiveSink
@@ -214,7 +214,12 @@ class TargetOracleWMS(Target, WriteServices):
     @cached_property
     def ledger(self) -> Ledger:
         """The run's ledger, held by this run until `process_endofpipe` (`ledger.py`)."""
-        ledger = Ledger(local_file(self.config.get("ledger_path"), "ledger.sqlite"))
+        path = local_file(self.config.get("ledger_path"), "ledger.sqlite")
+        if path == self.report.rejects_path:  # a reject appended would corrupt the ledger
+            raise LocalFileError(
+                "rejects_path", path, "is the ledger's file", "give the rejects a file of their own"
+            )
+        ledger = Ledger(path)
         self.logger.info("Ledger %s (held by this run)", ledger.path)
         former = ledger.path.parent.name == FORMER_DIR and not self.config.get("ledger_path")
         if former and os.environ.get("MELTANO_PROJECT_ROOT"):  # the default outside Meltano

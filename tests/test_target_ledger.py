@@ -708,3 +708,33 @@ def test_while_a_run_holds_the_ledger_no_sink_of_another_run_sends_anything(
             refused.append(sink)
         assert writes(fresh_sim) == []
     assert refused == list(SINK_STREAMS)
+
+
+def test_rejects_and_ledger_in_one_file_is_one_line_and_no_write(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    """A reject appended to the ledger's file would corrupt the ledger."""
+    ((loc, item, _),) = active_stock(fresh_sim, "F1", 1)
+    (tmp_path / "files").mkdir()
+    (tmp_path / "same").symlink_to(tmp_path / "files")
+    config = target_config(
+        fresh_sim,
+        tmp_path,
+        ledger_path=str(tmp_path / "files" / "both"),
+        rejects_path=str(tmp_path / "same" / "both"),
+    )
+    bad = adjustment(1, "F1", "NO-SUCH-LOCATION", item, adjustment_qty=1)
+    good = adjustment(2, "F1", loc, item, adjustment_qty=1)
+    fresh_sim.clear_request_log()
+    process = target_process(tmp_path / "run", config)
+    _, stderr = process.communicate(
+        "".join(
+            json.dumps(m) + "\n"
+            for m in messages(STREAM, ADJUSTMENT_SCHEMA, ["adj_id"], [bad, good])
+        )
+    )
+
+    assert process.returncode == 1
+    (line,) = error_lines(stderr, "rejects_path")
+    assert f"'{tmp_path / 'files' / 'both'}': is the ledger's file" in line
+    assert writes(fresh_sim) == [] and "Traceback" not in stderr
