@@ -200,7 +200,7 @@ class Ledger:
                 "upgrade target-oracle-wms to the version that wrote it",
             )
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if tables and "applied" not in tables:
+        if tables and not tables & {"applied", "pending"}:
             raise LocalFileError(
                 LEDGER_SETTING,
                 self.path,
