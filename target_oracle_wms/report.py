@@ -1,8 +1,16 @@
 """What happened to every record: applied, already applied (skipped) or rejected, per stream;
-rejected records with a reason per field in a JSON-lines file the user can fix and replay."""
+rejected records with a reason per field in a JSON-lines file the user can fix and replay.
+
+The rejects file (`rejects_path`) is appended to across runs. It is checked when the report is
+made, at the start of a run (an empty append), so a path that is a directory or cannot be
+written ends the run in one line before anything is sent to the WMS, not after writes whose
+rejects would be lost. Each reject is one `write` of one whole line under an exclusive `flock`,
+so runs that share the file (two jobs with their own ledgers) never interleave their lines.
+"""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import threading
@@ -10,23 +18,51 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from target_oracle_wms.ledger import LocalFileError, prepare_directory
+
+REJECTS_SETTING = "rejects_path"
+
 
 class RunReport:
     def __init__(self, rejects_path: Path) -> None:
+        """A report whose rejects go to `rejects_path` (absolute, checked here).
+
+        Raises:
+            LocalFileError: the rejects file cannot be appended to.
+        """
         self.rejects_path = rejects_path
         self.counts: dict[str, Counter[str]] = {}
         self._lock = threading.Lock()
+        prepare_directory(REJECTS_SETTING, rejects_path)
+        self._append(b"")
+
+    def _append(self, data: bytes) -> None:
+        """Append `data` (whole lines) in one write under the file's exclusive lock.
+
+        Raises:
+            LocalFileError: the file cannot be opened or written.
+        """
+        try:
+            with self.rejects_path.open("ab") as out:
+                fcntl.flock(out, fcntl.LOCK_EX)
+                out.write(data)
+        except OSError as exc:
+            raise LocalFileError(
+                REJECTS_SETTING,
+                self.rejects_path,
+                f"cannot be appended to ({exc.strerror})",
+                "make the file and its directory writable by the user that runs the target, "
+                f"or point {REJECTS_SETTING} elsewhere",
+            ) from exc
 
     def count(self, stream: str, outcome: str, n: int = 1) -> None:
         with self._lock:
             self.counts.setdefault(stream, Counter())[outcome] += n
 
     def reject(self, stream: str, record: dict[str, Any], reasons: dict[str, str]) -> None:
+        line = {"stream": stream, "record": record, "reasons": reasons}
         with self._lock:
-            self.rejects_path.parent.mkdir(parents=True, exist_ok=True)
-            with self.rejects_path.open("a", encoding="utf-8") as out:
-                line = {"stream": stream, "record": record, "reasons": reasons}
-                out.write(json.dumps(line, default=str) + "\n")
+            self._append((json.dumps(line, default=str) + "\n").encode())
             self.counts.setdefault(stream, Counter())["rejected"] += 1
 
     def snapshot(self, stream: str) -> Counter[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import typing as t
 from functools import cached_property
 from pathlib import Path
@@ -23,7 +24,7 @@ from oracle_wms.settings import (
 from target_oracle_wms.actions import StreamAction, action_for
 from target_oracle_wms.adjustments import InventoryAdjustmentSink, InventoryCreateSink
 from target_oracle_wms.base import WmsSink
-from target_oracle_wms.ledger import Ledger
+from target_oracle_wms.ledger import Ledger, LocalFileError
 from target_oracle_wms.lookups import Lookups
 from target_oracle_wms.picks import PickConfirmSink
 from target_oracle_wms.receipts import ReceiveSink
@@ -51,6 +52,38 @@ DEFAULT_PARALLEL_WRITES = 4
 MAX_PARALLEL_WRITES = 8
 ROWS_PER_PAGE = (10, 125)
 """Oracle's "Rows per Page" user setting: the most objects one bulk request may act on."""
+
+
+FILES_DIR = "target-oracle-wms"
+"""The directory of the files the target keeps (ledger, rejects), inside Meltano's system
+directory when Meltano runs the target."""
+FORMER_DIR = ".target-oracle-wms"
+"""Their default directory before (in the project itself, outside Meltano's `.meltano/`); still
+the default outside Meltano, relative to the working directory."""
+
+
+def local_file(value: object, file_name: str) -> Path:
+    """Where a file the target keeps is, as an absolute path with `~`, `$VARS` and symlinks
+    resolved, so every way of naming one file names it the same (and takes the same lock).
+
+    A relative `value` is relative to the Meltano project (`MELTANO_PROJECT_ROOT`, which Meltano
+    sets for the plugins it runs) or, outside Meltano, to the working directory. Without a value:
+    `target-oracle-wms/<file_name>` in Meltano's system directory (`MELTANO_SYS_DIR_ROOT`,
+    default `<project>/.meltano`, which Meltano's own `.gitignore` keeps out of git, beside
+    Meltano's state); outside Meltano `.target-oracle-wms/<file_name>` in the working directory.
+    Under Meltano a ledger left at the former default (`<project>/.target-oracle-wms/`) is still
+    used while none is at the new one, so an upgrade never starts an empty ledger.
+    """
+    project = os.environ.get("MELTANO_PROJECT_ROOT")
+    base = Path(project) if project else Path.cwd()
+    if value:
+        return (base / Path(os.path.expandvars(str(value))).expanduser()).resolve()
+    if not project:
+        return (base / FORMER_DIR / file_name).resolve()
+    system = Path(os.environ.get("MELTANO_SYS_DIR_ROOT") or base / ".meltano")
+    path = (base / system / FILES_DIR / file_name).resolve()
+    former = (base / FORMER_DIR / file_name).resolve()
+    return former if former.exists() and not path.exists() else path
 
 
 class RecordsRejectedError(WmsError):
@@ -132,26 +165,30 @@ class TargetOracleWMS(Target, WriteServices):
         th.Property(
             "ledger_path",
             th.StringType,
-            default=".target-oracle-wms/ledger.sqlite",
-            description="SQLite file of applied records: what makes a replay a no-op",
+            description="SQLite file of applied records: what makes a replay a no-op; one run "
+            "at a time holds it. Default: .meltano/target-oracle-wms/ledger.sqlite under Meltano, "
+            "else .target-oracle-wms/ledger.sqlite; a relative path is relative to the Meltano "
+            "project (else the working directory). Keep it on persistent storage",
         ),
         th.Property(
             "rejects_path",
             th.StringType,
-            default=".target-oracle-wms/rejects.jsonl",
-            description="JSON lines of rejected records with a reason per field",
+            description="JSON lines of rejected records with a reason per field, appended to. "
+            "Default: rejects.jsonl beside the default ledger; relative as ledger_path",
         ),
         th.Property(
             "allow_failures",
             th.BooleanType,
             default=False,
-            description="Exit 0 even when records were rejected",
+            description="Exit 0 even when records were rejected, and pass the source's STATE "
+            "on past them (without it, a run with a reject passes on no STATE after it, so the "
+            "next run reads the rejected records again)",
         ),
         th.Property(
             "dry_run",
             th.BooleanType,
             default=False,
-            description="Validate and log the planned calls; write nothing",
+            description="Validate and log the planned calls; write nothing (and pass no STATE on)",
         ),
         *HISTORY_PROPERTIES,  # where applied references are looked up in inventory history
     ).to_dict()
@@ -176,12 +213,27 @@ class TargetOracleWMS(Target, WriteServices):
 
     @cached_property
     def ledger(self) -> Ledger:
-        return Ledger(Path(self.config.get("ledger_path") or ".target-oracle-wms/ledger.sqlite"))
+        """The run's ledger, held by this run until `process_endofpipe` (`ledger.py`)."""
+        path = local_file(self.config.get("ledger_path"), "ledger.sqlite")
+        if path == self.report.rejects_path:  # a reject appended would corrupt the ledger
+            raise LocalFileError(
+                "rejects_path", path, "is the ledger's file", "give the rejects a file of their own"
+            )
+        ledger = Ledger(path)
+        self.logger.info("Ledger %s (held by this run)", ledger.path)
+        former = ledger.path.parent.name == FORMER_DIR and not self.config.get("ledger_path")
+        if former and os.environ.get("MELTANO_PROJECT_ROOT"):  # the default outside Meltano
+            self.logger.warning(
+                "The ledger is at the former default %s: move the directory to "
+                ".meltano/%s in the project, or set ledger_path to it",
+                ledger.path.parent,
+                FILES_DIR,
+            )
+        return ledger
 
     @cached_property
     def report(self) -> RunReport:
-        path = Path(self.config.get("rejects_path") or ".target-oracle-wms/rejects.jsonl")
-        return RunReport(path)
+        return RunReport(local_file(self.config.get("rejects_path"), "rejects.jsonl"))
 
     @cached_property
     def history_activity_ids(self) -> list[int]:
@@ -222,12 +274,36 @@ class TargetOracleWMS(Target, WriteServices):
         return cache[entity]
 
     def process_endofpipe(self) -> None:
-        super().process_endofpipe()
+        try:
+            super().process_endofpipe()
+        finally:
+            if "ledger" in self.__dict__:  # the next run, even in this process, may take it
+                self.__dict__.pop("ledger").close()
         self.report.log_summary(self.logger)
         if self.report.rejected and not self.config.get("allow_failures"):
             raise RecordsRejectedError(
                 f"{self.report.rejected} record(s) rejected (see {self.report.rejects_path}); "
                 "set allow_failures to accept a run with rejects"
+            )
+
+    def _write_state_message(self, state: dict) -> None:  # type: ignore[type-arg]  # SDK's
+        """SDK: writes the source's latest STATE after each drain of the sinks. Ours passes it
+        on only while every record before it was applied or already applied: once a record of
+        this run was rejected (`allow_failures` off) no STATE follows, so the orchestrator keeps
+        the bookmark before it and the next run reads the rejected record again; and a dry run,
+        which writes nothing, passes none on at all."""
+        if self.dry_run:
+            reason = "dry_run wrote nothing"
+        elif self.report.rejected and not self.config.get("allow_failures"):
+            reason = f"{self.report.rejected} record(s) rejected and allow_failures is off"
+        else:
+            super()._write_state_message(state)
+            return
+        if not self.__dict__.get("_state_held"):
+            self.__dict__["_state_held"] = True
+            self.logger.warning(
+                "STATE held back from here on (%s): the next run reads these records again",
+                reason,
             )
 
     @classmethod
@@ -251,6 +327,7 @@ class TargetOracleWMS(Target, WriteServices):
     def _process_schema_message(self, message_dict: dict[str, t.Any]) -> None:
         """SDK: registers the stream, makes its sink. Ours first fails fast on a bad setting."""
         _ = self.settings, self.max_parallel_writes, self.bulk_max_objects  # fail fast
+        _ = self.report, self.ledger  # their files usable, the ledger this run's alone
         _ = self.action_for(str(message_dict.get("stream")))
         super()._process_schema_message(message_dict)
 

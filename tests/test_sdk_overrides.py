@@ -119,6 +119,12 @@ OVERRIDDEN = (
         "settings and the stream's action validated before the first sink is made",
     ),
     Pinned(
+        Target,
+        "_write_state_message",
+        "(self, state: 'dict') -> 'None'",
+        "no STATE passed on past a rejected record (allow_failures off) nor in a dry run",
+    ),
+    Pinned(
         BatchSink,
         "_validate_and_parse",
         "(self, record: 'dict') -> 'dict'",
