@@ -41,7 +41,7 @@ from target_oracle_wms.intake import (
 )
 from target_oracle_wms.services import WriteServices
 from target_oracle_wms.validation import Reasons, RecordSchema, entity_schema
-from target_oracle_wms.values import wms_reasons
+from target_oracle_wms.values import REFUSALS, refusal_reasons, wms_reasons
 
 Call = tuple[str, str, dict[str, t.Any]]
 """(method, path, body) of a planned request; path relative to the lgfapi base URL."""
@@ -187,9 +187,12 @@ class WmsSink(BatchSink):
         report = self.services.report
         before = report.snapshot(self.stream_name)
         first = [self.intake_reasons(record) for record in records]
-        self.prefetch([r for r, reasons in zip(records, first, strict=True) if not reasons])
+        try:
+            self.prefetch([r for r, reasons in zip(records, first, strict=True) if not reasons])
+        except REFUSALS:  # a refused value: its record's validation says so, from the cache
+            self.logger.debug("prefetch of %s stopped at a refused value", self.stream_name)
         checked = [
-            (record, *((reasons, None) if reasons else self.validate(record)))
+            (record, *((reasons, None) if reasons else self.checked(record)))
             for record, reasons in zip(records, first, strict=True)
         ]
         bad_documents = {self.document_key(r) for r, reasons, _ in checked if reasons}
@@ -213,6 +216,35 @@ class WmsSink(BatchSink):
                 )
         self.apply_pending(pending)
         self.logger.info("%s", report.batch_line(self.stream_name, before))  # one line a batch
+
+    def checked(self, record: dict[str, t.Any]) -> tuple[Reasons, Call | None]:
+        """`validate`, with a read the WMS refused for the record's values as its reasons."""
+        try:
+            return self.validate(record)
+        except REFUSALS as exc:
+            return refusal_reasons(record, exc), None
+
+    def per_record(
+        self,
+        check: t.Callable[[list[Pending]], t.Any],
+        items: list[Pending],
+        refused: dict[int, Reasons],
+    ) -> list[t.Any]:
+        """`check(items)`; when the WMS refuses one of its reads (400), `check([item])` for each
+        item instead, the refused ones' reasons going into `refused` (`id(record)` -> reasons).
+        Returns the answers of the calls that succeeded."""
+        try:
+            return [check(items)]
+        except REFUSALS:
+            if len(items) == 1:
+                raise
+        answers = []
+        for item in items:
+            try:
+                answers.append(check([item]))
+            except REFUSALS as exc:
+                refused[id(item.record)] = refusal_reasons(item.record, exc)
+        return answers
 
     def would_refuse(self, pending: list[Pending]) -> dict[int, Reasons]:
         """Valid records the WMS is known to refuse in its current state (`id(record)` ->
@@ -246,7 +278,12 @@ class WmsSink(BatchSink):
                 self.logger.info("DRY RUN %s %s %s", method, path, json.dumps(body, default=str))
                 report.count(self.stream_name, "planned")
             return
-        proven = self.already_in_wms(todo)
+        unreadable: dict[int, Reasons] = {}
+        proven = set().union(*self.per_record(self.already_in_wms, todo, unreadable))
+        for item in todo:
+            if id(item.record) in unreadable:
+                report.reject(self.stream_name, item.record, unreadable[id(item.record)])
+        todo = [p for p in todo if id(p.record) not in unreadable]
         for item in todo:
             if item.identity in proven:
                 ledger.mark_applied(
@@ -266,7 +303,9 @@ class WmsSink(BatchSink):
         """The records to send: without those `would_refuse` names and the rest of their
         documents, which are rejected here, unsent."""
         report = self.services.report
-        refused = self.would_refuse(unsent)
+        refused: dict[int, Reasons] = {}
+        for found in self.per_record(self.would_refuse, unsent, refused):
+            refused.update(found)
         refused_documents = {self.document_key(p.record) for p in unsent if id(p.record) in refused}
         for item in unsent:
             document = self.document_key(item.record)
@@ -356,6 +395,9 @@ class WmsSink(BatchSink):
                 outcome, answer = self.apply(item)
             except RecordRejectedError as exc:
                 yield item, "rejected", exc.reasons
+                continue
+            except REFUSALS as exc:  # a read made from the record's values (a write's 400 is
+                yield item, "rejected", refusal_reasons(item.record, exc)  # RecordRejected)
                 continue
             yield item, outcome, answer
 

@@ -258,11 +258,12 @@ class StageSink(WmsSink):
         or a lost answer): a CREATE whose key exists in the facility and a DELETE whose key is
         gone are already applied, and are not sent again. The headers read are kept: an UPDATE
         counts as applied once its header's `mod_ts` moves."""
-        self._before = self._states(pending) if pending else {}
+        before = self._states(pending) if pending else {}
+        self._before.update(before)  # the batch's, also when asked one document at a time
         proven: set[str] = set()
         for item in pending:
             doc = self._document(item)
-            if already_there(doc, self._before[doc.where]):
+            if already_there(doc, before[doc.where]):
                 self.logger.info(
                     "%s %s in facility %s %s: counted as already applied, not sent",
                     self.spec.entity,
@@ -272,6 +273,10 @@ class StageSink(WmsSink):
                 )
                 proven.add(item.identity)
         return proven
+
+    def process_batch(self, context: dict[str, t.Any]) -> None:
+        self._before = {}
+        super().process_batch(context)
 
     # Sending and settling ------------------------------------------------------------------
 
@@ -307,9 +312,22 @@ class StageSink(WmsSink):
                 )
             except WmsValidationError as exc:
                 # Oracle does not say whether a 400 may follow a partly processed message:
-                # what is in the WMS counts as applied, the rest is rejected with the reasons.
+                # what is in the WMS counts as applied. One document's value refuses the whole
+                # message: the rest are sent again one per message, so only that one is rejected.
                 done, todo = self._settle(messageid, todo, 0)
                 yield from done
+                if len(todo) > 1:
+                    self.logger.warning(
+                        "%s: message %s refused (%s); sending its %d other document(s) one per "
+                        "message to find the refused one",
+                        self.stream_name,
+                        messageid,
+                        exc,
+                        len(todo),
+                    )
+                    for item in todo:
+                        yield from self._stage([item])
+                    return
                 yield from ((item, "rejected", wms_reasons(exc)) for item in todo)
                 return
             except WmsNotFoundError as exc:
