@@ -170,7 +170,12 @@ class Lookups:
     ) -> dict[str, dict[str, Any] | None]:
         cache = self._cache.setdefault((entity, key_field, *sorted(scope.items()), fields), {})
         requested = {str(v) for v in values}
-        wanted = sorted(requested if refresh else requested - cache.keys())
+        for value in requested - cache.keys():
+            if not value.strip():  # an empty key names nothing: never an unfiltered read
+                cache[value] = None
+        wanted = sorted(
+            v for v in (requested if refresh else requested - cache.keys()) if v.strip()
+        )
         if refresh:
             for value in wanted:
                 cache.pop(value, None)

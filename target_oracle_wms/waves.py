@@ -5,7 +5,10 @@ docs/write-api.md.
 
 One record is one wave run: `facility_code`, `template_name`, optional `company_code` (the
 company context, default the facility's) and, for a manual wave, `orders`: an array of
-`{"order_nbr", "seq_nbr"}` (or its JSON text).
+`{"order_nbr", "seq_nbr"}` (or its JSON text). A stream whose SCHEMA declares `orders` runs manual
+waves only: a record whose `orders` is empty, null or absent is a reject naming it, never a Run
+Template of the whole template (every open order of the facility); a stream without `orders`
+runs whole templates.
 
 Oracle has no idempotency key for a run and documents nothing of the answer but "the returned
 run number", so exactly-once rests on the wave entity: before the POST the sink commits a
@@ -94,6 +97,12 @@ class RunWaveSink(WmsSink):
         lines = list_value(record.get("orders"))
         if lines is None:
             reasons["orders"] = "must be an array of {order_nbr, seq_nbr} (or its JSON text)"
+            return []
+        if not lines and ("orders" in record or "orders" in self.schema.get("properties", {})):
+            reasons["orders"] = (
+                "empty: a manual wave names at least one order line; an empty list never runs "
+                "the whole template (a stream whose SCHEMA has no `orders` runs templates)"
+            )
             return []
         sent: dict[str, list[int]] = {}
         for index, line in enumerate(lines):

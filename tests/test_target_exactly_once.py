@@ -19,6 +19,7 @@ from tests.hostile import Hostile, Reply, Seen
 from tests.test_target import messages, run_target, target_config
 from tests.test_target_fulfilment import (
     PICK_SCHEMA,
+    TEMPLATE_WAVE_SCHEMA,
     WAVE_SCHEMA,
     allocations,
     manual_wave,
@@ -203,7 +204,7 @@ def test_two_new_waves_of_the_template_and_no_run_number_is_a_reject_not_a_guess
         sim.set_undocumented(run_template_answer="empty")
         theirs = {"parameters": {"facility_id__code": "F1", "template_name": "TPL-F1-ALL"}}
         before = {w["id"] for w in waves(sim)}
-        lines = messages("wave_run", WAVE_SCHEMA, ["request_id"], [WAVE_RECORD])
+        lines = messages("wave_run", TEMPLATE_WAVE_SCHEMA, ["request_id"], [WAVE_RECORD])
         with another_run_first(sim, theirs, "entity/wave_template/run_template/") as proxy:
             config = {**target_config(sim, tmp_path), "base_url": proxy.base_url}
             first = run_target(tmp_path, config, lines)
