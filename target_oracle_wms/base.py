@@ -43,6 +43,10 @@ from target_oracle_wms.services import WriteServices
 from target_oracle_wms.validation import Reasons, RecordSchema, entity_schema
 from target_oracle_wms.values import REFUSALS, refusal_reasons, wms_reasons
 
+LOG_IDENTITY = ("log_id", "log_ts")
+"""A log line's own id (or sequence number) and the time the log wrote it: what tells two
+identical presses apart in a stream without key properties (docs/write-api.md, "Identity")."""
+
 Call = tuple[str, str, dict[str, t.Any]]
 """(method, path, body) of a planned request; path relative to the lgfapi base URL."""
 
@@ -137,11 +141,21 @@ class WmsSink(BatchSink):
             self._schemas[entity] = entity_schema(self.services.description(entity))
         return self._schemas[entity]
 
+    def adds(self, record: dict[str, t.Any]) -> bool:
+        """Whether applying the record twice adds twice (a pick, a wave run, a delta): its
+        identity must then come from its source, never from its content, since two identical
+        presses are two picks (`intake_reasons`)."""
+        return False
+
     def identity(self, record: dict[str, t.Any]) -> str:
-        """Stream key properties when the SCHEMA names them, else a hash of the record (a record
-        with a null or missing key property never gets this far: `intake_reasons`)."""
+        """Stream key properties when the SCHEMA names them; else, for a record that `adds`, its
+        `LOG_IDENTITY` values; else a hash of the record (a record with a null or missing key
+        property, or an adding one without log identity, never gets this far)."""
         if self.key_properties:
             return json.dumps([record.get(k) for k in self.key_properties], default=str)
+        if self.adds(record):
+            own = {n: record[n] for n in LOG_IDENTITY if record.get(n) not in (None, "")}
+            return json.dumps(own, sort_keys=True, default=str)
         return "sha256:" + content_hash(record)
 
     def known_fields(self) -> t.Collection[str] | None:
@@ -174,9 +188,17 @@ class WmsSink(BatchSink):
         """Why a record cannot be considered at all: its SCHEMA, its key, unknown fields."""
         reasons: Reasons = dict(record.pop(REASONS_FIELD, None) or {})
         reasons.update(key_reasons(record, self.key_properties))
+        anonymous = all(record.get(name) in (None, "") for name in LOG_IDENTITY)
+        if not self.key_properties and self.adds(record) and anonymous:
+            reasons["key_properties"] = (
+                f"stream {self.stream_name} declares no key properties and the record has no "
+                "log_id or log_ts: two identical records are two writes here, not a redelivery, "
+                "and could not be told apart; give the stream its log's key (the table's "
+                "primary key) or a log_id / log_ts column"
+            )
         known = self.known_fields()
         if known is not None:
-            allowed = {*known, *self.key_properties}
+            allowed = {*known, *self.key_properties, *LOG_IDENTITY}
             reasons.update(unknown_field_reasons(record, allowed, self.action.sink_kind))
         return reasons
 

@@ -85,6 +85,10 @@ class PickConfirmSink(WmsSink):
     def known_fields(self) -> t.Collection[str] | None:
         return PICK_FIELDS
 
+    def adds(self, record: dict[str, t.Any]) -> bool:
+        """A Pick or a Short moves quantities each time; a Close or a Complete does not."""
+        return record.get("action_code") in ("Pick", "Short")
+
     def process_batch(self, context: dict[str, t.Any]) -> None:
         self.__dict__["_scope"] = {}  # keyed by id(record): one batch's records only
         self.__dict__["_scope_rows"] = {}  # id(record) -> the scope's rows read at validation

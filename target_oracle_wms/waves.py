@@ -49,6 +49,10 @@ class RunWaveSink(WmsSink):
     def known_fields(self) -> t.Collection[str] | None:
         return WAVE_FIELDS
 
+    def adds(self, record: dict[str, t.Any]) -> bool:
+        """Every run is a new wave."""
+        return True
+
     def document_key(self, record: dict[str, t.Any]) -> str:
         return self.identity(record)
 
