@@ -251,7 +251,15 @@ class StageSink(WmsSink):
     def _states(self, items: list[Pending]) -> dict[Where, Row]:
         spec = self.spec
         docs = [self._document(item) for item in items]
-        return read_states(self.services.wms, spec.header_entity, spec.key_field, docs)
+        sent = {name for item in items for name in self._sent(item)}
+        return read_states(self.services.wms, spec.header_entity, spec.key_field, docs, sent)
+
+    def _sent(self, item: Pending) -> dict[str, t.Any]:
+        """The header values an UPDATE sends (what proves it applied, with `mod_ts`)."""
+        body = item.call[2]
+        if body.get("action_code") != "UPDATE":
+            return {}
+        return {name: value for name, value in body.items() if name in self.spec.header_fields}
 
     def already_in_wms(self, pending: list[Pending]) -> set[str]:
         """Before anything is sent (a rerun without the ledger, a batch replayed after a kill
@@ -391,7 +399,7 @@ class StageSink(WmsSink):
             for item in todo:
                 doc = self._document(item)
                 row = states[doc.where]
-                if reached(doc, row, self._before.get(doc.where)):
+                if reached(doc, row, self._before.get(doc.where), self._sent(item)):
                     done.append((item, "applied", {"messageid": messageid, **outcome(doc, row)}))
                 else:
                     rest.append(item)

@@ -15,6 +15,7 @@ from typing import Any
 import requests
 
 from oracle_wms_sim import Simulator
+from tests.conftest import all_records
 from tests.hostile import Hostile, Reply, Seen
 from tests.test_target import messages, run_target, target_config
 from tests.test_target_fulfilment import (
@@ -213,3 +214,72 @@ def test_two_new_waves_of_the_template_and_no_run_number_is_a_reject_not_a_guess
         assert "2 waves appeared of template TPL-F1-ALL" in json.dumps(first.rejects), first.stderr
         assert rerun.returncode != 0 and "2 waves appeared" in json.dumps(rerun.rejects)
         assert len([w for w in waves(sim) if w["id"] not in before]) == 2, "ours ran once"
+
+
+# stage UPDATE: someone else's change of the header is not this document's -------------------
+
+
+def test_a_stage_update_is_not_proven_by_someone_elses_change_of_its_order(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    """The first stage message fails (500) without reaching the WMS, while someone else changes
+    the order (its `mod_ts` moves): that change is not the document's; the document is sent
+    again and its priority is in the WMS. Watching `mod_ts` alone counted it applied unsent."""
+    order_nbr, _ = fresh_sim.order_with_lines("F1", status="open")
+    (order,) = all_records(fresh_sim, "order_hdr", facility_id__code="F1", order_nbr=order_nbr)
+    new_priority = 7 if order["priority"] != 7 else 8
+    prefix = fresh_sim.base_url.split("/", 3)[3]
+    origin = fresh_sim.base_url[: -len(prefix) - 1]
+    auth = (fresh_sim.username, fresh_sim.password)
+    first = [True]
+
+    def forward(seen: Seen) -> Reply:
+        url = origin + "/" + prefix + seen.path[len("/env") :]
+        if seen.method == "POST" and first[0]:
+            first[0] = False
+            other = requests.patch(
+                f"{fresh_sim.base_url}/wms/lgfapi/v10/entity/order_hdr/{order['id']}/",
+                json={"fields": {"cust_field_1": "changed by someone else"}},
+                auth=auth,
+                timeout=30,
+            )
+            assert other.status_code == 200, other.text
+            return Reply(500, {"message": "Internal error."})
+        answer = requests.request(
+            seen.method,
+            url,
+            params=seen.query,
+            data=seen.body or None,
+            headers={"Content-Type": "application/json"},
+            auth=auth,
+            timeout=30,
+        )
+        return Reply(answer.status_code, answer.content)
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "facility_code": {"type": "string"},
+            "order_nbr": {"type": "string"},
+            "action_code": {"type": "string"},
+            "priority": {"type": "integer"},
+        },
+    }
+    record = {
+        "facility_code": "F1",
+        "order_nbr": order_nbr,
+        "action_code": "UPDATE",
+        "priority": new_priority,
+    }
+    actions = {"new_orders": {"entity": "order", "action": "stage"}}
+    with Hostile(forward) as proxy:
+        config = {
+            **target_config(fresh_sim, tmp_path, stream_actions=actions),
+            "base_url": proxy.base_url,
+        }
+        run = run_target(tmp_path, config, messages("new_orders", schema, ["order_nbr"], [record]))
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    (after,) = all_records(fresh_sim, "order_hdr", facility_id__code="F1", order_nbr=order_nbr)
+    assert after["priority"] == new_priority, "the update reached the WMS"
+    assert after["cust_field_1"] == "changed by someone else"
