@@ -244,6 +244,38 @@ def picks_case(sim: Simulator) -> Case:
     return lines, {}, "pick_location", check
 
 
+def poisoned(
+    case: Callable[[Simulator], Case], where: str, value: Any
+) -> Callable[[Simulator], Case]:
+    """`case` with its first record's `where` (a field, or `list.field` of its first entry)
+    poisoned instead: another read built from record values."""
+
+    def build(sim: Simulator) -> Case:
+        lines, extra, _, check = case(sim)
+        records = [m for m in lines if m["type"] == "RECORD"]
+        first, second = records[0]["record"], records[1]["record"]
+        own = {  # a document's own key (a receipt's LPN, a staged order's number)
+            n: v.replace(POISON, "CLEAN")
+            for n, v in first.items()
+            if n in ("container_nbr", "order_nbr") and POISON in str(v)
+        }
+        first.clear()
+        first.update(json.loads(json.dumps(second)))
+        first.update((n, v) for n, v in own.items() if isinstance(v, str))  # its own key
+        for name in ("adj_id", "log_id", "request_id"):
+            if name in second:
+                first[name] = f"{second[name]}-p" if isinstance(second[name], str) else -1
+        name, _, inner = where.partition(".")
+        if inner:
+            first[name][0][inner] = value
+        else:
+            first[name] = value
+        field = f"{name}[0].{inner}" if inner else name
+        return lines, extra, field, check
+
+    return build
+
+
 CASES: dict[str, Callable[[Simulator], Case]] = {
     "adjustments": adjustments_case,
     "updates": updates_case,
@@ -252,6 +284,16 @@ CASES: dict[str, Callable[[Simulator], Case]] = {
     "receipts": receipts_case,
     "waves": waves_case,
     "picks": picks_case,
+    "adjustments transaction_ref_nbr": poisoned(
+        adjustments_case, "transaction_ref_nbr", f"{POISON}-REF"
+    ),
+    "adjustments item_code": poisoned(adjustments_case, "item_code", f"{POISON}-ITEM"),
+    "receipts items item_code": poisoned(receipts_case, "items.item_code", f"{POISON}-ITEM"),
+    "receipts shipment_nbr": poisoned(receipts_case, "shipment_nbr", f"{POISON}-ASN"),
+    "stage lines item_code": poisoned(stage_case, "lines.item_code", f"{POISON}-ITEM"),
+    "picks order_nbr": poisoned(picks_case, "order_nbr", f"{POISON}-SO"),
+    "picks item_code": poisoned(picks_case, "item_code", f"{POISON}-ITEM"),
+    "waves template_name": poisoned(waves_case, "template_name", f"{POISON}-TPL"),
 }
 
 
