@@ -78,6 +78,10 @@ class InventoryAdjustmentSink(WmsSink):
     def known_fields(self) -> t.Collection[str] | None:
         return ADJUSTMENT_FIELDS
 
+    def adds(self, record: dict[str, t.Any]) -> bool:
+        """A delta (`adjustment_qty`) adds each time; an absolute count (`actual_qty`) does not."""
+        return record.get("adjustment_qty") is not None
+
     def would_refuse(self, pending: list[Pending]) -> dict[int, Reasons]:
         """Adjustments that would take on-hand below zero, which the WMS refuses: each row's
         current quantity is read before anything is sent and the batch's records of the row are
@@ -334,6 +338,10 @@ class InventoryCreateSink(InventoryAdjustmentSink):
 
     def known_fields(self) -> t.Collection[str] | None:
         return CREATE_FIELDS
+
+    def adds(self, record: dict[str, t.Any]) -> bool:
+        """Each create is new inventory."""
+        return True
 
     def would_refuse(self, pending: list[Pending]) -> dict[int, Reasons]:
         return {}  # a create adds a quantity above zero

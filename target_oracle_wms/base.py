@@ -41,7 +41,11 @@ from target_oracle_wms.intake import (
 )
 from target_oracle_wms.services import WriteServices
 from target_oracle_wms.validation import Reasons, RecordSchema, entity_schema
-from target_oracle_wms.values import wms_reasons
+from target_oracle_wms.values import REFUSALS, refusal_reasons, wms_reasons
+
+LOG_IDENTITY = ("log_id", "log_ts")
+"""A log line's own id (or sequence number) and the time the log wrote it: what tells two
+identical presses apart in a stream without key properties (docs/write-api.md, "Identity")."""
 
 Call = tuple[str, str, dict[str, t.Any]]
 """(method, path, body) of a planned request; path relative to the lgfapi base URL."""
@@ -137,11 +141,21 @@ class WmsSink(BatchSink):
             self._schemas[entity] = entity_schema(self.services.description(entity))
         return self._schemas[entity]
 
+    def adds(self, record: dict[str, t.Any]) -> bool:
+        """Whether applying the record twice adds twice (a pick, a wave run, a delta): its
+        identity must then come from its source, never from its content, since two identical
+        presses are two picks (`intake_reasons`)."""
+        return False
+
     def identity(self, record: dict[str, t.Any]) -> str:
-        """Stream key properties when the SCHEMA names them, else a hash of the record (a record
-        with a null or missing key property never gets this far: `intake_reasons`)."""
+        """Stream key properties when the SCHEMA names them; else, for a record that `adds`, its
+        `LOG_IDENTITY` values; else a hash of the record (a record with a null or missing key
+        property, or an adding one without log identity, never gets this far)."""
         if self.key_properties:
             return json.dumps([record.get(k) for k in self.key_properties], default=str)
+        if self.adds(record):
+            own = {n: record[n] for n in LOG_IDENTITY if record.get(n) not in (None, "")}
+            return json.dumps(own, sort_keys=True, default=str)
         return "sha256:" + content_hash(record)
 
     def known_fields(self) -> t.Collection[str] | None:
@@ -174,9 +188,17 @@ class WmsSink(BatchSink):
         """Why a record cannot be considered at all: its SCHEMA, its key, unknown fields."""
         reasons: Reasons = dict(record.pop(REASONS_FIELD, None) or {})
         reasons.update(key_reasons(record, self.key_properties))
+        anonymous = all(record.get(name) in (None, "") for name in LOG_IDENTITY)
+        if not self.key_properties and self.adds(record) and anonymous:
+            reasons["key_properties"] = (
+                f"stream {self.stream_name} declares no key properties and the record has no "
+                "log_id or log_ts: two identical records are two writes here, not a redelivery, "
+                "and could not be told apart; give the stream its log's key (the table's "
+                "primary key) or a log_id / log_ts column"
+            )
         known = self.known_fields()
         if known is not None:
-            allowed = {*known, *self.key_properties}
+            allowed = {*known, *self.key_properties, *LOG_IDENTITY}
             reasons.update(unknown_field_reasons(record, allowed, self.action.sink_kind))
         return reasons
 
@@ -187,9 +209,12 @@ class WmsSink(BatchSink):
         report = self.services.report
         before = report.snapshot(self.stream_name)
         first = [self.intake_reasons(record) for record in records]
-        self.prefetch([r for r, reasons in zip(records, first, strict=True) if not reasons])
+        try:
+            self.prefetch([r for r, reasons in zip(records, first, strict=True) if not reasons])
+        except REFUSALS:  # a refused value: its record's validation says so, from the cache
+            self.logger.debug("prefetch of %s stopped at a refused value", self.stream_name)
         checked = [
-            (record, *((reasons, None) if reasons else self.validate(record)))
+            (record, *((reasons, None) if reasons else self.checked(record)))
             for record, reasons in zip(records, first, strict=True)
         ]
         bad_documents = {self.document_key(r) for r, reasons, _ in checked if reasons}
@@ -213,6 +238,35 @@ class WmsSink(BatchSink):
                 )
         self.apply_pending(pending)
         self.logger.info("%s", report.batch_line(self.stream_name, before))  # one line a batch
+
+    def checked(self, record: dict[str, t.Any]) -> tuple[Reasons, Call | None]:
+        """`validate`, with a read the WMS refused for the record's values as its reasons."""
+        try:
+            return self.validate(record)
+        except REFUSALS as exc:
+            return refusal_reasons(record, exc), None
+
+    def per_record(
+        self,
+        check: t.Callable[[list[Pending]], t.Any],
+        items: list[Pending],
+        refused: dict[int, Reasons],
+    ) -> list[t.Any]:
+        """`check(items)`; when the WMS refuses one of its reads (400), `check([item])` for each
+        item instead, the refused ones' reasons going into `refused` (`id(record)` -> reasons).
+        Returns the answers of the calls that succeeded."""
+        try:
+            return [check(items)]
+        except REFUSALS:
+            if len(items) == 1:
+                raise
+        answers = []
+        for item in items:
+            try:
+                answers.append(check([item]))
+            except REFUSALS as exc:
+                refused[id(item.record)] = refusal_reasons(item.record, exc)
+        return answers
 
     def would_refuse(self, pending: list[Pending]) -> dict[int, Reasons]:
         """Valid records the WMS is known to refuse in its current state (`id(record)` ->
@@ -246,7 +300,12 @@ class WmsSink(BatchSink):
                 self.logger.info("DRY RUN %s %s %s", method, path, json.dumps(body, default=str))
                 report.count(self.stream_name, "planned")
             return
-        proven = self.already_in_wms(todo)
+        unreadable: dict[int, Reasons] = {}
+        proven = set().union(*self.per_record(self.already_in_wms, todo, unreadable))
+        for item in todo:
+            if id(item.record) in unreadable:
+                report.reject(self.stream_name, item.record, unreadable[id(item.record)])
+        todo = [p for p in todo if id(p.record) not in unreadable]
         for item in todo:
             if item.identity in proven:
                 ledger.mark_applied(
@@ -266,7 +325,9 @@ class WmsSink(BatchSink):
         """The records to send: without those `would_refuse` names and the rest of their
         documents, which are rejected here, unsent."""
         report = self.services.report
-        refused = self.would_refuse(unsent)
+        refused: dict[int, Reasons] = {}
+        for found in self.per_record(self.would_refuse, unsent, refused):
+            refused.update(found)
         refused_documents = {self.document_key(p.record) for p in unsent if id(p.record) in refused}
         for item in unsent:
             document = self.document_key(item.record)
@@ -356,6 +417,9 @@ class WmsSink(BatchSink):
                 outcome, answer = self.apply(item)
             except RecordRejectedError as exc:
                 yield item, "rejected", exc.reasons
+                continue
+            except REFUSALS as exc:  # a read made from the record's values (a write's 400 is
+                yield item, "rejected", refusal_reasons(item.record, exc)  # RecordRejected)
                 continue
             yield item, outcome, answer
 

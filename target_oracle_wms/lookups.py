@@ -2,7 +2,10 @@
 location barcode, item code, order number, LPN number); the API wants ids.
 
 Keys are fetched in chunks with `__in` filters (one request per 100 keys, not per record) and
-cached for the run, including misses, so a bad key costs one lookup. lgfapi documents no escape
+cached for the run, including misses, so a bad key costs one lookup. A key the WMS refuses as a
+filter value (a 400: a run number that is not a number) is that key's alone: its chunk is asked
+again one key at a time, and asking for the refused key raises `ValueRefusedError`, which the
+sinks turn into the record's reject. lgfapi documents no escape
 for a comma inside an `__in` value, so a key with a comma is asked with a plain equality filter,
 one request each; either way only a row whose key equals the value exactly counts.
 
@@ -18,8 +21,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from oracle_wms.client import WmsClient
+from oracle_wms.errors import WmsValidationError
 
 CHUNK = 100
+
+
+class ValueRefusedError(Exception):
+    """The WMS refused a record's value as a lookup filter (400): that record's reject."""
+
+    def __init__(self, entity: str, key_field: str, value: str, message: str) -> None:
+        self.entity, self.key_field, self.value = entity, key_field, value
+        super().__init__(f"the WMS refused {value!r} as {entity} {key_field}: {message}")
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,8 @@ class Lookups:
         self._facilities: dict[str, Facility] | None = None
         self._cache: dict[tuple[Any, ...], dict[str, dict[str, Any] | None]] = {}
         self._statuses: dict[str, dict[int, str]] = {}
+        self._refused: dict[tuple[Any, ...], str] = {}
+        """(entity, key_field, value) -> the WMS's 400 for that value as a filter."""
         self._lock = threading.RLock()
 
     def facility(self, code: str) -> Facility | None:
@@ -136,6 +150,10 @@ class Lookups:
 
         Returns a mapping for every requested value (None where no record matched). `refresh`
         asks the WMS again instead of trusting the cache (for rows this run may have created).
+
+        Raises:
+            ValueRefusedError: the WMS refused one of `values` as a filter (400), after every
+                other value was looked up (and cached).
         """
         with self._lock:
             return self._find(entity, key_field, values, scope, fields, refresh=refresh)
@@ -152,25 +170,57 @@ class Lookups:
     ) -> dict[str, dict[str, Any] | None]:
         cache = self._cache.setdefault((entity, key_field, *sorted(scope.items()), fields), {})
         requested = {str(v) for v in values}
-        wanted = sorted(requested if refresh else requested - cache.keys())
+        for value in requested - cache.keys():
+            if not value.strip():  # an empty key names nothing: never an unfiltered read
+                cache[value] = None
+        wanted = sorted(
+            v for v in (requested if refresh else requested - cache.keys()) if v.strip()
+        )
         if refresh:
             for value in wanted:
                 cache.pop(value, None)
         plain = [v for v in wanted if "," not in v]
         for start in range(0, len(plain), CHUNK):
             chunk = plain[start : start + CHUNK]
-            params = {
-                **scope,
-                f"{key_field}__in": ",".join(chunk),
-                "fields": f"{key_field},{fields}",
-            }
-            for row in self.client.iter_records(entity, params):
-                if str(row[key_field]) in requested:  # exact matches only
-                    cache[str(row[key_field])] = row
-            for value in chunk:
-                cache.setdefault(value, None)
+            self._fetch(entity, key_field, chunk, scope=scope, fields=fields, cache=cache)
         for value in wanted:
             if "," in value:  # cannot travel in an `__in` list
-                rows = self.client.iter_records(entity, {**scope, key_field: value})
-                cache[value] = next((r for r in rows if str(r[key_field]) == value), None)
+                self._fetch(entity, key_field, [value], scope=scope, fields=fields, cache=cache)
+        for value in (str(v) for v in values):
+            refused = self._refused.get((entity, key_field, value))
+            if refused is not None:
+                raise ValueRefusedError(entity, key_field, value, refused)
         return {str(v): cache[str(v)] for v in values}
+
+    def _fetch(
+        self,
+        entity: str,
+        key_field: str,
+        chunk: list[str],
+        *,
+        scope: dict[str, Any],
+        fields: str,
+        cache: dict[str, dict[str, Any] | None],
+    ) -> None:
+        """Look `chunk` up (one value: an equality filter when it has a comma); a 400 for
+        several values asks each alone, a 400 for one value is that value's (`_refused`)."""
+        if len(chunk) == 1 and "," in chunk[0]:
+            params = {**scope, key_field: chunk[0], "fields": f"{key_field},{fields}"}
+        else:
+            params = {**scope, f"{key_field}__in": ",".join(chunk)}
+            params["fields"] = f"{key_field},{fields}"
+        try:
+            rows = list(self.client.iter_records(entity, params))
+        except WmsValidationError as exc:
+            if len(chunk) > 1:
+                for value in chunk:
+                    self._fetch(entity, key_field, [value], scope=scope, fields=fields, cache=cache)
+                return
+            self._refused[(entity, key_field, chunk[0])] = str(exc)
+            cache[chunk[0]] = None
+            return
+        for row in rows:
+            if str(row[key_field]) in chunk:  # exact matches only
+                cache[str(row[key_field])] = row
+        for value in chunk:
+            cache.setdefault(value, None)

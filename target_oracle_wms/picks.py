@@ -19,12 +19,16 @@ gets the pick in the query string (the practitioner's OpenAPI's form).
 One line per request, with `async_flg` false, so the answer (204, or 400 with the WMS's reason)
 is the outcome; the log's lines are sent one after another per facility, in input order (a
 Close after the picks into its LPN). Oracle has no idempotency key for a pick, so exactly-once
-rests on the allocation: before a Pick (Short) is sent, the allocation's `packed_qty`
-(`alloc_qty`) is committed to the ledger as a pending marker; after a lost answer, or on a rerun
-that finds the marker, the allocation is read again and the pick counts as applied when the
-quantity moved by the record's `qty`, and is sent only when it did not. A Close is applied
-when its LPN is Packed (or further); a Complete changes nothing the target can read and is
-sent again only when the ledger does not know it.
+rests on the allocations the WMS may touch for the line. The WMS spreads one pick over every
+open allocation of the order's lines of the item from the location (of the wave, when named),
+oldest first (contract L15): that set is the line's *scope*. Before a Pick (Short) is sent, the
+`packed_qty` (`alloc_qty`) of every allocation in the scope is committed to the ledger as a
+pending marker; after a lost answer, or on a rerun that finds the marker, the scope is read
+again and the pick counts as applied when the scope's total moved by the record's `qty`, and is
+sent only when it did not. Watching one allocation of the scope is not enough: a pick of 3 may
+put 1 on one allocation and 2 on the next. A Close is applied when its LPN is Packed (or
+further); a Complete changes nothing the target can read and is sent again only when the ledger
+does not know it.
 """
 
 from __future__ import annotations
@@ -158,9 +162,13 @@ class PickConfirmSink(WmsSink):
     def known_fields(self) -> t.Collection[str] | None:
         return PICK_FIELDS
 
+    def adds(self, record: dict[str, t.Any]) -> bool:
+        """A Pick or a Short moves quantities each time; a Close or a Complete does not."""
+        return record.get("action_code") in ("Pick", "Short")
+
     def process_batch(self, context: dict[str, t.Any]) -> None:
-        self.__dict__["_allocation"] = {}  # keyed by id(record): one batch's records only
-        self.__dict__["_allocation_rows"] = {}  # allocation id -> as read at validation
+        self.__dict__["_scope"] = {}  # keyed by id(record): one batch's records only
+        self.__dict__["_scope_rows"] = {}  # id(record) -> the scope's rows read at validation
         super().process_batch(context)
 
     def document_key(self, record: dict[str, t.Any]) -> str:
@@ -201,9 +209,9 @@ class PickConfirmSink(WmsSink):
                     f"no wave run_nbr {record['wave_nbr']} in facility {facility.code}"
                 )
         if action in ("Pick", "Short"):
-            allocation = self._find_allocation(record, facility, reasons)
-            if allocation is not None:
-                self.__dict__["_allocation"][id(record)] = int(allocation["id"])
+            scope = self._find_scope(record, facility, reasons)
+            if scope is not None:
+                self.__dict__["_scope"][id(record)] = scope
                 barcode = self._item(record, facility)
                 body.update(
                     order_nbr=str(record["order_nbr"]),
@@ -228,12 +236,12 @@ class PickConfirmSink(WmsSink):
         scope = {"company_id__code": str(record.get("company_code") or facility.company_code)}
         return self.services.lookups.find("item", "code", [code], scope, "id,barcode")[code]
 
-    def _find_allocation(
+    def _find_scope(
         self, record: dict[str, t.Any], facility: Facility, reasons: Reasons
-    ) -> dict[str, t.Any] | None:
-        """The allocation of the order's line of the item, from the pick location (and of the
-        wave when given): the first with enough open quantity, else the first still open, else
-        the first (a replay of a pick that filled it: the ledger or the WMS decides later)."""
+    ) -> dict[str, str] | None:
+        """The filters of the allocations the WMS may touch for a Pick or Short line: the
+        order's lines of the item from the pick location (and of the wave, when given), every
+        status (`GET entity/allocation/`); None with reasons when there is none."""
         lookups = self.services.lookups
         scope = {"facility_id__code": facility.code}
         order_nbr, barcode = str(record["order_nbr"]), str(record["pick_location"])
@@ -255,18 +263,16 @@ class PickConfirmSink(WmsSink):
             reasons["pick_location"] = f"no location '{barcode}' in facility {facility.code}"
         if order is None or item is None or location is None:
             return None
-        params: dict[str, t.Any] = {
+        params = {
             "facility_id": str(facility.id),
             "order_dtl_id__order_id": str(order["id"]),
             "item_id": str(item["id"]),
             "from_location_id": str(location["id"]),
-            "ordering": "id",
-            "fields": ALLOCATION_FIELDS,
         }
         wave = self._wave(facility, str(record["wave_nbr"])) if record.get("wave_nbr") else None
         if wave is not None:
             params["wave_id"] = str(wave["id"])
-        rows = self._allocations(params)
+        rows = self.scope_rows(params)
         if not rows:
             reasons["order_nbr"] = (
                 f"no allocation of order {order_nbr} for item {record['item_code']} from "
@@ -274,36 +280,36 @@ class PickConfirmSink(WmsSink):
                 + (f" in wave {record['wave_nbr']}" if record.get("wave_nbr") else "")
             )
             return None
-        qty = as_decimal(record["qty"]) or Decimal(0)
-        closed = self.closed_allocation_ids()
-        return next(
-            (r for r in rows if open_qty(r, closed) >= qty),
-            next((r for r in rows if open_qty(r, closed) > 0), rows[0]),
-        )
+        self.__dict__["_scope_rows"][id(record)] = rows
+        return params
 
-    def _allocations(self, params: dict[str, t.Any]) -> list[dict[str, t.Any]]:
-        rows = list(self.services.wms.iter_records("allocation", params))
-        self.__dict__.setdefault("_allocation_rows", {}).update((int(r["id"]), r) for r in rows)
-        return rows
-
-    def allocation(self, allocation_id: int) -> dict[str, t.Any]:
-        """The allocation as the WMS holds it now."""
-        params = {"id": str(allocation_id), "fields": ALLOCATION_FIELDS}
-        rows = self._allocations(params)
-        if not rows:
-            raise RecordRejectedError({"order_nbr": f"allocation {allocation_id} is gone"})
-        return rows[0]
+    def scope_rows(self, scope: dict[str, str]) -> list[dict[str, t.Any]]:
+        """The allocations of a line's scope as the WMS holds them now, by id."""
+        params = {**scope, "ordering": "id", "fields": ALLOCATION_FIELDS}
+        return list(self.services.wms.iter_records("allocation", params))
 
     # What the WMS holds ------------------------------------------------------------------
 
     def _moved(self, item: Pending, marker: dict[str, t.Any]) -> bool:
-        """Whether the allocation moved by the record's qty since the marker was taken."""
-        now = self.allocation(int(marker["allocation_id"]))
+        """Whether the line's scope moved by the record's qty since the marker was taken: a
+        Pick raised the scope's total `packed_qty` (allocations new since the marker count
+        from 0), a Short lowered the total `alloc_qty` of the allocations the marker saw (one
+        gone counts as lowered to 0)."""
         qty = Decimal(str(as_decimal(item.record["qty"])))
-        before = Decimal(str(marker["before"]))
-        if item.record["action_code"] == "Pick":
-            return _qty(now, "packed_qty") >= before + qty
-        return _qty(now, "alloc_qty") <= before - qty  # Short lowers the allocated quantity
+        field = str(marker["field"])
+        if "scope" not in marker:  # a marker of one allocation, from before the scope
+            marker = {
+                "field": field,
+                "scope": {"id": str(marker["allocation_id"])},
+                "before": {str(marker["allocation_id"]): marker["before"]},
+            }
+        before = {str(k): Decimal(str(v)) for k, v in marker["before"].items()}
+        now = {str(r["id"]): _qty(r, field) for r in self.scope_rows(marker["scope"])}
+        if field == "packed_qty":
+            moved = sum((q - before.get(k, Decimal(0)) for k, q in now.items()), Decimal(0))
+        else:
+            moved = sum((q - now.get(k, Decimal(0)) for k, q in before.items()), Decimal(0))
+        return moved >= qty
 
     def _lpn_word(self, item: Pending) -> str | None:
         """The status of the record's outbound LPN (None: no such LPN)."""
@@ -349,24 +355,23 @@ class PickConfirmSink(WmsSink):
         return {item.identity for item in pending if self._done(item)}
 
     def would_refuse(self, pending: list[Pending]) -> dict[int, Reasons]:
-        """A Pick or Short over its allocation's open quantity as read at validation (each line
-        on its own; lines that only together exceed it are left to the WMS, whose reason is
-        reported)."""
+        """A Pick or Short over the open quantity of its scope as read at validation (the sum
+        the WMS checks, contract L15; each line on its own: lines that only together exceed it
+        are left to the WMS, whose reason is reported)."""
         refused: dict[int, Reasons] = {}
+        closed = self.closed_allocation_ids()
         for item in pending:
-            allocation_id = self.__dict__.get("_allocation", {}).get(id(item.record))
-            if allocation_id is None:
+            rows = self.__dict__.get("_scope_rows", {}).get(id(item.record))
+            if rows is None:
                 continue
-            read = self.__dict__.get("_allocation_rows", {}).get(allocation_id)
-            open_now = open_qty(
-                read or self.allocation(allocation_id), self.closed_allocation_ids()
-            )
+            open_now = sum((open_qty(r, closed) for r in rows), Decimal(0))
             qty = as_decimal(item.record["qty"]) or Decimal(0)
             if qty > open_now:
+                ids = ", ".join(str(r["id"]) for r in rows)
                 refused[id(item.record)] = {
-                    "qty": f"{qty} is over the open allocated quantity {open_now} of allocation "
-                    f"{allocation_id} (order {item.record['order_nbr']}, item "
-                    f"{item.record['item_code']}, location {item.record['pick_location']})"
+                    "qty": f"{qty} is over the open allocated quantity {open_now} of order "
+                    f"{item.record['order_nbr']}, item {item.record['item_code']}, location "
+                    f"{item.record['pick_location']} (allocations {ids})"
                 }
         return refused
 
@@ -410,19 +415,19 @@ class PickConfirmSink(WmsSink):
         """A Pick or Short commits its allocation's quantity as a pending marker first; the
         answer (204) is then checked against the allocation, a Close against its LPN."""
         action = item.record["action_code"]
-        allocation_id = self.__dict__.get("_allocation", {}).get(id(item.record))
+        scope = self.__dict__.get("_scope", {}).get(id(item.record))
         marker = None
-        if allocation_id is not None:
-            now = self.allocation(allocation_id)
+        if scope is not None:
             field = "packed_qty" if action == "Pick" else "alloc_qty"
-            before = str(_qty(now, field))
-            marker = {"allocation_id": allocation_id, "field": field, "before": before}
+            rows = self.scope_rows(scope)
+            before = {str(r["id"]): str(_qty(r, field)) for r in rows}
+            marker = {"scope": scope, "field": field, "before": before}
         answer = self.send_documented(item, marker)
         after_lost = isinstance(answer, dict) and bool(answer.get("already_applied"))
         if action != "Complete" and not after_lost and not self._done(item):
             # 204 with async_flg false is the WMS saying it processed the line (L12): applied,
             # but the quantity the target reads did not show it (docs/api-behaviour.md).
-            what = "its LPN is not Packed" if action == "Close" else "its allocation did not move"
+            what = "its LPN is not Packed" if action == "Close" else "its allocations did not move"
             self.logger.warning(
                 "%s: line %s answered %s by the WMS, but %s: counted as applied, not resent",
                 self.stream_name,
@@ -432,6 +437,6 @@ class PickConfirmSink(WmsSink):
             )
         return "applied", {
             "action_code": action,
-            "allocation_id": allocation_id,
+            "allocations": sorted(marker["before"]) if marker else None,
             "after_lost_answer": after_lost,
         }

@@ -88,6 +88,10 @@ class ReceiveSink(WmsSink):
 
     # Validation --------------------------------------------------------------------------
 
+    def process_batch(self, context: dict[str, t.Any]) -> None:
+        self.__dict__["_refused"] = {}  # keyed by id(record): one batch's records only
+        super().process_batch(context)
+
     def prefetch(self, records: list[dict[str, t.Any]]) -> None:
         lookups = self.services.lookups
         items: dict[str, set[str]] = {}
@@ -282,7 +286,7 @@ class ReceiveSink(WmsSink):
         for item in pending:
             by_facility.setdefault(str(item.record["facility_code"]), []).append(item)
         proven: set[str] = set()
-        self.__dict__["_refused"] = refused = {}
+        refused: dict[int, Reasons] = self.__dict__.setdefault("_refused", {})
         for facility, items in by_facility.items():
             numbers = sorted({str(i.record["container_nbr"]) for i in items})
             held = self.lpns(facility, numbers)

@@ -161,6 +161,7 @@ class OblpnShipSink(WmsSink):
             "options": {**options, "commit_frequency": 1},
         }
         hints: dict[str, str] = {}
+        refused = False
         try:
             answer = self.send_with_retries("POST", "entity/oblpn/bulk_ship/", body, chunk[0])
             details = answer.get("details") if isinstance(answer, dict) else None
@@ -168,7 +169,22 @@ class OblpnShipSink(WmsSink):
                 hints = {str(k): str(v) for k, v in details.items()}
         except RecordRejectedError as exc:
             hints = {str(ident): json.dumps(exc.reasons) for ident in by_id}
+            refused = True
         shipped = self._shipped(sorted(by_id))
+        if refused and len(chunk) > 1:
+            # A 400 for the whole request may be one LPN's: each unshipped one goes alone, so
+            # only the refused LPN is rejected (its status, re-read first, keeps it exactly once).
+            self.logger.warning(
+                "bulk_ship of %d LPNs refused (%s); sending the unshipped ones one by one",
+                len(chunk),
+                next(iter(hints.values()), ""),
+            )
+            for ident, item in by_id.items():
+                if shipped.get(ident):
+                    yield item, "applied", {"bulk_ship": "shipped"}
+                else:
+                    yield from self._ship([item], options)
+            return
         for ident, item in by_id.items():
             if shipped.get(ident):
                 yield item, "applied", {"bulk_ship": "shipped"}

@@ -251,18 +251,27 @@ class StageSink(WmsSink):
     def _states(self, items: list[Pending]) -> dict[Where, Row]:
         spec = self.spec
         docs = [self._document(item) for item in items]
-        return read_states(self.services.wms, spec.header_entity, spec.key_field, docs)
+        sent = {name for item in items for name in self._sent(item)}
+        return read_states(self.services.wms, spec.header_entity, spec.key_field, docs, sent)
+
+    def _sent(self, item: Pending) -> dict[str, t.Any]:
+        """The header values an UPDATE sends (what proves it applied, with `mod_ts`)."""
+        body = item.call[2]
+        if body.get("action_code") != "UPDATE":
+            return {}
+        return {name: value for name, value in body.items() if name in self.spec.header_fields}
 
     def already_in_wms(self, pending: list[Pending]) -> set[str]:
         """Before anything is sent (a rerun without the ledger, a batch replayed after a kill
         or a lost answer): a CREATE whose key exists in the facility and a DELETE whose key is
         gone are already applied, and are not sent again. The headers read are kept: an UPDATE
         counts as applied once its header's `mod_ts` moves."""
-        self._before = self._states(pending) if pending else {}
+        before = self._states(pending) if pending else {}
+        self._before.update(before)  # the batch's, also when asked one document at a time
         proven: set[str] = set()
         for item in pending:
             doc = self._document(item)
-            if already_there(doc, self._before[doc.where]):
+            if already_there(doc, before[doc.where]):
                 self.logger.info(
                     "%s %s in facility %s %s: counted as already applied, not sent",
                     self.spec.entity,
@@ -272,6 +281,10 @@ class StageSink(WmsSink):
                 )
                 proven.add(item.identity)
         return proven
+
+    def process_batch(self, context: dict[str, t.Any]) -> None:
+        self._before = {}
+        super().process_batch(context)
 
     # Sending and settling ------------------------------------------------------------------
 
@@ -307,9 +320,22 @@ class StageSink(WmsSink):
                 )
             except WmsValidationError as exc:
                 # Oracle does not say whether a 400 may follow a partly processed message:
-                # what is in the WMS counts as applied, the rest is rejected with the reasons.
+                # what is in the WMS counts as applied. One document's value refuses the whole
+                # message: the rest are sent again one per message, so only that one is rejected.
                 done, todo = self._settle(messageid, todo, 0)
                 yield from done
+                if len(todo) > 1:
+                    self.logger.warning(
+                        "%s: message %s refused (%s); sending its %d other document(s) one per "
+                        "message to find the refused one",
+                        self.stream_name,
+                        messageid,
+                        exc,
+                        len(todo),
+                    )
+                    for item in todo:
+                        yield from self._stage([item])
+                    return
                 yield from ((item, "rejected", wms_reasons(exc)) for item in todo)
                 return
             except WmsNotFoundError as exc:
@@ -373,7 +399,7 @@ class StageSink(WmsSink):
             for item in todo:
                 doc = self._document(item)
                 row = states[doc.where]
-                if reached(doc, row, self._before.get(doc.where)):
+                if reached(doc, row, self._before.get(doc.where), self._sent(item)):
                     done.append((item, "applied", {"messageid": messageid, **outcome(doc, row)}))
                 else:
                     rest.append(item)

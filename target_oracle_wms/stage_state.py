@@ -10,8 +10,9 @@ under the 8 KiB request lines servers commonly accept.
 A document is in its target state when:
 - CREATE: its key exists in the facility;
 - DELETE: its key no longer exists in the facility;
-- UPDATE: it exists and its `mod_ts` differs from the one read before the message was sent
-  (the WMS stamps every change; a concurrent change by someone else would also count).
+- UPDATE: it exists, its `mod_ts` differs from the one read before the message was sent (the
+  WMS stamps every change), and it holds every header value the document sent: a change by
+  someone else moves `mod_ts` too, and alone never counts as this document's.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from oracle_wms.client import WmsClient
+from target_oracle_wms.updates import same_value
 
 MAX_IN_CHARS = 4000
 """URL-encoded characters of one `__in` list (a comma travels as `%2C`)."""
@@ -45,15 +47,21 @@ class Document:
 
 
 def read_states(
-    client: WmsClient, header_entity: str, key_field: str, documents: t.Iterable[Document]
+    client: WmsClient,
+    header_entity: str,
+    key_field: str,
+    documents: t.Iterable[Document],
+    fields: t.Iterable[str] = (),
 ) -> dict[Where, Row]:
-    """The current header of every document, None where its key does not exist."""
+    """The current header of every document (`id`, key, `mod_ts` and `fields`), None where its
+    key does not exist."""
     by_facility: dict[str, set[str]] = {}
     for doc in documents:
         by_facility.setdefault(doc.facility, set()).add(doc.key)
     states: dict[Where, Row] = {}
+    read = ",".join(["id", key_field, "mod_ts", *sorted(set(fields) - {"id", key_field, "mod_ts"})])
     for facility, keys in sorted(by_facility.items()):
-        scope = {"facility_id__code": facility, "fields": f"id,{key_field},mod_ts"}
+        scope = {"facility_id__code": facility, "fields": read}
         states.update({(facility, key): None for key in keys})
         listed = sorted(key for key in keys if "," not in key)
         for chunk in _chunks(listed):
@@ -88,13 +96,18 @@ def already_there(doc: Document, row: Row) -> bool:
     return (doc.action == "CREATE" and row is not None) or (doc.action == "DELETE" and row is None)
 
 
-def reached(doc: Document, row: Row, before: Row) -> bool:
-    """After sending: the document is in its target state (see the module's docstring)."""
+def reached(
+    doc: Document, row: Row, before: Row, sent: t.Mapping[str, t.Any] | None = None
+) -> bool:
+    """After sending: the document is in its target state (see the module's docstring); `sent`:
+    the header values an UPDATE sent."""
     if doc.action == "CREATE":
         return row is not None
     if doc.action == "DELETE":
         return row is None
-    return row is not None and (before is None or row.get("mod_ts") != before.get("mod_ts"))
+    if row is None or (before is not None and row.get("mod_ts") == before.get("mod_ts")):
+        return False
+    return all(same_value(value, row.get(name)) for name, value in (sent or {}).items())
 
 
 def outcome(doc: Document, row: Row) -> dict[str, t.Any]:

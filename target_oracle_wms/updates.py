@@ -145,15 +145,13 @@ class UpdateSink(WmsSink):
         return found
 
     def prefetch(self, records: list[dict[str, t.Any]]) -> None:
-        self._parent_rows = self._parents(records)
+        parents = self._parents(records)
         spec = self.spec
         if spec.parent_fk is None or spec.parent_key is None:
             return
         lines: dict[int, set[str]] = {}
         for record in records:
-            head = self._parent_rows.get(
-                (str(record.get("facility_code")), str(record.get(spec.parent_key)))
-            )
+            head = parents.get((str(record.get("facility_code")), str(record.get(spec.parent_key))))
             if head is not None:
                 lines.setdefault(int(head["id"]), set()).add(str(record.get(spec.key_field)))
         for head_id, seqs in lines.items():  # one request per document, not per line
@@ -165,7 +163,7 @@ class UpdateSink(WmsSink):
         spec = self.spec
         facility = str(record.get("facility_code"))
         head_key = spec.parent_key or spec.key_field
-        head = self._parent_rows.get((facility, str(record.get(head_key))))
+        head = self._parents([record])[(facility, str(record.get(head_key)))]  # cached lookup
         if head is None:
             entity = spec.parent or self.action.entity
             reasons[head_key] = f"no {entity} '{record.get(head_key)}' in facility {facility}"

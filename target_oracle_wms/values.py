@@ -9,6 +9,7 @@ import typing as t
 from decimal import Decimal
 
 from oracle_wms.errors import WmsValidationError
+from target_oracle_wms.lookups import ValueRefusedError
 from target_oracle_wms.validation import Reasons, RecordSchema
 
 
@@ -64,3 +65,36 @@ def list_value(value: t.Any) -> list[t.Any] | None:
         except ValueError:
             return None
     return list(value) if isinstance(value, list) else None
+
+
+REFUSALS = (ValueRefusedError, WmsValidationError)
+"""The WMS refusing a read made from one record's values (400): that record's reject."""
+
+
+def refusal_reasons(record: dict[str, t.Any], exc: Exception) -> Reasons:
+    """A refused read as the record's reasons: under the field (or `list[i].field`) holding the
+    refused value when one does, else under `_wms`."""
+    if isinstance(exc, ValueRefusedError):
+        fields = [path for path, value in _leaves(record) if str(value) == exc.value]
+        if fields:
+            return {path: str(exc) for path in fields}
+    details = getattr(exc, "details", None)
+    named = {str(key).split("__")[0] for key in details} if isinstance(details, dict) else set()
+    reasons = {
+        name: f"the WMS refused {record[name]!r} in a read made from this record: {exc}"
+        for name in sorted(named)
+        if record.get(name) is not None
+    }
+    return reasons or {"_wms": f"the WMS refused a read made from this record's values: {exc}"}
+
+
+def _leaves(value: t.Any, path: str = "") -> t.Iterator[tuple[str, t.Any]]:
+    """(path, value) of every scalar in a record: `orders[0].order_nbr`."""
+    if isinstance(value, dict):
+        for name, inner in value.items():
+            yield from _leaves(inner, f"{path}.{name}" if path else str(name))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            yield from _leaves(inner, f"{path}[{index}]")
+    elif value is not None:
+        yield path, value

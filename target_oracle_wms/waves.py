@@ -5,14 +5,19 @@ docs/write-api.md.
 
 One record is one wave run: `facility_code`, `template_name`, optional `company_code` (the
 company context, default the facility's) and, for a manual wave, `orders`: an array of
-`{"order_nbr", "seq_nbr"}` (or its JSON text).
+`{"order_nbr", "seq_nbr"}` (or its JSON text). A stream whose SCHEMA declares `orders` runs manual
+waves only: a record whose `orders` is empty, null or absent is a reject naming it, never a Run
+Template of the whole template (every open order of the facility); a stream without `orders`
+runs whole templates.
 
 Oracle has no idempotency key for a run and documents nothing of the answer but "the returned
 run number", so exactly-once rests on the wave entity: before the POST the sink commits a
 pending marker to the ledger (the highest wave id of the facility, read just before); after the
-answer it takes the run number from the body when the body has one, else the first wave of the
-facility (and template) above the marker. A rerun, or a retry after a lost answer, that finds a
-marker looks for that wave first and runs nothing when it is there. Each wave is then polled
+answer it takes the run number from the body when the body has one, else the one wave of the
+facility (and template) above the marker; of several, a manual wave's is the one that allocated
+its orders, and any other case is a reject, never a guess (`waves_after`). A rerun, or a retry
+after a lost answer, that finds a marker looks for that wave first and runs nothing when it is
+there. Each wave is then polled
 (`GET entity/wave/`) until its status is Completed, at most `wave_timeout` seconds, with
 progress in the log; the run number is reported per record.
 """
@@ -43,6 +48,10 @@ class RunWaveSink(WmsSink):
 
     def known_fields(self) -> t.Collection[str] | None:
         return WAVE_FIELDS
+
+    def adds(self, record: dict[str, t.Any]) -> bool:
+        """Every run is a new wave."""
+        return True
 
     def document_key(self, record: dict[str, t.Any]) -> str:
         return self.identity(record)
@@ -92,6 +101,12 @@ class RunWaveSink(WmsSink):
         lines = list_value(record.get("orders"))
         if lines is None:
             reasons["orders"] = "must be an array of {order_nbr, seq_nbr} (or its JSON text)"
+            return []
+        if not lines and ("orders" in record or "orders" in self.schema.get("properties", {})):
+            reasons["orders"] = (
+                "empty: a manual wave names at least one order line; an empty list never runs "
+                "the whole template (a stream whose SCHEMA has no `orders` runs templates)"
+            )
             return []
         sent: dict[str, list[int]] = {}
         for index, line in enumerate(lines):
@@ -178,24 +193,66 @@ class RunWaveSink(WmsSink):
             params["wave_template_id"] = str(marker["template_id"])
         return list(self.services.wms.iter_records("wave", params)), by_template
 
-    def waves_after(self, marker: dict[str, t.Any]) -> list[dict[str, t.Any]]:
-        """`new_waves`, refusing to guess between several without a template field.
+    def waves_after(self, marker: dict[str, t.Any], item: Pending) -> list[dict[str, t.Any]]:
+        """The record's wave among `new_waves`: the only one, else (a manual wave) the only one
+        that allocated the record's orders; never a guess between several.
 
         Raises:
-            RecordRejectedError: several new waves and no template field to tell them apart
-                (the pending marker stays: nothing is run again).
+            RecordRejectedError: several new waves the target cannot tell apart (the pending
+                marker stays: nothing is run again).
         """
         found, by_template = self.new_waves(marker)
-        if not by_template and len(found) > 1:
+        if len(found) > 1:
+            found = self.waving_our_orders(item, found) or found
+        if len(found) > 1:
+            where = (
+                f"of template {item.record['template_name']}" if by_template else "in the facility"
+            )
+            why = (
+                "none of them allocated only this record's orders"
+                if item.call[1].endswith("run_manual/")
+                else "the answer carried no run number"
+            )
+            if not by_template:
+                why += (
+                    ", and the WMS's wave entity has no wave_template_id to tell which is this "
+                    "record's"
+                )
             raise RecordRejectedError(
                 {
-                    "template_name": f"{len(found)} waves appeared in the facility after wave id "
-                    f"{marker['highest_wave_id']} and the WMS's wave entity has no "
-                    "wave_template_id to tell which is this record's: not run again; check "
-                    "them in the WMS (docs/api-behaviour.md, fulfilment)"
+                    "template_name": f"{len(found)} waves appeared {where} after wave id "
+                    f"{marker['highest_wave_id']} and {why}: not run again; check them in the "
+                    "WMS (docs/api-behaviour.md, fulfilment)"
                 }
             )
         return found
+
+    def waving_our_orders(
+        self, item: Pending, found: list[dict[str, t.Any]]
+    ) -> list[dict[str, t.Any]]:
+        """The waves among `found` that allocated a line of the record's manual orders
+        (`GET entity/allocation/?wave_id=&order_dtl_id__order_id=`): what only this record's
+        run did. Empty for a template run (no orders of its own)."""
+        lists = item.call[2].get("options", {}).get("order_seq_nbr_list") or []
+        numbers = [str(entry["order_nbr"]) for entry in lists]
+        if not numbers:
+            return []
+        scope = {"facility_id__code": str(item.record["facility_code"])}
+        orders = self.services.lookups.find("order_hdr", "order_nbr", numbers, scope)
+        ours = []
+        for wave in found:
+            for order in orders.values():
+                if order is None:
+                    continue
+                params = {
+                    "wave_id": str(wave["id"]),
+                    "order_dtl_id__order_id": str(order["id"]),
+                    "fields": "id",
+                }
+                if next(iter(self.services.wms.iter_records("allocation", params)), None):
+                    ours.append(wave)
+                    break
+        return ours
 
     def wave_by_run(self, facility: Facility, run_nbr: str) -> dict[str, t.Any] | None:
         params = {"facility_id": str(facility.id), "run_nbr": run_nbr, "fields": WAVE_FIELDS_READ}
@@ -221,7 +278,7 @@ class RunWaveSink(WmsSink):
         """Find the wave a pending marker names, else run one (marker first); then wait for it."""
         marker = self.services.ledger.pending(self.stream_name, item.identity)
         if marker is not None:
-            found = self.waves_after(marker)
+            found = self.waves_after(marker, item)
             if found:
                 self.logger.info(
                     "%s: record %s started wave run_nbr %s before (pending marker): not run again",
@@ -237,7 +294,7 @@ class RunWaveSink(WmsSink):
         if run_nbr is not None:
             wave = self.wave_by_run(self._facility_of(item), run_nbr)
         if wave is None:
-            found = self.waves_after(marker)
+            found = self.waves_after(marker, item)
             wave = found[0] if found else None
         if wave is None:
             raise RecordRejectedError(

@@ -84,7 +84,7 @@ class Hostile:
                 except OSError:
                     pass
 
-            do_GET = do_POST = do_HEAD = _serve  # noqa: N815
+            do_GET = do_POST = do_HEAD = do_PATCH = _serve  # noqa: N815
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.server.daemon_threads = True

@@ -13,7 +13,11 @@ scanned LPN holding what was scanned, every ASN line received in full.
 
 The kill test SIGKILLs the Meltano process group of the pick step and of the receive step at a
 random write (the n-th POST, n drawn from a seed printed with every failure; set
-FULFILMENT_KILL_SEED to replay one), reruns each, and asserts the same end state.
+FULFILMENT_KILL_SEED to replay one), reruns each, and asserts the same end state. Its orders
+also have lines split over several allocations (a second line of an item already ordered, from
+the same location) and its pick log picks at most 3 units a press, so presses cross from one
+allocation into the next (issue 22): the end state then also counts one Pick history row per
+press and, per order and item, as many units picked as packed.
 """
 
 from __future__ import annotations
@@ -137,8 +141,11 @@ def _expected(
         "select r.container_nbr, e ->> 'item_code', (e ->> 'qty')::numeric "
         "from fulfilment.asn_receipt r, jsonb_array_elements(r.items) e",
     )
-    assert len({item for _, _, item, _ in lines}) == len(lines), "an item on two lines"
-    shipped = {(o, seq): min(qty, available.get(item, Decimal(0))) for o, seq, item, qty in lines}
+    free = dict(available)
+    shipped: dict[tuple[str, int], Decimal] = {}
+    for order, seq, item, qty in sorted(lines):  # waved by order, then line
+        shipped[order, seq] = min(qty, free.get(item, Decimal(0)))
+        free[item] = free.get(item, Decimal(0)) - shipped[order, seq]
     moved: dict[str, Decimal] = defaultdict(Decimal)
     for order, seq, item, _ in lines:
         moved[item] -= shipped[order, seq]
@@ -223,16 +230,24 @@ def _actual(sim: Simulator, database: str, items: set[str], wave_id_before: int)
             for w in all_records(sim, "wave", facility_id__code=FACILITY)
             if w["id"] > wave_id_before
         ),
-        # Not in the expectation: each allocation picked once (below).
-        "pick_history": Counter(
+        # Not in the expectation: what was picked is what was packed (below).
+        "pick_history": _totals(
             (h["transaction_ref_nbr"], h["item_code"], -Decimal(h["adj_qty"])) for h in pick_rows
         ),
-        "allocations": Counter(
+        "allocations": _totals(
             (line_of[a["order_dtl_id"]["id"]][0], a["item_id"]["key"], Decimal(a["packed_qty"]))
             for a in allocations
-            if Decimal(a["packed_qty"]) > 0
         ),
+        "presses": len(pick_rows),
     }
+
+
+def _totals(rows: Any) -> dict[tuple[str, str], Decimal]:
+    """(order, item) -> the sum of the quantities, where above zero."""
+    totals: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for order, item, qty in rows:
+        totals[order, item] += qty
+    return {key: qty for key, qty in totals.items() if qty}
 
 
 def _assert_end_state(sim: Simulator, database: str, before: dict[str, Any], why: str) -> None:
@@ -242,8 +257,11 @@ def _assert_end_state(sim: Simulator, database: str, before: dict[str, Any], why
         r[0] for r in _rows(database, "select ord_qty from fulfilment.sales_order_line")
     ), "no short line: the seed found no item with 1 to 39 units free"
     actual = _actual(sim, database, set(expected["stock"]), before["wave_id"])
-    # One Pick history row per allocation picked, of exactly its quantity: nothing picked twice.
+    # Per order and item, the units picked (history) are the units packed: nothing picked twice;
+    # and one Pick history row per press of the log.
     assert actual.pop("pick_history") == actual.pop("allocations"), why
+    presses = _rows(database, "select count(*) from fulfilment.pick_log where action_code = 'Pick'")
+    assert actual.pop("presses") == presses[0][0], why
     for key, value in expected.items():
         assert actual[key] == value, f"{key}: {why}"
 
@@ -263,8 +281,48 @@ def _start_flow(database: str, tag: str) -> None:
 
 
 def _sql(database: str, name: str) -> None:
+    _run_sql(database, (SQL / name).read_text())
+
+
+def _run_sql(database: str, text: str) -> None:
     with psycopg.connect(_conninfo(database), autocommit=True) as conn:
-        conn.execute((SQL / name).read_text())  # type: ignore[arg-type]
+        conn.execute(text)  # type: ignore[arg-type]
+
+
+SPLIT_LINE = """
+INSERT INTO fulfilment.sales_order_line (order_nbr, seq_nbr, item_code, ord_qty)
+SELECT l.order_nbr, 3, l.item_code, 7 FROM fulfilment.sales_order_line l
+JOIN fulfilment.flow_run r ON l.order_nbr = format('SO-%s-2', r.tag) AND l.seq_nbr = 1
+"""
+"""Order 2 also orders 7 more of its line 1's item (at least 40 free, from one location first):
+two allocations of one item and location for one order."""
+PRESSES_OF_3 = """
+CREATE TEMPORARY TABLE press ON COMMIT DROP AS
+WITH g AS (
+    SELECT facility_code, wave_nbr, order_nbr, item_code, pick_location, to_container_nbr,
+           sum(qty) AS total, min(pick_nbr) AS first
+    FROM fulfilment.pick_log WHERE action_code = 'Pick'
+    GROUP BY 1, 2, 3, 4, 5, 6
+)
+SELECT g.*, k, least(3, g.total - 3 * (k - 1)) AS qty
+FROM g, generate_series(1, ceil(g.total / 3)::int) AS k;
+CREATE TEMPORARY TABLE closing ON COMMIT DROP AS
+SELECT * FROM fulfilment.pick_log WHERE action_code = 'Close';
+DELETE FROM fulfilment.pick_log;
+INSERT INTO fulfilment.pick_log (pick_nbr, facility_code, action_code, wave_nbr, order_nbr,
+                                 item_code, qty, pick_location, to_container_nbr)
+SELECT format('PRESS-%s', lpad(row_number() OVER (ORDER BY first, k)::text, 4, '0')),
+       facility_code, 'Pick', wave_nbr, order_nbr, item_code, qty, pick_location,
+       to_container_nbr
+FROM press;
+INSERT INTO fulfilment.pick_log (pick_nbr, facility_code, action_code, to_container_nbr)
+SELECT format('PRESS-%s', lpad(((SELECT count(*) FROM press)
+                                + row_number() OVER (ORDER BY pick_nbr))::text, 4, '0')),
+       facility_code, 'Close', to_container_nbr
+FROM closing;
+"""
+"""The pick log rewritten as a picker works: at most 3 units a press, each order, item and
+location picked in presses that cross from one allocation into the next."""
 
 
 def _posts(sim: Simulator, path: str) -> int:
@@ -356,10 +414,22 @@ def test_a_write_back_killed_mid_step_and_rerun_applies_nothing_twice(
     _start_flow(pg_database, "K" + format(seed % 46656, "03X"))
     meltano(tmp_path, "run", "fulfilment-readback", env=env)
     _sql(pg_database, "seed.sql")
+    _run_sql(pg_database, SPLIT_LINE)
     before = _before(fresh_sim)
     kills: list[str] = []
     for sql, job in STEPS:
         _sql(pg_database, sql)
+        if job == "fulfilment-picks":
+            _run_sql(pg_database, PRESSES_OF_3)
+            crossing = _rows(
+                pg_database,
+                "select count(*) from fulfilment_wms.allocation a "
+                "join fulfilment_wms.order_dtl d on d.id = a.order_dtl_id "
+                "join fulfilment_wms.order_hdr h on h.id = d.order_id "
+                "join fulfilment.sales_order o on o.order_nbr = h.order_nbr "
+                "group by h.order_nbr, a.item_id, a.from_location_id having count(*) > 1",
+            )
+            assert crossing, f"{why}: no line split over several allocations"
         if job in KILLED:
             table = "pick_log" if job == "fulfilment-picks" else "asn_receipt"
             records = _rows(pg_database, f"select count(*) from fulfilment.{table}")[0][0]

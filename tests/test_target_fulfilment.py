@@ -46,6 +46,11 @@ WAVE_SCHEMA = {
         "orders": {"type": ["array", "null"]},
     },
 }
+TEMPLATE_WAVE_SCHEMA = {
+    "type": "object",
+    "properties": {k: v for k, v in WAVE_SCHEMA["properties"].items() if k != "orders"},
+}
+"""A stream of whole-template runs: its SCHEMA has no `orders` (one that has runs manual waves)."""
 PICK_SCHEMA = {
     "type": "object",
     "properties": {
@@ -336,7 +341,8 @@ def test_bad_receipts_are_rejected_naming_the_field(fresh_sim: Simulator, tmp_pa
 
 def wave_lines(request_id: str, **fields: Any) -> list[dict[str, Any]]:
     record = {"request_id": request_id, "facility_code": "F1", "template_name": "TPL-F1-ALL"}
-    return messages("wave_run", WAVE_SCHEMA, ["request_id"], [{**record, **fields}])
+    schema = WAVE_SCHEMA if "orders" in fields else TEMPLATE_WAVE_SCHEMA
+    return messages("wave_run", schema, ["request_id"], [{**record, **fields}])
 
 
 def test_a_wave_runs_once_and_a_rerun_or_lost_answer_runs_none(
