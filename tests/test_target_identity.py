@@ -115,7 +115,8 @@ def test_presses_without_any_identity_are_rejects_not_guesses(
     assert len(presses) == 2
     assert all("log_id or log_ts" in r["reasons"]["key_properties"] for r in presses)
     assert packed(fresh_sim, "ID-T-3", allocation["id"]) == 0
-    assert [r["status"] for r in posts(fresh_sim, "pick_confirm")] == [400], "only the Close"
+    assert posts(fresh_sim, "pick_confirm") == [], "no press is sent"
+    assert [r["status"] for r in posts(fresh_sim, "close_lpn")] == [400], "only the Close"
 
 
 def test_a_keyless_wave_run_needs_its_own_identity(fresh_sim: Simulator, tmp_path: Path) -> None:
