@@ -86,3 +86,10 @@ def check_config_files(paths: Iterable[str]) -> None:
             raise click.BadParameter(
                 f"{path} is not a readable JSON file ({exc})", param_hint="--config"
             ) from None
+
+
+def drop_unusable_settings(config_jsonschema: dict[str, t.Any]) -> None:
+    """Leave out of a plugin's settings (`--about`, the plugin definitions) the SDK's
+    `faker_config`: it configures the `fake` object of stream maps only when Faker is installed,
+    and this package does not install it, so the setting would do nothing."""
+    config_jsonschema.get("properties", {}).pop("faker_config", None)

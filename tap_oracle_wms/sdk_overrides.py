@@ -30,7 +30,7 @@ from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 from singer_sdk.singerlib.encoding.simple import RecordMessage
 
-from oracle_wms.cli import validate_plugin_config
+from oracle_wms.cli import drop_unusable_settings, validate_plugin_config
 from oracle_wms.errors import WmsAssumptionError
 from tap_oracle_wms.writer import BufferedMsgSpecWriter
 
@@ -43,6 +43,13 @@ if t.TYPE_CHECKING:
 class TapOverrides(Tap):
     """The tap's overrides of private `PluginBase`/`Tap` methods (the tap class derives from
     this one, so `super()` is the SDK's)."""
+
+    @classmethod
+    def append_builtin_config(cls, config_jsonschema: dict[str, t.Any]) -> None:
+        """SDK: adds its built-in settings; not `faker_config`, which needs Faker, which this
+        package does not install (`oracle_wms.cli.drop_unusable_settings`)."""
+        super().append_builtin_config(config_jsonschema)
+        drop_unusable_settings(config_jsonschema)
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         """SDK: validates the config against its JSON Schema and reports `jsonschema`'s own
