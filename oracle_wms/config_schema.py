@@ -25,6 +25,9 @@ from oracle_wms.settings import (
     WmsSettings,
 )
 
+METRICS_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+"""Levels of the SDK's metrics logger (`metrics_log_level`)."""
+
 ISO_DATE_TIME = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|z|[+-]\d{2}:?\d{2})?)?$"
 """A date or an ISO 8601 date-time, with or without an offset (`start_date`)."""
 
@@ -188,5 +191,14 @@ CONNECTION_PROPERTIES: tuple[th.Property[t.Any], ...] = (
         seconds(zero_ok=False),
         default=int(RetryPolicy.max_wait),
         description="Longest wait between retries, Retry-After included",
+    ),
+    th.Property(
+        "metrics_log_level",
+        th.StringType,
+        default="WARNING",
+        allowed_values=list(METRICS_LOG_LEVELS),
+        description="Level of the Singer SDK's METRIC lines (one per HTTP request, one per "
+        "stream's records and duration): WARNING leaves them out, the summaries per stream and "
+        "per run say the same; INFO logs every one",
     ),
 )

@@ -10,10 +10,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+LOGGED_REJECTS = 20
+"""Rejects whose reasons also go to the log, one line each; the rest only to the file."""
+
 
 class RunReport:
-    def __init__(self, rejects_path: Path) -> None:
+    def __init__(self, rejects_path: Path, logger: logging.Logger | None = None) -> None:
         self.rejects_path = rejects_path
+        self.logger = logger or logging.getLogger("target-oracle-wms")
         self.counts: dict[str, Counter[str]] = {}
         self._lock = threading.Lock()
 
@@ -28,6 +32,12 @@ class RunReport:
                 line = {"stream": stream, "record": record, "reasons": reasons}
                 out.write(json.dumps(line, default=str) + "\n")
             self.counts.setdefault(stream, Counter())["rejected"] += 1
+            if self.rejected <= LOGGED_REJECTS:
+                self.logger.warning(
+                    "Stream '%s': record rejected: %s",
+                    stream,
+                    "; ".join(f"{field}: {reason}" for field, reason in reasons.items()),
+                )
 
     def snapshot(self, stream: str) -> Counter[str]:
         """The stream's counts now (a copy), to word one batch's outcome (`batch_line`)."""
@@ -61,4 +71,12 @@ class RunReport:
                 f", {counts['planned']} planned (dry run)" if counts["planned"] else "",
             )
         if self.rejected:
-            logger.error("%d record(s) rejected: see %s", self.rejected, self.rejects_path)
+            more = self.rejected - LOGGED_REJECTS
+            logger.error(
+                "%d record(s) rejected: see %s%s",
+                self.rejected,
+                self.rejects_path,
+                f" (the reasons of the first {LOGGED_REJECTS} are above, {more} more there)"
+                if more > 0
+                else " (each reason is above)",
+            )

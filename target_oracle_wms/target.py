@@ -12,6 +12,7 @@ from singer_sdk import typing as th
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities
 
 from oracle_wms.cli import (
+    apply_metrics_log_level,
     check_config_files,
     drop_unusable_settings,
     one_line_failures,
@@ -171,6 +172,10 @@ class TargetOracleWMS(Target, WriteServices):
         *HISTORY_PROPERTIES,  # where applied references are looked up in inventory history
     ).to_dict()
 
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        apply_metrics_log_level(self)
+
     @classmethod
     def append_builtin_config(cls, config_jsonschema: dict[str, t.Any]) -> None:
         """SDK: adds the settings of a loader into a database (`load_method`, `batch_size_rows`,
@@ -205,7 +210,7 @@ class TargetOracleWMS(Target, WriteServices):
     @cached_property
     def report(self) -> RunReport:
         path = Path(self.config.get("rejects_path") or ".target-oracle-wms/rejects.jsonl")
-        return RunReport(path)
+        return RunReport(path, self.logger)
 
     @cached_property
     def history_activity_ids(self) -> list[int]:

@@ -9,7 +9,6 @@ index answers 404; in the tap and in the target), wrong credentials (401).
 
 from __future__ import annotations
 
-import json
 import shutil
 import socket
 import ssl
@@ -24,7 +23,8 @@ from typing import Any
 import pytest
 
 from oracle_wms_sim import Simulator
-from tests.conftest import BIN, run_tap, tap_config
+from tests.conftest import run_tap, tap_config
+from tests.test_target import messages, run_target, target_config
 
 SET_VERIFY_OFF = "verify_ssl to false"
 KEYS = ["facility_code", "order_nbr"]
@@ -137,30 +137,11 @@ def test_wrong_password(tmp_path: Path, sim: Simulator) -> None:
 def test_wrong_environment_name_in_the_target(tmp_path: Path, sim: Simulator) -> None:
     """The target's first request is a `describe`: its 404 is worded by the cause too."""
     base_url = sim.base_url.rsplit("/", 1)[0] + "/acme_prdo"
-    config = {
-        **_config(base_url),
-        "ledger_path": str(tmp_path / "ledger.sqlite"),
-        "rejects_path": str(tmp_path / "rejects.jsonl"),
-    }
-    (tmp_path / "config.json").write_text(json.dumps(config))
-    messages = [
-        {
-            "type": "SCHEMA",
-            "stream": "order_hdr",
-            "schema": {"properties": {k: {"type": "string"} for k in [*KEYS, "cust_name"]}},
-            "key_properties": KEYS,
-        },
-        {"type": "RECORD", "stream": "order_hdr", "record": dict.fromkeys(KEYS, "X1")},
-    ]
-    proc = subprocess.run(
-        [str(BIN / "target-oracle-wms"), "--config", str(tmp_path / "config.json")],
-        input="".join(json.dumps(m) + "\n" for m in messages),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert proc.returncode == 1, proc.stderr[-3000:]
-    errors = [line for line in proc.stderr.splitlines() if "| ERROR" in line]
-    assert len(errors) == 1, proc.stderr[-3000:]
+    config = target_config(sim, tmp_path, base_url=base_url)
+    schema = {"properties": {k: {"type": "string"} for k in [*KEYS, "cust_name"]}}
+    record = dict.fromkeys(KEYS, "X1")
+    run = run_target(tmp_path, config, messages("order_hdr", schema, KEYS, [record]), 120)
+    assert run.returncode == 1, run.stderr[-3000:]
+    errors = [line for line in run.stderr.splitlines() if "| ERROR" in line]
+    assert len(errors) == 1, run.stderr[-3000:]
     assert "must end with an existing environment name" in errors[0]
