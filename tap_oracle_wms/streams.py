@@ -26,7 +26,7 @@ from oracle_wms.client import WmsClient, ensure_same_origin
 from oracle_wms.retry import with_retries
 from oracle_wms.schema import Problem, RowShape, conform_page, flatten_record, utc_timestamp
 from oracle_wms.session import json_body, page_results, raise_for_response
-from tap_oracle_wms.bookmarks import utc_bound
+from tap_oracle_wms.bookmarks import reread_bound, state_bookmark, utc_bound
 from tap_oracle_wms.breaks import SchemaBreaks
 from tap_oracle_wms.not_found import check_empty_list, check_list_end
 from tap_oracle_wms.prefetch import (
@@ -182,19 +182,10 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
             plan.append((page_key(self.name, context), url, fetch))
         return plan
 
-    def bookmark_in_state(self, context: Context | None) -> t.Any:
-        """The bookmark the run started from (the stream's, or its partition's), if any."""
-        state = self.tap_state.get("bookmarks", {}).get(self.name, {})
-        if context is not None:
-            state = next(
-                (p for p in state.get("partitions", []) if p.get("context") == context), {}
-            )
-        return state.get("replication_key_value")
-
     def bookmark_before(self, context: Context | None) -> t.Any:
         """The starting value the SDK will take: the bookmark, else `start_date` (the later
         of the two when both)."""
-        value = self.bookmark_in_state(context)
+        value = state_bookmark(self.tap_state, self.name, context)
         start_date = self.config.get("start_date")
         if value and start_date:
             return self.compare_start_date(value, start_date)
@@ -471,10 +462,9 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
         """The records, with progress in the log every `PROGRESS_INTERVAL` seconds."""
         started = last_report = time.monotonic()
         count = rereads = 0
-        # Rows at or before the bookmark were emitted by an earlier run: `__gte` (and a
-        # lookback) asks for them again on purpose. Counted, so the summary can say so.
+        # Rows at or before the bookmark come again on purpose (`__gte`): counted as re-reads.
         key = None if self.is_full_table else self.replication_key
-        bookmark = self._reread_bound(context) if key else None
+        bookmark = reread_bound(state_bookmark(self.tap_state, self.name, context)) if key else None
         switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(GIL_SWITCH_INTERVAL)
         try:
@@ -493,18 +483,8 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
         if writer is not None:  # every record of the stream is out
             writer.flush()
 
-    def _reread_bound(self, context: Context | None) -> str | None:
-        """The bookmark before the run in the records' own form (`utc_timestamp`): records at
-        or before it are re-reads. None on a first run (`start_date` is not a bookmark)."""
-        value = self.bookmark_in_state(context)
-        try:
-            return utc_timestamp(str(value)) if value else None
-        except ValueError:
-            return None
-
     def _log_progress(self, stage: str, count: int, elapsed: float, rereads: int = 0) -> None:
-        """Progress of a long stream, or (`done`) its summary: records, the re-reads among them,
-        requests, time; the run's summary adds up `run_totals`."""
+        """A long stream's progress, or (`done`) its summary; the run's adds up `run_totals`."""
         rate = count / elapsed if elapsed > 0 else 0.0
         if stage == "done":
             self.run_totals = (count, rereads, self.requests_sent)
