@@ -86,3 +86,18 @@ def check_config_files(paths: Iterable[str]) -> None:
             raise click.BadParameter(
                 f"{path} is not a readable JSON file ({exc})", param_hint="--config"
             ) from None
+
+
+def drop_unusable_settings(config_jsonschema: dict[str, t.Any]) -> None:
+    """Leave out of a plugin's settings (`--about`, the plugin definitions) the SDK's
+    `faker_config`: it configures the `fake` object of stream maps only when Faker is installed,
+    and this package does not install it, so the setting would do nothing."""
+    config_jsonschema.get("properties", {}).pop("faker_config", None)
+
+
+def apply_metrics_log_level(plugin: PluginBase) -> None:
+    """The SDK logs a METRIC line per HTTP request at INFO (63 % of a run's lines); its
+    metrics logger takes `metrics_log_level` (default WARNING: the per-stream and per-run
+    summaries instead). Called once the SDK has set the logger's level from LOGLEVEL."""
+    level = plugin.config.get("metrics_log_level") or "WARNING"
+    plugin.metrics_logger.setLevel(str(level).upper())

@@ -83,9 +83,9 @@ class WmsClient:
                 method, url, params=params, json=body, timeout=self.timeout
             )
         except requests.exceptions.SSLError as exc:
+            reason = _reason(exc)
             raise WmsTlsError(
-                f"TLS verification failed for {self.settings.base_url}: {_reason(exc)} "
-                "(set verify_ssl to false only if you trust this host)"
+                f"TLS failed for {self.settings.base_url}: {reason} ({tls_hint(reason)})"
             ) from exc
         except requests.exceptions.Timeout as exc:
             raise WmsConnectionError(
@@ -97,8 +97,11 @@ class WmsClient:
             requests.exceptions.ChunkedEncodingError,
             requests.exceptions.ContentDecodingError,
         ) as exc:
+            reason = _reason(exc)
+            hint = connection_hint(reason)
             raise WmsConnectionError(
-                f"Cannot connect to the WMS at {self.settings.base_url}: {_reason(exc)}"
+                f"Cannot connect to the WMS at {self.settings.base_url}: {reason}"
+                + (f" ({hint})" if hint else "")
             ) from exc
         raise_for_response(response, entity)
         if response.status_code in {200, 201} and response.content:
@@ -122,14 +125,40 @@ class WmsClient:
         """
         with self._index_lock:
             if self._index is None or refresh:
-                self._index = tuple(index_names(json_body(self.get("entity/", fail_fast=True))))
+                try:
+                    index = self.get("entity/", fail_fast=True)
+                except WmsNotFoundError as exc:
+                    # Every lgfapi environment lists its entities: a 404 here is a base_url
+                    # that names no environment (a typo, or the host's name for another one).
+                    raise WmsNotFoundError(
+                        f"The WMS has no entity index at {exc.path} (404): check base_url, "
+                        "which must end with an existing environment name "
+                        f"({self.settings.base_url})",
+                        status=404,
+                        path=exc.path,
+                    ) from None
+                self._index = tuple(index_names(json_body(index)))
             return list(self._index)
 
     def describe(self, entity: str) -> EntityDescription:
-        """`GET entity/{name}/describe/` read into an `EntityDescription`."""
-        return self.describe_from(
-            entity, json_body(self.get(f"entity/{entity}/describe/", entity=entity))
-        )
+        """`GET entity/{name}/describe/` read into an `EntityDescription`.
+
+        Raises:
+            WmsNotFoundError: a 404, worded by its cause: `base_url` names no environment
+                (the index answers 404 too, `entity_names`) or the WMS has no such entity.
+        """
+        try:
+            answer = self.get(f"entity/{entity}/describe/", entity=entity)
+        except WmsNotFoundError as exc:
+            if entity in self.entity_names():  # raises the environment's error first
+                raise
+            raise WmsNotFoundError(
+                f"entity '{entity}' does not exist in the WMS at {self.settings.base_url} "
+                f"(404 for {exc.path}; it is not in GET entity/): check the entity's name",
+                status=404,
+                path=exc.path,
+            ) from None
+        return self.describe_from(entity, json_body(answer))
 
     @staticmethod
     def describe_from(entity: str, body: Any) -> EntityDescription:
@@ -245,6 +274,66 @@ def ensure_same_origin(url: str, base_url: str) -> None:
             status=200,
             path=link.path,
         )
+
+
+TLS_HINTS = (
+    # (words of OpenSSL's reason, the fix): the first that matches.
+    (
+        ("WRONG_VERSION_NUMBER", "record layer failure", "http request"),
+        "the server there speaks plain HTTP, not HTTPS: check base_url's scheme and port "
+        "(verify_ssl does not matter)",
+    ),
+    (
+        ("Hostname mismatch", "doesn't match", "IP address mismatch"),
+        "the certificate names another host: write base_url with a host name it names",
+    ),
+    (
+        ("certificate has expired",),
+        "the server's certificate has expired: its owner must renew it",
+    ),
+    (
+        ("self-signed", "self signed", "unable to get local issuer", "unknown ca"),
+        "the certificate is not signed by an authority this machine trusts: give the "
+        "authority's certificate in REQUESTS_CA_BUNDLE; set verify_ssl to false only for a "
+        "host you trust",
+    ),
+)
+
+
+def tls_hint(reason: str) -> str:
+    """The fix for a TLS failure, from OpenSSL's reason."""
+    lowered = reason.lower()
+    for words, hint in TLS_HINTS:
+        if any(word.lower() in lowered for word in words):
+            return hint
+    return "check base_url's host and port; set verify_ssl to false only for a host you trust"
+
+
+CONNECTION_HINTS = (
+    (
+        ("Connection refused",),
+        "nothing accepts connections at that host and port: check base_url (is the WMS, or "
+        "the simulator, running there?)",
+    ),
+    (
+        ("Name or service not known", "nodename nor servname", "getaddrinfo failed", "resolve"),
+        "base_url's host name does not resolve: check its spelling, and this machine's DNS "
+        "or proxy",
+    ),
+    (
+        ("No route to host", "Network is unreachable"),
+        "this machine has no route to the WMS: check the network, VPN or proxy",
+    ),
+)
+
+
+def connection_hint(reason: str) -> str | None:
+    """The fix for a failed connection, from its reason; None when the reason says no more."""
+    lowered = reason.lower()
+    for words, hint in CONNECTION_HINTS:
+        if any(word.lower() in lowered for word in words):
+            return hint
+    return None
 
 
 def _reason(exc: Exception) -> str:

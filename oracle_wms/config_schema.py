@@ -25,15 +25,21 @@ from oracle_wms.settings import (
     WmsSettings,
 )
 
+METRICS_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+"""Levels of the SDK's metrics logger (`metrics_log_level`)."""
+
 ISO_DATE_TIME = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|z|[+-]\d{2}:?\d{2})?)?$"
 """A date or an ISO 8601 date-time, with or without an offset (`start_date`)."""
 
 
-def seconds(maximum: float = MAX_SECONDS, *, zero_ok: bool) -> th.NumberType:
-    """A number of seconds, positive (or zero), at most `maximum`."""
-    if zero_ok:
-        return th.NumberType(minimum=0, maximum=int(maximum))
-    return th.NumberType(exclusive_minimum=0, maximum=int(maximum))
+def seconds(maximum: float = MAX_SECONDS, *, zero_ok: bool) -> th.IntegerType:
+    """A whole number of seconds, positive (or zero), at most `maximum`.
+
+    Whole, not a JSON number: Meltano's setting kind for a number, `decimal`, cannot reach a
+    plugin from an environment variable or `meltano config set` (Meltano 4.4.1 casts the text to
+    `Decimal` and fails to write the plugin's config), and its `integer` kind fails on a fraction;
+    so every duration is whole seconds, `kind: integer` in the plugin definitions."""
+    return th.IntegerType(minimum=0 if zero_ok else 1, maximum=int(maximum))
 
 
 def config_errors(
@@ -164,7 +170,7 @@ CONNECTION_PROPERTIES: tuple[th.Property[t.Any], ...] = (
     th.Property(
         "request_timeout",
         seconds(zero_ok=False),
-        default=DEFAULT_REQUEST_TIMEOUT,
+        default=int(DEFAULT_REQUEST_TIMEOUT),
         description="Seconds one response may take, from the request to its last byte",
     ),
     th.Property(
@@ -175,14 +181,24 @@ CONNECTION_PROPERTIES: tuple[th.Property[t.Any], ...] = (
     ),
     th.Property(
         "retry_initial_wait",
-        seconds(zero_ok=False),
-        default=RetryPolicy.initial_wait,
-        description="Seconds before the first retry; doubles each time, with jitter",
+        seconds(zero_ok=True),
+        default=int(RetryPolicy.initial_wait),
+        description="Seconds before the first retry; doubles each time, with jitter (0 retries "
+        "at once: for tests, not for a real WMS)",
     ),
     th.Property(
         "retry_max_wait",
         seconds(zero_ok=False),
-        default=RetryPolicy.max_wait,
+        default=int(RetryPolicy.max_wait),
         description="Longest wait between retries, Retry-After included",
+    ),
+    th.Property(
+        "metrics_log_level",
+        th.StringType,
+        default="WARNING",
+        allowed_values=list(METRICS_LOG_LEVELS),
+        description="Level of the Singer SDK's METRIC lines (one per HTTP request, one per "
+        "stream's records and duration): WARNING leaves them out, the summaries per stream and "
+        "per run say the same; INFO logs every one",
     ),
 )

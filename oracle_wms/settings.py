@@ -132,7 +132,9 @@ class WmsSettings:
             password = _required_text(config, "password")
         retry = RetryPolicy(
             max_retries=_int_in_range(config, "max_retries", RetryPolicy.max_retries, 0, 100),
-            initial_wait=_positive(config, "retry_initial_wait", RetryPolicy.initial_wait),
+            initial_wait=number_setting(
+                config, "retry_initial_wait", RetryPolicy.initial_wait, zero_ok=True
+            ),
             max_wait=_positive(config, "retry_max_wait", RetryPolicy.max_wait),
         )
         page_size = _int_in_range(config, "page_size", MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE)

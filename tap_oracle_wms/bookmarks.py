@@ -30,6 +30,25 @@ def utc_instant(value: str) -> str:
     return parsed.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+def state_bookmark(
+    state: t.Mapping[str, t.Any], stream: str, context: t.Mapping[str, t.Any] | None
+) -> t.Any:
+    """The bookmark a run starts from: the stream's, or its partition's (`context`), if any."""
+    node = state.get("bookmarks", {}).get(stream, {})
+    if context is not None:
+        node = next((p for p in node.get("partitions", []) if p.get("context") == context), {})
+    return node.get(BOOKMARK)
+
+
+def reread_bound(bookmark: object) -> str | None:
+    """A bookmark in the records' own form (`utc_instant`): records at or before it were read
+    by an earlier run (`__gte` asks for them again on purpose). None without one."""
+    try:
+        return utc_instant(str(bookmark)) if bookmark else None
+    except ValueError:
+        return None
+
+
 def normalise_state(state: object) -> dict[str, t.Any]:
     """A copy of a Singer state with every bookmark in the records' UTC form.
 

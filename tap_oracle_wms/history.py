@@ -63,6 +63,8 @@ class ScopedHistoryStream(EntityStream):
 
     _started = 0.0
     """When the first list of the run was asked (`time.monotonic`)."""
+    _rereads = 0
+    """Records of this run's lists at or before their bookmark (`EntityStream.get_records`)."""
 
     @cached_property
     def _lists_read(self) -> list[int]:
@@ -203,18 +205,23 @@ class ScopedHistoryStream(EntityStream):
         """One line for the whole stream: its lists are many (660 at scale 1 in the documented
         layout), so each list's own lines are DEBUG."""
         lists = self._lists_read
+        self.run_totals = (sum(lists), self._rereads, self.requests_sent)
         self.logger.info(
-            "Entity '%s' done: %d records from %d lists (%d with records, %d empty) in %.1f s",
+            "Entity '%s' done: %d records%s from %d lists (%d with records, %d empty), "
+            "%d requests in %.1f s",
             self.name,
             sum(lists),
+            f" ({self._rereads} re-read at the bookmark)" if self._rereads else "",
             len(lists),
             sum(1 for n in lists if n),
             sum(1 for n in lists if not n),
+            self.requests_sent,
             time.monotonic() - self._started,
         )
 
-    def _log_progress(self, stage: str, count: int, elapsed: float) -> None:
+    def _log_progress(self, stage: str, count: int, elapsed: float, rereads: int = 0) -> None:
         if stage == "done":  # per list; the stream's line follows its last list (`_log_lists`)
+            self._rereads += rereads
             self.logger.debug("Entity '%s' list done: %d records", self.name, count)
             return
         super()._log_progress(stage, count, elapsed)

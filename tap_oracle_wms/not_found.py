@@ -23,17 +23,10 @@ def entity_index(wms: WmsClient) -> frozenset[str]:
     """The names in the WMS's entity index (`WmsClient.entity_names`: asked once per client).
 
     Raises:
-        WmsNotFoundError: the index itself answers 404: `base_url` names no WMS environment.
+        WmsNotFoundError: the index itself answers 404: `base_url` names no WMS environment
+            (the error says so, `WmsClient.entity_names`).
     """
-    try:
-        return frozenset(wms.entity_names())
-    except WmsNotFoundError as exc:
-        raise WmsNotFoundError(
-            f"The WMS has no entity index at {exc.path} (404): check base_url, which "
-            f"must end with an existing environment ({wms.settings.base_url})",
-            status=404,
-            path=exc.path,
-        ) from None
+    return frozenset(wms.entity_names())
 
 
 def check_empty_list(entity: str, wms: WmsClient, response: requests.Response) -> None:

@@ -17,9 +17,11 @@ pins the SDK signature of each, so an upgrade that changes one fails there first
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
+import time
 import typing as t
 from datetime import UTC, datetime
 from functools import cached_property
@@ -30,7 +32,11 @@ from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 from singer_sdk.singerlib.encoding.simple import RecordMessage
 
-from oracle_wms.cli import validate_plugin_config
+from oracle_wms.cli import (
+    apply_metrics_log_level,
+    drop_unusable_settings,
+    validate_plugin_config,
+)
 from oracle_wms.errors import WmsAssumptionError
 from tap_oracle_wms.writer import BufferedMsgSpecWriter
 
@@ -40,9 +46,65 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 
+ROUTINE_SDK_LINES = ("Beginning sync of ", "Starting incremental sync of ", "Skipping deselected")
+"""The SDK's INFO lines at each stream's (and partition's) start and for each deselected
+stream: three lines a stream that say nothing the stream's own summary does not."""
+
+
+class RoutineLinesAsDebug(logging.Filter):
+    """On the tap's and each stream's logger: `ROUTINE_SDK_LINES` become DEBUG (shown when
+    DEBUG is on), so a default run logs a summary per stream (`EntityStream._log_progress`),
+    progress every 15 s of a long stream, warnings, and a summary per run."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.INFO and str(record.msg).startswith(ROUTINE_SDK_LINES):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        return True
+
+
+ROUTINE_LINES_AS_DEBUG = RoutineLinesAsDebug()
+
+
 class TapOverrides(Tap):
     """The tap's overrides of private `PluginBase`/`Tap` methods (the tap class derives from
     this one, so `super()` is the SDK's)."""
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        self._run_started = time.monotonic()
+        super().__init__(*args, **kwargs)
+        apply_metrics_log_level(self)
+        if ROUTINE_LINES_AS_DEBUG not in self.logger.filters:
+            self.logger.addFilter(ROUTINE_LINES_AS_DEBUG)
+
+    def stream_finished(self) -> None:
+        """Called by each stream at the very end of `sync_all` (`log_sync_costs`, once per
+        stream, selected or not): after the last one, the run's summary from the streams'
+        `run_totals`. (`Tap.sync_all` itself is final.)"""
+        self._streams_finished = getattr(self, "_streams_finished", 0) + 1
+        if self._streams_finished != len(self.streams):
+            return
+        done = [
+            stream.run_totals
+            for stream in self.streams.values()
+            if isinstance(stream, RecordPathOverrides) and stream.run_totals is not None
+        ]
+        self.logger.info(
+            "Run done: %d entities, %d records (%d re-read at their bookmark), %d requests "
+            "in %.1f s",
+            len(done),
+            sum(total[0] for total in done),
+            sum(total[1] for total in done),
+            sum(total[2] for total in done),
+            time.monotonic() - self._run_started,
+        )
+
+    @classmethod
+    def append_builtin_config(cls, config_jsonschema: dict[str, t.Any]) -> None:
+        """SDK: adds its built-in settings; not `faker_config`, which needs Faker, which this
+        package does not install (`oracle_wms.cli.drop_unusable_settings`)."""
+        super().append_builtin_config(config_jsonschema)
+        drop_unusable_settings(config_jsonschema)
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         """SDK: validates the config against its JSON Schema and reports `jsonschema`'s own
@@ -86,6 +148,10 @@ class RecordPathOverrides(Stream):
 
     _extracted_at: datetime
     """Set by the stream when a page arrives; the `time_extracted` of its records."""
+    requests_sent: int = 0
+    """HTTP requests of the stream this run, counted from the SDK's request metrics."""
+    run_totals: tuple[int, int, int] | None = None
+    """(records, re-reads, requests) of the stream when it is done, for the run's summary."""
     _bookmark: tuple[str, Context | None] | None = None
     """The latest replication key value of a sorted stream and its context, not yet in the
     state (see `_increment_stream_state`)."""
@@ -179,8 +245,16 @@ class RecordPathOverrides(Stream):
         if partition_context or self.child_streams:
             super()._process_record(record, child_context, partition_context)
 
+    def log_sync_costs(self) -> None:
+        """SDK: the stream's last call of the run; here also the tap's cue for the run's
+        summary (`TapOverrides.stream_finished`)."""
+        super().log_sync_costs()
+        if isinstance(self._tap, TapOverrides):
+            self._tap.stream_finished()
+
     def _log_metric(self, point: metrics.Point[t.Any]) -> None:
-        """SDK: logs a metric as given; here a request answered 404 is tagged `succeeded`.
+        """SDK: logs a metric as given; here a request answered 404 is tagged `succeeded`,
+        and requests are counted (`requests_sent`) for the stream's summary line.
 
         The SDK tags every 4xx `failed`, but lgfapi answers 404 to a list that matches nothing
         (contract D7): an hourly run's empty lists (570 of its inventory_history lists against
@@ -189,11 +263,10 @@ class RecordPathOverrides(Stream):
         run with its own error line (`not_found`).
         """
         tags = point.tags
-        if (
-            point.metric is metrics.Metric.HTTP_REQUEST_DURATION
-            and tags.get(metrics.Tag.HTTP_STATUS_CODE) == 404
-        ):
-            tags[metrics.Tag.STATUS] = metrics.Status.SUCCEEDED
+        if point.metric is metrics.Metric.HTTP_REQUEST_DURATION:
+            self.requests_sent += 1  # for the stream's summary line
+            if tags.get(metrics.Tag.HTTP_STATUS_CODE) == 404:
+                tags[metrics.Tag.STATUS] = metrics.Status.SUCCEEDED
         super()._log_metric(point)
 
     def _increment_stream_state(

@@ -26,7 +26,7 @@ from oracle_wms.client import WmsClient, ensure_same_origin
 from oracle_wms.retry import with_retries
 from oracle_wms.schema import Problem, RowShape, conform_page, flatten_record, utc_timestamp
 from oracle_wms.session import json_body, page_results, raise_for_response
-from tap_oracle_wms.bookmarks import utc_bound
+from tap_oracle_wms.bookmarks import reread_bound, state_bookmark, utc_bound
 from tap_oracle_wms.breaks import SchemaBreaks
 from tap_oracle_wms.not_found import check_empty_list, check_list_end
 from tap_oracle_wms.prefetch import (
@@ -38,7 +38,7 @@ from tap_oracle_wms.prefetch import (
     prefetching,
 )
 from tap_oracle_wms.ranges import NextPageLinkPaginator, edge_value, pages_side_by_side
-from tap_oracle_wms.sdk_overrides import RecordPathOverrides
+from tap_oracle_wms.sdk_overrides import ROUTINE_LINES_AS_DEBUG, RecordPathOverrides
 
 if t.TYPE_CHECKING:
     from singer_sdk import Tap
@@ -91,6 +91,7 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
         """Set by the tap: the first pages requested ahead of this stream (`prefetch`)."""
         self._planned: tuple[t.Any] | None = None
         self._breaks = SchemaBreaks(entity, self.logger)
+        self.logger.addFilter(ROUTINE_LINES_AS_DEBUG)  # the SDK's start lines as DEBUG
 
     @property
     def url_base(self) -> str:
@@ -184,12 +185,7 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
     def bookmark_before(self, context: Context | None) -> t.Any:
         """The starting value the SDK will take: the bookmark, else `start_date` (the later
         of the two when both)."""
-        state = self.tap_state.get("bookmarks", {}).get(self.name, {})
-        if context is not None:
-            state = next(
-                (p for p in state.get("partitions", []) if p.get("context") == context), {}
-            )
-        value = state.get("replication_key_value")
+        value = state_bookmark(self.tap_state, self.name, context)
         start_date = self.config.get("start_date")
         if value and start_date:
             return self.compare_start_date(value, start_date)
@@ -465,30 +461,40 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         """The records, with progress in the log every `PROGRESS_INTERVAL` seconds."""
         started = last_report = time.monotonic()
-        count = 0
+        count = rereads = 0
+        # Rows at or before the bookmark come again on purpose (`__gte`): counted as re-reads.
+        key = None if self.is_full_table else self.replication_key
+        bookmark = reread_bound(state_bookmark(self.tap_state, self.name, context)) if key else None
         switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(GIL_SWITCH_INTERVAL)
         try:
             for count, row in enumerate(super().get_records(context), start=1):
+                if bookmark is not None and str(row.get(key or "") or "") <= bookmark:
+                    rereads += 1
                 yield row
                 if count % 1000 == 0 and time.monotonic() - last_report >= PROGRESS_INTERVAL:
                     last_report = time.monotonic()
                     self._log_progress("progress", count, last_report - started)
         finally:
             sys.setswitchinterval(switch_interval)
-        self._log_progress("done", count, time.monotonic() - started)
+        self._log_progress("done", count, time.monotonic() - started, rereads)
         self._breaks.summary()
         writer = self.buffered_writer
         if writer is not None:  # every record of the stream is out
             writer.flush()
 
-    def _log_progress(self, stage: str, count: int, elapsed: float) -> None:
+    def _log_progress(self, stage: str, count: int, elapsed: float, rereads: int = 0) -> None:
+        """A long stream's progress, or (`done`) its summary; the run's adds up `run_totals`."""
         rate = count / elapsed if elapsed > 0 else 0.0
+        if stage == "done":
+            self.run_totals = (count, rereads, self.requests_sent)
         self.logger.info(
-            "Entity '%s' %s: %d records in %.1f s (%.0f records/s)",
+            "Entity '%s' %s: %d records%s, %d requests in %.1f s (%.0f records/s)",
             self.name,
             stage,
             count,
+            f" ({rereads} re-read at the bookmark)" if rereads else "",
+            self.requests_sent,
             elapsed,
             rate,
         )

@@ -21,16 +21,20 @@ from typing import Any
 from target_oracle_wms.ledger import LocalFileError, prepare_directory
 
 REJECTS_SETTING = "rejects_path"
+LOGGED_REJECTS = 20
+"""Rejects whose reasons also go to the log, one line each; the rest only to the file."""
 
 
 class RunReport:
-    def __init__(self, rejects_path: Path) -> None:
-        """A report whose rejects go to `rejects_path` (absolute, checked here).
+    def __init__(self, rejects_path: Path, logger: logging.Logger | None = None) -> None:
+        """A report whose rejects go to `rejects_path` (absolute, checked here) and whose first
+        `LOGGED_REJECTS` reasons go to `logger` too.
 
         Raises:
             LocalFileError: the rejects file cannot be appended to.
         """
         self.rejects_path = rejects_path
+        self.logger = logger or logging.getLogger("target-oracle-wms")
         self.counts: dict[str, Counter[str]] = {}
         self._lock = threading.Lock()
         prepare_directory(REJECTS_SETTING, rejects_path)
@@ -64,6 +68,12 @@ class RunReport:
         with self._lock:
             self._append((json.dumps(line, default=str) + "\n").encode())
             self.counts.setdefault(stream, Counter())["rejected"] += 1
+            if self.rejected <= LOGGED_REJECTS:
+                self.logger.warning(
+                    "Stream '%s': record rejected: %s",
+                    stream,
+                    "; ".join(f"{field}: {reason}" for field, reason in reasons.items()),
+                )
 
     def snapshot(self, stream: str) -> Counter[str]:
         """The stream's counts now (a copy), to word one batch's outcome (`batch_line`)."""
@@ -97,4 +107,12 @@ class RunReport:
                 f", {counts['planned']} planned (dry run)" if counts["planned"] else "",
             )
         if self.rejected:
-            logger.error("%d record(s) rejected: see %s", self.rejected, self.rejects_path)
+            more = self.rejected - LOGGED_REJECTS
+            logger.error(
+                "%d record(s) rejected: see %s%s",
+                self.rejected,
+                self.rejects_path,
+                f" (the reasons of the first {LOGGED_REJECTS} are above, {more} more there)"
+                if more > 0
+                else " (each reason is above)",
+            )

@@ -8,12 +8,19 @@ from functools import cached_property
 from pathlib import Path
 
 import click
-from singer_sdk import Target
+from singer_sdk import PluginBase, Target
 from singer_sdk import typing as th
+from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities
 
-from oracle_wms.cli import check_config_files, one_line_failures, validate_plugin_config
+from oracle_wms.cli import (
+    apply_metrics_log_level,
+    check_config_files,
+    drop_unusable_settings,
+    one_line_failures,
+    validate_plugin_config,
+)
 from oracle_wms.client import WmsClient
-from oracle_wms.config_schema import CONNECTION_PROPERTIES
+from oracle_wms.config_schema import CONNECTION_PROPERTIES, seconds
 from oracle_wms.errors import WmsError
 from oracle_wms.schema import EntityDescription
 from oracle_wms.scoping import HISTORY_PROPERTIES, history_ids
@@ -91,12 +98,21 @@ class RecordsRejectedError(WmsError):
 
 
 class TargetOracleWMS(Target, WriteServices):
-    """Writes inventory adjustments, order, ASN and LPN updates into Oracle WMS Cloud.
+    """Writes into Oracle WMS Cloud: inventory adjustments and new inventory, order, ASN and LPN updates, new orders and ASNs through the stage interface, wave runs, pick confirmations, LPN shipping and receipts, each record validated first and applied once."""  # noqa: E501
 
-    As `WriteServices` it gives its sinks the run's client, lookups, ledger and report, each
-    made on first use."""
+    # The docstring above is the `--about` description (one line: the SDK's markdown indents a
+    # second one into a code block). As `WriteServices` the target gives its sinks the run's
+    # client, lookups, ledger and report, each made on first use.
 
     name = "target-oracle-wms"
+    # Not the SDK's `validate-records`: every record is checked against its SCHEMA whatever
+    # `validate_records` says (a failure is a reject, `base.WmsSink._validate_and_parse`).
+    capabilities: t.ClassVar[list[CapabilitiesEnum]] = [
+        PluginCapabilities.ABOUT,
+        PluginCapabilities.STREAM_MAPS,
+        PluginCapabilities.FLATTENING,
+        PluginCapabilities.STRUCTURED_LOGGING,
+    ]
     # The distribution whose metadata gives `--version`, `--about` and the log header their
     # version (pyproject.toml, the one place it is written).
     package_name = "oracle-wms-singer"
@@ -149,14 +165,14 @@ class TargetOracleWMS(Target, WriteServices):
         ),
         th.Property(
             "stage_timeout",
-            th.NumberType,
+            seconds(zero_ok=False),
             default=600,
             description="Seconds to wait for a stage message's documents to appear in the WMS "
             "when its answer was lost (then the missing ones are rejected, not resent)",
         ),
         th.Property(
             "wave_timeout",
-            th.NumberType,
+            seconds(zero_ok=False),
             default=DEFAULT_TIMEOUT,
             description="Seconds to wait for each wave a wave_run record starts to reach "
             "Completed (polled with progress in the log); a wave still running then is a reject "
@@ -192,6 +208,19 @@ class TargetOracleWMS(Target, WriteServices):
         ),
         *HISTORY_PROPERTIES,  # where applied references are looked up in inventory history
     ).to_dict()
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        apply_metrics_log_level(self)
+
+    @classmethod
+    def append_builtin_config(cls, config_jsonschema: dict[str, t.Any]) -> None:
+        """SDK: adds the settings of a loader into a database (`load_method`, `batch_size_rows`,
+        `add_record_metadata`, `validate_records`), which this target does not read (a batch
+        is `WmsSink.max_size` records; `_sdc_*` fields would be unknown fields, each a
+        reject): only the stream map and flattening settings, which it honours."""
+        PluginBase.append_builtin_config(config_jsonschema)
+        drop_unusable_settings(config_jsonschema)
 
     def get_sink_class(self, stream_name: str) -> type[WmsSink]:
         return SINKS[self.action_for(stream_name).sink_kind]
@@ -233,7 +262,7 @@ class TargetOracleWMS(Target, WriteServices):
 
     @cached_property
     def report(self) -> RunReport:
-        return RunReport(local_file(self.config.get("rejects_path"), "rejects.jsonl"))
+        return RunReport(local_file(self.config.get("rejects_path"), "rejects.jsonl"), self.logger)
 
     @cached_property
     def history_activity_ids(self) -> list[int]:

@@ -28,8 +28,9 @@ def _one_error(stderr: str) -> list[str]:
     ("change", "setting", "says"),
     [
         ({"request_timeout": 1e308}, "request_timeout", "at most 86400"),
-        ({"request_timeout": 0}, "request_timeout", "more than 0"),
-        ({"request_timeout": "30"}, "request_timeout", "must be a number"),
+        ({"request_timeout": 0}, "request_timeout", "at least 1"),
+        ({"request_timeout": "30"}, "request_timeout", "must be a whole number"),
+        ({"request_timeout": 30.5}, "request_timeout", "must be a whole number"),
         ({"base_url": "http://127.0.0.1:99999/demo"}, "base_url", "port outside 1 to 65535"),
         ({"start_date": "yesterday"}, "start_date", "ISO 8601 date or date-time"),
         ({"start_date": "2026-02-30"}, "start_date", "not a valid date or date-time"),

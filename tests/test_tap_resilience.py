@@ -27,7 +27,7 @@ from tests.conftest import (
     tap_config,
 )
 
-FAST_RETRIES = {"retry_initial_wait": 0.02, "retry_max_wait": 2, "max_retries": 12}
+FAST_RETRIES = {"retry_initial_wait": 0, "retry_max_wait": 2, "max_retries": 12}
 
 
 def _instant(value: Any) -> datetime:
@@ -88,7 +88,7 @@ def test_giving_up_names_the_entity_and_path_and_no_secret(sim: Simulator, tmp_p
     secret = "Giv3-Up-Pa55word"
     sim.add_user("etl_giveup", secret)
     config = tap_config(
-        sim, username="etl_giveup", password=secret, max_retries=2, retry_initial_wait=0.01
+        sim, username="etl_giveup", password=secret, max_retries=2, retry_initial_wait=0
     )
     catalog = select_streams(discover_catalog(tmp_path, config), {"item"})
     sim.add_fault("503", rate=1.0, path_contains="entity/item")

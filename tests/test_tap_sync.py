@@ -280,6 +280,7 @@ def test_inventory_history_ids_fall_back_to_listed_entities_with_a_warning(
 ) -> None:
     config = tap_config(sim)  # no history_activity_ids / history_status_ids
     catalog = select_streams(discover_catalog(tmp_path, config), {"inventory_history"})
+    config["metrics_log_level"] = "INFO"  # the request metrics, to read their 404 tags
 
     sim.clear_request_log()
     run = run_tap(tmp_path, config, catalog=catalog)

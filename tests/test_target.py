@@ -52,7 +52,7 @@ def target_config(sim: Simulator, work: Path, **overrides: Any) -> dict[str, Any
         "password": sim.password,
         "ledger_path": str(work / "ledger.sqlite"),
         "rejects_path": str(work / "rejects.jsonl"),
-        "retry_initial_wait": 0.02,
+        "retry_initial_wait": 0,
         **overrides,
     }
 
