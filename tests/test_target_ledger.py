@@ -92,7 +92,14 @@ def error_lines(stderr: str, setting: str) -> list[str]:
 
 def outcome(stderr: str) -> str:
     """The stream's summary line (applied / already applied / rejected), '' when none."""
-    return next((line for line in stderr.splitlines() if f"Stream '{STREAM}':" in line), "")
+    return next(
+        (
+            line
+            for line in stderr.splitlines()
+            if f"Stream '{STREAM}':" in line and " applied" in line
+        ),
+        "",
+    )
 
 
 # 1. Exactly once across processes --------------------------------------------------------------
