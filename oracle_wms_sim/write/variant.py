@@ -27,3 +27,6 @@ class Undocumented:
     item_code_as_barcode: bool = True
     """True: `item_barcode` of pick_confirm and receive also matches the item's code (L11);
     False: the barcode only."""
+    zero_inventory_removed: bool = False
+    """True: an inventory row whose `curr_qty` a change takes to zero is deleted (M3; Oracle does
+    not say whether it is); False: it stays, at zero (`data/purge.remove_zero_inventory`)."""
