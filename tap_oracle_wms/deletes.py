@@ -18,8 +18,10 @@ entity class:
   WMS throws away is what a warehouse copy is for; `purged_history: delete` sweeps them like the
   others.
 - **full-table entities** (code tables, without `mod_ts`): every run reads them whole, so
-  ACTIVATE_VERSION (`emit_activate_version_messages`, on by default) lets the loader drop the
-  rows the run did not send.
+  ACTIVATE_VERSION (`emit_activate_version_messages`, on by default) lets a loader that reads it
+  drop the rows the run did not send; and, since the run's ids are a complete listing at no extra
+  request, the ids gone since the last run are also sent with `_sdc_deleted_at`, for loaders
+  that ignore ACTIVATE_VERSION (target-duckdb, target-jsonl).
 
 A sweep asks `ceil(rows / 1250)` pages per entity (history: per partition, at least one each),
 `max_parallel_requests` lists at a time, within the session's `max_concurrent_requests`.
@@ -113,8 +115,9 @@ class DeletePolicy:
         return Detection(entity, self) if self.sweeps(entity, replication_key) else None
 
     def sweeps(self, entity: str, replication_key: str | None) -> bool:
-        """Whether the entity's deleted rows are looked for by id sweeps."""
-        if not self.detect or replication_key is None:
+        """Whether the entity's deleted rows are looked for: by id sweeps, or, read full
+        table, by comparing each run's ids with the last run's."""
+        if not self.detect:
             return False
         return entity not in PURGED or self.purged_history == DELETE
 
@@ -305,9 +308,12 @@ class Detection:
         state: dict[str, t.Any],
         sweep: t.Callable[[], tuple[set[int], int]],
         logger: logging.Logger,
+        *,
+        full_read: bool = False,
     ) -> list[int]:
         """At the stream's end: sweep if due (`sweep` lists every id, and counts its
-        requests), update the STATE entry; the ids deleted since the last sweep."""
+        requests; after a `full_read` every run is a sweep of no extra request), update the
+        STATE entry; the ids deleted since the last sweep."""
         now = datetime.now(UTC)
         stamp = now.isoformat(timespec="seconds")
         entry = state.get(STATE_KEY) if isinstance(state.get(STATE_KEY), dict) else None
@@ -319,7 +325,7 @@ class Detection:
             }
             return []
         known = self.known(state)
-        if not self.due(state, now):
+        if not full_read and not self.due(state, now):
             merged = set(known)
             merged.update(self.sent)
             entry.update({"known": encode_ids(merged), "count": len(merged)})
@@ -359,8 +365,7 @@ class DeleteSweeps(RESTStream[t.Any]):
         and `_sdc_deleted_at` (they go through the SDK's record path like any other)."""
         records = super().get_records(context)
         detection = self.detection
-        full_table = self.replication_key is None or self.replication_method == "FULL_TABLE"
-        if detection is None or full_table:
+        if detection is None:
             yield from records
             return
         sent = detection.sent
@@ -370,10 +375,19 @@ class DeleteSweeps(RESTStream[t.Any]):
         partitions = self.partitions
         if partitions and context != partitions[-1]:
             return
-        gone = detection.finish(self.stream_state, self._sweep, self.logger)
+        if self.replication_key is None or self.replication_method == "FULL_TABLE":
+            # the run read every row: the ids it sent are the listing
+            gone = detection.finish(
+                self.stream_state, lambda: (set(sent), 0), self.logger, full_read=True
+            )
+        else:
+            gone = detection.finish(self.stream_state, self._sweep, self.logger)
         stamp = datetime.now(UTC).isoformat()
+        # a partition's keys left null: the SDK would copy its filter values (text) into them
+        declared = self.schema.get("properties", {})
+        blank = dict.fromkeys(k for k in context or {} if k in declared)
         for ident in gone:
-            yield {"id": ident, DELETED_AT: stamp}
+            yield {**blank, "id": ident, DELETED_AT: stamp}
 
     def _sweep(self) -> tuple[set[int], int]:
         """Every id the WMS lists for the stream, per partition where it has partitions (the
