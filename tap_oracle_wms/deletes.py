@@ -334,8 +334,9 @@ class Detection:
         gone = sorted(set(known).union(self.sent) - listed)
         state[STATE_KEY] = {"known": encode_ids(listed), "count": len(listed), "swept_at": stamp}
         logger.info(
-            "Entity '%s': id sweep, %d ids listed in %d requests, %d deleted since the last sweep",
+            "Entity '%s': %s, %d ids in %d requests, %d deleted since the last one",
             self.entity,
+            "ids of the full read compared" if full_read else "id sweep",
             len(listed),
             made,
             len(gone),
