@@ -131,7 +131,7 @@ class Run:
         return goal, verdict(ok, detail)
 
 
-def _slow(sim: Sim, cmd: list[str], out: Path) -> Run:
+def slow(sim: Sim, cmd: list[str], out: Path) -> Run:
     """`cmd` run with every request `LATENCY_MS` slower (the simulator's latency fault)."""
     sim.set_latency(LATENCY_MS)
     try:
@@ -150,7 +150,7 @@ def _all_entities(sim: Sim, work: Path, tmp: Path) -> list[Row]:
     sequential = tap_config(sim, tmp, "cloud-sequential", max_concurrent_requests=1, **history)
     rechecking = tap_config(sim, tmp, "cloud-recheck", history_empty_recheck=86400, **history)
     rows = []
-    found = _slow(sim, _tap(config, "--discover"), tmp / "catalog.json")
+    found = slow(sim, _tap(config, "--discover"), tmp / "catalog.json")
     goal, met = found.fast_enough()
     rows.append(found.row("discover, cold cache, every entity", goal=goal, met=met))
     catalog = json.loads(found.out.read_text())
@@ -162,13 +162,13 @@ def _all_entities(sim: Sim, work: Path, tmp: Path) -> list[Row]:
     # the first run, at no latency: its STATE starts the hourly runs (with the recheck on, so
     # it also remembers which history combinations were empty, for the opt-in case)
     first = Run(sim, _tap(rechecking, "--catalog", str(catalog_path)), tmp / "first.out")
-    state = write_json(tmp / "state.json", _final_state(first.out))
+    state = write_json(tmp / "state.json", final_state(first.out))
     rows.append(first.row("first run, every entity (no latency: the STATE for the next)"))
-    hourly = _slow(
+    hourly = slow(
         sim, _tap(config, "--catalog", str(catalog_path), "--state", str(state)), tmp / "hourly.out"
     )
     # the opt-in: history combinations never seen with a row asked once a day
-    skipping = _slow(
+    skipping = slow(
         sim,
         _tap(rechecking, "--catalog", str(catalog_path), "--state", str(state)),
         tmp / "hourly-recheck.out",
@@ -190,7 +190,7 @@ def _all_entities(sim: Sim, work: Path, tmp: Path) -> list[Row]:
 def _compared(hourly: Run, check: Run, case: str) -> Row:
     """The hourly run's row, its records and STATE compared with the sequential run's."""
     records = _records(hourly.out)
-    same = records == _records(check.out) and _final_state(hourly.out) == _final_state(check.out)
+    same = records == _records(check.out) and final_state(hourly.out) == final_state(check.out)
     goal, met = hourly.fast_enough()
     row = hourly.row(case, len(records), goal, met)
     row.notes += "; records and STATE " + (
@@ -211,8 +211,8 @@ def _with_lookups(work: Path, tmp: Path, catalog_path: Path) -> Row:
         config = tap_config(sim, tmp, "cloud-lookups", **history)
         sequential = tap_config(sim, tmp, "cloud-lookups-seq", max_concurrent_requests=1, **history)
         first = Run(sim, _tap(config, "--catalog", str(catalog_path)), tmp / "first-lookups.out")
-        state = write_json(tmp / "state-lookups.json", _final_state(first.out))
-        hourly = _slow(
+        state = write_json(tmp / "state-lookups.json", final_state(first.out))
+        hourly = slow(
             sim,
             _tap(config, "--catalog", str(catalog_path), "--state", str(state)),
             tmp / "hourly-lookups.out",
@@ -235,8 +235,8 @@ def _backfill(sim: Sim, tmp: Path, parallel: int | None) -> Row:
     config, catalog = tap_catalog(sim, tmp, BACKFILL_ENTITY, **settings)
     total = sim.result_count(BACKFILL_ENTITY)
     ceiling = PAGE_SIZE / LATENCY_S
-    run = _slow(sim, _tap(config, "--catalog", str(catalog)), tmp / "backfill.out")
-    final = _final_state(run.out)
+    run = slow(sim, _tap(config, "--catalog", str(catalog)), tmp / "backfill.out")
+    final = final_state(run.out)
     setting = "default" if parallel is None else str(parallel)
     case = f"first run (backfill), incremental {BACKFILL_ENTITY}, max_parallel_requests {setting}"
     row = run.row(case, total)
@@ -263,7 +263,7 @@ def _records(out: Path) -> list[str]:
     )
 
 
-def _final_state(out: Path) -> dict[str, Any]:
+def final_state(out: Path) -> dict[str, Any]:
     """The last STATE, read line by line: a backfill's output is too large to hold, and what
     this process holds when it starts the next tap counts in that tap's peak RSS (a forked
     child starts with its parent's)."""

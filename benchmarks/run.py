@@ -31,6 +31,7 @@ from pathlib import Path
 from types import ModuleType
 
 import bench_cloud
+import bench_deletes
 import bench_e2e
 import bench_latency
 import bench_parse
@@ -87,6 +88,7 @@ BENCHMARKS = [
     Benchmark("e2e", bench_e2e),
     Benchmark("target", bench_target),  # writes into the simulator's data: after the others
     Benchmark("cloud", bench_cloud),  # reads only; its backfill data may include target's writes
+    Benchmark("deletes", bench_deletes),  # reads only
 ]
 
 

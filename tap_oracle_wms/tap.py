@@ -26,6 +26,7 @@ from oracle_wms.settings import (
     number_setting,
 )
 from tap_oracle_wms.bookmarks import normalise_state
+from tap_oracle_wms.deletes import DEFAULT_SWEEP_INTERVAL, MAX_SWEEP_INTERVAL, DeletePolicy
 from tap_oracle_wms.history import ScopedHistoryStream
 from tap_oracle_wms.prefetch import FirstPages, Plan
 from tap_oracle_wms.sdk_overrides import TapOverrides
@@ -116,6 +117,35 @@ class TapOracleWMS(TapOverrides):
             "answered empty is asked again only after N seconds (far fewer requests; rows of a "
             "combination new to the WMS then come up to N seconds late)",
         ),
+        th.Property(
+            "detect_deletes",
+            th.BooleanType,
+            default=True,
+            description="Find rows deleted in the WMS (no delete feed exists) with id sweeps "
+            "of incrementally read entities, sent with _sdc_deleted_at",
+        ),
+        th.Property(
+            "delete_sweep_interval",
+            seconds(MAX_SWEEP_INTERVAL, zero_ok=True),
+            default=DEFAULT_SWEEP_INTERVAL,
+            description="Seconds between two id sweeps of an entity (a listing of every id, "
+            "1,250 a request); 0 sweeps every run. Deletes reach the warehouse within this",
+        ),
+        th.Property(
+            "purged_history",
+            th.StringType(allowed_values=["keep", "delete"]),
+            default="keep",
+            description="keep (default): rows Oracle's scheduled purge removes by age "
+            "(inventory_history after 5 years, ...) stay in the warehouse; delete: they are "
+            "swept and deleted like other rows",
+        ),
+        th.Property(
+            "emit_activate_version_messages",
+            th.BooleanType,
+            default=True,
+            description="Full-table entities (code tables) send ACTIVATE_VERSION, so the loader "
+            "drops rows a run no longer read",
+        ),
     ).to_dict()
 
     @cached_property
@@ -123,8 +153,12 @@ class TapOracleWMS(TapOverrides):
         """The validated settings; a bad one raises naming it, before any request is made."""
         settings = WmsSettings.from_config(self.config)
         _ = self.lookback, self.discovery_cache, self.max_parallel_requests
-        _ = self.max_concurrent_requests, self.history_empty_recheck
+        _ = self.max_concurrent_requests, self.history_empty_recheck, self.delete_policy
         return settings
+
+    @cached_property
+    def delete_policy(self) -> DeletePolicy:
+        return DeletePolicy.from_config(self.config)
 
     @cached_property
     def history_empty_recheck(self) -> float:
@@ -294,6 +328,7 @@ class TapOracleWMS(TapOverrides):
                     entry.replication_key or entry.metadata.root.replication_key,
                     lookback=self.lookback,
                     max_parallel_requests=self.max_parallel_requests,
+                    deletes=self.delete_policy,
                 )
                 for entry in catalog.streams
             ]
@@ -312,6 +347,7 @@ class TapOracleWMS(TapOverrides):
                 desc.replication_key,
                 lookback=self.lookback,
                 max_parallel_requests=self.max_parallel_requests,
+                deletes=self.delete_policy,
             )
             for desc in entities
         ]

@@ -222,7 +222,7 @@ def test_staging_keeps_the_latest_version_and_dbt_tests_catch_broken_rows(
     )
     output = proc.stdout + proc.stderr
     assert proc.returncode != 0, output[-3000:]
-    assert "FAIL 1 relationships_stg_wms__order_dtl_order_id" in output, output[-3000:]
+    assert "FAIL 1 wms_relationships_stg_wms__order_dtl_order_id" in output, output[-3000:]
     assert "PASS unique_stg_wms__order_hdr_order_id" in output, output[-3000:]
     with duckdb.connect(str(db_path), read_only=True) as db:
         staged = dict(

@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from ..chaos.churn import Churn
 from ..chaos.faults import Fault, Faults
 from ..data.drift import AddedField
+from ..data.purge import purge
 from ..data.store import Store
 from ..data.users import User, Users
 from ..errors import ApiError
@@ -59,6 +61,12 @@ class Admin:
             return {"updated": [], "inserted": [], "deleted": []}
         return churn.stop()
 
+    def purge(
+        self, as_of: datetime | None = None, retention_years: int | None = None
+    ) -> dict[str, list[int]]:
+        """The maintenance window's purge at `as_of` (default now; `data/purge.py`)."""
+        return purge(self.store, as_of or datetime.now(UTC), retention_years)
+
     def add_user(self, user: User) -> None:
         self.users.add(user)
 
@@ -71,6 +79,7 @@ class Admin:
             ("POST", "update"): self._change,
             ("POST", "insert"): self._change,
             ("POST", "delete"): self._change,
+            ("POST", "purge"): self._purge,
             ("POST", "churn"): self._churn_start,
             ("DELETE", "churn"): self._churn_stop,
             ("GET", "faults"): self._faults_get,
@@ -110,6 +119,19 @@ class Admin:
         else:
             ids = self.store.delete_records(entity, count)
         return json_response({"ids": ids})
+
+    def _purge(self, name: str, payload: Any) -> Response:
+        try:
+            at = payload.get("as_of")
+            as_of = datetime.fromisoformat(str(at)) if at else None
+            if as_of is not None and as_of.tzinfo is None:
+                as_of = as_of.replace(tzinfo=UTC)
+            years = payload.get("retention_years")
+            purged = self.purge(as_of, None if years is None else int(years))
+        except (TypeError, ValueError, AttributeError) as exc:
+            message = f"Body may hold 'as_of' (ISO 8601) and 'retention_years': {exc}"
+            raise ApiError(400, message) from exc
+        return json_response({"purged": purged})
 
     def _churn_start(self, name: str, payload: Any) -> Response:
         try:

@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 import threading
+from datetime import datetime
 from decimal import Decimal
 from http.server import ThreadingHTTPServer
 from types import TracebackType
@@ -19,6 +20,7 @@ from typing import Any
 
 from ..chaos.faults import Fault, Faults
 from ..data.drift import AddedField
+from ..data.purge import remove_zero_inventory
 from ..data.store import Store, prepare
 from ..data.users import User, Users
 from ..read import queries
@@ -239,6 +241,13 @@ class Simulator:
     def delete_records(self, entity: str, count: int) -> list[int]:
         return self.store.delete_records(entity, count)
 
+    def purge(
+        self, as_of: datetime | None = None, retention_years: int | None = None
+    ) -> dict[str, list[int]]:
+        """The WMS's scheduled purge, run now or as at `as_of` (`data/purge.py`): the ids
+        deleted per table."""
+        return self.admin.purge(as_of, retention_years)
+
     def start_churn(
         self,
         entity: str,
@@ -367,13 +376,15 @@ class Simulator:
         receive_answer: str | None = None,
         item_code_as_barcode: bool | None = None,
         legacy_action_codes: bool | None = None,
+        zero_inventory_removed: bool | None = None,
     ) -> None:
         """Behave otherwise where Oracle is silent: `patch_fields=False` ignores the undocumented
         PATCH fields (200, unchanged), `create_ref=False` keeps inventory creates'
         `transaction_ref_nbr` out of history, `run_template_answer` "run_nbr" | "wave_nbr" |
         "empty" shapes the waves' 202, `receive_answer` "record" | "empty" receive's answer,
         `item_code_as_barcode=False` matches `item_barcode` to barcodes only,
-        `legacy_action_codes=False` refuses pick_confirm's Close, Complete and Short codes."""
+        `legacy_action_codes=False` refuses pick_confirm's Close, Complete and Short codes,
+        `zero_inventory_removed=True` deletes inventory that reaches zero."""
         if run_template_answer not in (None, "run_nbr", "wave_nbr", "empty"):
             raise ValueError(f"unknown run_template_answer {run_template_answer!r}")
         if receive_answer not in (None, "record", "empty"):
@@ -390,6 +401,9 @@ class Simulator:
             self.undocumented.item_code_as_barcode = item_code_as_barcode
         if legacy_action_codes is not None:
             self.undocumented.legacy_action_codes = legacy_action_codes
+        if zero_inventory_removed is not None:
+            self.undocumented.zero_inventory_removed = zero_inventory_removed
+            remove_zero_inventory(self.store, zero_inventory_removed)
 
     # ---- faults and the request log --------------------------------------------------
     def add_fault(

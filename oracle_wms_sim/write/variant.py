@@ -31,3 +31,6 @@ class Undocumented:
     """True: pick_confirm still takes the action codes Close, Complete and Short (owmol 24D lists
     them); False: 400 naming `action_code`, as a WMS where `close_lpn` (REST 21D), `wave_complete`
     (REST 24D) and `short_flg` replaced them, as those pages say (L11)."""
+    zero_inventory_removed: bool = False
+    """True: an inventory row whose `curr_qty` a change takes to zero is deleted (N3; Oracle does
+    not say whether it is); False: it stays, at zero (`data/purge.remove_zero_inventory`)."""

@@ -21,11 +21,16 @@
   The latest version of each row of a loaded table: one row per `key`, the newest by `newest`
   (mod_ts; create_ts for the append-only history), then by the loader's _sdc_* fields when the
   loader writes them (a loader that appends instead of merging leaves several versions). A row
-  whose latest version the loader marked deleted (_sdc_deleted_at) is left out.
+  that any version marks deleted (_sdc_deleted_at, from the tap's delete sweep or the loader's
+  ACTIVATE_VERSION) is left out: that version carries no mod_ts, and a WMS never gives a deleted
+  id to another record (docs/api-contract.md N5), so the deletion is the latest word.
 -#}
 {% macro wms_latest(relation, newest=['mod_ts'], key='id') %}
     {%- set types = wms_column_types(relation) -%}
     {%- set order = [] -%}
+    {%- if '_sdc_deleted_at' in types -%}
+        {%- do order.append('_sdc_deleted_at desc nulls last') -%}
+    {%- endif -%}
     {%- for name in newest + ['_sdc_extracted_at', '_sdc_batched_at', '_sdc_received_at', '_sdc_sequence'] -%}
         {%- if name in types or not execute -%}
             {%- do order.append(name ~ ' desc nulls last') -%}
@@ -126,4 +131,17 @@
         code as {{ name }}_code,
         description as {{ name }}_description
     from latest
+{%- endmacro %}
+
+{#-
+  The loaded relation's ids marked deleted (_sdc_deleted_at), as a subquery; none when the loader
+  keeps no such column (it then hard-deletes, or was never told of a delete).
+-#}
+{% macro wms_deleted_ids(relation) -%}
+    {%- set types = wms_column_types(relation) -%}
+    {%- if '_sdc_deleted_at' in types -%}
+        select {{ wms_id('id') }} from {{ relation }} where _sdc_deleted_at is not null
+    {%- else -%}
+        select {{ wms_id('id') }} from {{ relation }} where 1 = 0
+    {%- endif -%}
 {%- endmacro %}
