@@ -226,7 +226,7 @@ class RecordPathOverrides(Stream):
         if held is None or held[1] is not context:
             self._apply_bookmark()
             super()._increment_stream_state(latest_record, context=context)  # full check
-        elif self.check_sorted and value < held[0]:
+        elif value < held[0]:
             self._apply_bookmark()
             raise WmsAssumptionError(
                 f"entity '{self.name}': the WMS sent {key} {value} after {held[0]}, out of the "

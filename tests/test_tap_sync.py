@@ -150,7 +150,7 @@ def test_incremental_run_emits_every_change_and_nothing_older(
     assert set(updated_dtl) <= {r["id"] for r in second.records["order_dtl"]}
     # None older than the bookmark, and exactly what the WMS holds from the bookmark on.
     assert all(_instant(r["mod_ts"]) >= _instant(bookmark) for r in emitted.values())
-    assert len(emitted) == result_count(fresh_sim, "order_hdr", mod_ts__gte=bookmark)
+    assert len(emitted) == fresh_sim.result_count("order_hdr", mod_ts__gte=bookmark)
     # Updated records arrive with their new values.
     for record_id in updated:
         current = api_get(fresh_sim, f"entity/order_hdr/{record_id}/").json()

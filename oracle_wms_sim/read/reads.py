@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,6 +24,7 @@ from ..data.users import User
 from ..errors import ApiError, bad_param
 from ..responses import JSON_TYPE, Response, json_response
 from .filters import Where, build_where
+from .options import ReadOptions
 from .paging import (
     SortKey,
     decode_cursor,
@@ -55,6 +56,8 @@ class Reads:
     index_layout: str = "object"
     lenient_required_filters: bool = False
     """Not Oracle: any lookup satisfies a required filter (the old client's benchmark only)."""
+    options: ReadOptions = field(default_factory=ReadOptions)
+    """What real tenants refuse that Oracle's pages do not say (`options.py`)."""
 
     def handle(
         self,
@@ -165,7 +168,9 @@ class Reads:
         if size > MAX_PAGE_SIZE:
             raise bad_param("page_size", f"must be at most {MAX_PAGE_SIZE}")
         catalogue = self.store.catalogue.entities
-        keys = parse_ordering(entity, params.pop("ordering", None), catalogue)
+        ordering = params.pop("ordering", None)
+        self.options.check_ordering(entity.name, ordering)
+        keys = parse_ordering(entity, ordering, catalogue)
         fields_text = params.pop("fields", None)
         spec = params.pop("values_list", None)
         distinct_text = params.pop("distinct", None)
@@ -178,7 +183,9 @@ class Reads:
         # Oracle ignores `distinct` where it does not apply (no values_list; sequenced mode).
         distinct = spec is not None and mode == "paged" and (distinct_text or "").lower() in _TRUE
         check_required(entity.name, list(params), lenient=self.lenient_required_filters)
-        where = build_where(entity, params, user.naive_offset, catalogue)
+        where = build_where(
+            entity, params, user.naive_offset, catalogue, self.options.check_filter_value
+        )
         scope = user.scope_sql(entity)
         if scope:
             where.clauses.append(f"({scope})")
