@@ -46,11 +46,13 @@ class OrderingFallback:
 
     name: str
     wms: WmsClient
-    logger: logging.Logger
     replication_key: str | None
     _backfilling: bool
     _bookmark: tuple[str, Context | None] | None
     if t.TYPE_CHECKING:
+
+        @property
+        def logger(self) -> logging.Logger: ...
 
         @property
         def is_full_table(self) -> bool: ...

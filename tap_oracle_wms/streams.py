@@ -30,7 +30,6 @@ from oracle_wms.session import json_body, page_results, raise_for_response
 from tap_oracle_wms.bookmarks import utc_bound
 from tap_oracle_wms.breaks import SchemaBreaks
 from tap_oracle_wms.not_found import check_empty_list, check_list_end
-from tap_oracle_wms.orderings import OrderingFallback
 from tap_oracle_wms.prefetch import (
     SLOW_REQUEST,
     EarlyPages,
@@ -40,8 +39,7 @@ from tap_oracle_wms.prefetch import (
     prefetching,
 )
 from tap_oracle_wms.ranges import NextPageLinkPaginator, edge_value, pages_side_by_side
-from tap_oracle_wms.rounding import ExactStart
-from tap_oracle_wms.sdk_overrides import RecordPathOverrides
+from tap_oracle_wms.stream_parts import StreamParts
 
 if t.TYPE_CHECKING:
     from singer_sdk import Tap
@@ -58,10 +56,10 @@ Measured on 60,000 inventory rows: 36,000 records/s at 5 ms, 46,000 at 0.5 ms, 4
 0.2 ms (benchmarks/bench_parse.py)."""
 
 
-class EntityStream(RecordPathOverrides, OrderingFallback, ExactStart, RESTStream[PageToken]):
+class EntityStream(StreamParts, RESTStream[PageToken]):
     """All records of one WMS entity, as flat rows (see `oracle_wms.schema`).
 
-    The SDK's per-record path is trimmed by `RecordPathOverrides` (tap_oracle_wms.sdk_overrides).
+    The SDK's per-record path is trimmed by `RecordPathOverrides` (`stream_parts.StreamParts`).
     """
 
     primary_keys: t.ClassVar[tuple[str, ...]] = ("id",)

@@ -27,6 +27,7 @@ from oracle_wms.settings import (
 )
 from tap_oracle_wms.bookmarks import normalise_state
 from tap_oracle_wms.history import ScopedHistoryStream
+from tap_oracle_wms.isolation import FAILED, raise_for_failures
 from tap_oracle_wms.prefetch import FirstPages, Plan
 from tap_oracle_wms.sdk_overrides import TapOverrides
 from tap_oracle_wms.streams import EntityStream
@@ -227,7 +228,9 @@ class TapOracleWMS(TapOverrides):
         state = _json_file(state, "--state")
         catalog = _json_file(catalog, "--catalog")
         if not check_connection:
+            FAILED.clear()
             super().invoke(state=state, catalog=catalog, **kwargs)
+            raise_for_failures()  # entities that failed alone, the run having gone on (isolation)
             return
         config = kwargs.get("config")
         tap = cls(
