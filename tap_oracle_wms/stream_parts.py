@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from tap_oracle_wms.isolation import IsolatedSync
 from tap_oracle_wms.orderings import OrderingFallback
-from tap_oracle_wms.rounding import ExactStart
+from tap_oracle_wms.rereads import Rereads
 from tap_oracle_wms.sdk_overrides import RecordPathOverrides
 
 
-class StreamParts(IsolatedSync, OrderingFallback, ExactStart, RecordPathOverrides):
+class StreamParts(IsolatedSync, OrderingFallback, Rereads, RecordPathOverrides):
     """`IsolatedSync` (one entity's failure reported, the run goes on), `OrderingFallback` (an
-    entity that refuses its ordering), `ExactStart` (rows the whole-second filter adds,
-    dropped), then `RecordPathOverrides` (the per-record path, lazy bookmarks), which brings
-    the SDK's stream classes: the parts must come before them to wrap their methods."""
+    entity that refuses its ordering), `Rereads` (rows read again not emitted, the window
+    before the bookmark kept in the state), then `RecordPathOverrides` (the per-record path,
+    lazy bookmarks), which brings the SDK's stream classes: the parts must come before them
+    to wrap their methods."""

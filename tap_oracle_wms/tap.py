@@ -43,6 +43,12 @@ DEFAULT_EMPTY_RECHECK = 0
 MAX_CONCURRENT_REQUESTS = MAX_CONNECTIONS
 
 
+DEFAULT_LOOKBACK = 300
+"""Seconds before the bookmark read again each run: a row committed up to this long behind the
+cursor (a long transaction, a backdated create) is read; the rows read again unchanged are not
+emitted (`rereads.py`). Measured in benchmarks/bench_cloud.py (issue 23)."""
+
+
 class TapOracleWMS(TapOverrides):
     """Extracts every Oracle WMS Cloud entity through lgfapi v10, incrementally on `mod_ts`."""
 
@@ -77,7 +83,7 @@ class TapOracleWMS(TapOverrides):
         th.Property(
             "lookback",
             seconds(zero_ok=True),
-            default=0,
+            default=DEFAULT_LOOKBACK,
             description="Seconds before the bookmark to read again, for rows committed late",
         ),
         th.Property(
@@ -169,7 +175,7 @@ class TapOracleWMS(TapOverrides):
 
     @cached_property
     def lookback(self) -> float:
-        return number_setting(self.config, "lookback", 0, zero_ok=True)
+        return number_setting(self.config, "lookback", DEFAULT_LOOKBACK, zero_ok=True)
 
     @cached_property
     def discovery_cache(self) -> DiscoveryCache:

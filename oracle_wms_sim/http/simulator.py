@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Any
 
 from ..chaos.faults import Fault, Faults
+from ..chaos.late import commit_late
 from ..data.drift import AddedField
 from ..data.store import Store, prepare
 from ..data.users import User, Users
@@ -244,6 +245,12 @@ class Simulator:
 
     def insert_records(self, entity: str, count: int, same_mod_ts: bool = True) -> list[int]:
         return self.store.insert_records(entity, count, same_mod_ts)
+
+    def commit_late(self, entity: str, count: int, behind_s: float) -> list[int]:
+        """`count` new records whose `mod_ts` (and `create_ts`) lies `behind_s` seconds before
+        the entity's newest: a long transaction committing late, or a backdated create
+        (`chaos/late.py`, docs/api-contract.md D20)."""
+        return commit_late(self.store, entity, count, behind_s)
 
     def delete_records(self, entity: str, count: int) -> list[int]:
         return self.store.delete_records(entity, count)
