@@ -70,13 +70,29 @@ def scales(quick: bool) -> list[int]:
 
 
 def main() -> int:
-    args = parser(__doc__).parse_args()
+    options = parser(__doc__)
+    options.add_argument(
+        "--lookback-only", action="store_true", help="only the cost of `lookback` (issue 23)"
+    )
+    args = options.parse_args()
     small, big = scales(args.quick)
     header(f"6. cloud latency: {LATENCY_MS} ms per request, every entity")
     rows: list[Row] = []
+    if args.lookback_only:
+        with workdir(args) as work, simulators(given_sims(args), [small], work) as sims:
+            tmp = work / NAME
+            tmp.mkdir(exist_ok=True)
+            for row in _lookback_cost(sims[small], tmp):
+                rows.append(row)
+                print_row(row)
+            save_rows(args.json, rows)
+        return 0
     with workdir(args) as work, simulators(given_sims(args), [small, big], work) as sims:
         tmp = work / NAME
         tmp.mkdir(exist_ok=True)
+        for row in _lookback_cost(sims[small], tmp):
+            rows.append(row)
+            print_row(row)
         for row in _all_entities(sims[small], work, tmp):
             rows.append(row)
             print_row(row)
@@ -185,6 +201,68 @@ def _all_entities(sim: Sim, work: Path, tmp: Path) -> list[Row]:
     rows.append(_compared(hourly, check, case))
     rows.append(_with_lookups(work, tmp, catalog_path))
     return rows
+
+
+LOOKBACKS = (0, 300, 3600)
+"""Seconds of `lookback` compared: how late a row may commit behind the cursor and be read."""
+
+
+def _lookback_cost(sim: Sim, tmp: Path) -> list[Row]:
+    """The hourly run of every entity (no history: its partitions are the same at any lookback)
+    at each `lookback`, from one first run's STATE: the extra requests and seconds the window
+    costs at 300 ms per request, and the rows read again (not emitted: `rereads.py`)."""
+    config = tap_config(sim, tmp, "lookback-0", lookback=0)
+    catalog_path = tmp / "catalog-lookback.json"
+    found = Run(sim, _tap(config, "--discover"), catalog_path)
+    catalog = json.loads(found.out.read_text())
+    for stream in catalog["streams"]:
+        for entry in stream["metadata"]:
+            if not entry["breadcrumb"]:
+                entry["metadata"]["selected"] = stream["tap_stream_id"] != "inventory_history"
+    write_json(catalog_path, catalog)
+    rows = []
+    base: Run | None = None
+    for lookback in LOOKBACKS:
+        config = tap_config(sim, tmp, f"lookback-{lookback}", lookback=lookback)
+        first = Run(sim, _tap(config, "--catalog", str(catalog_path)), tmp / "lookback-first.out")
+        state = write_json(tmp / f"state-lookback-{lookback}.json", final_state(first.out))
+        # rows committed 120 s behind the newest mod_ts read, then 20 ordinary changes
+        late = sim.admin("POST", "late", {"entity": "order_hdr", "count": 10, "behind_s": 120})
+        sim.admin("POST", "update", {"entity": "order_hdr", "count": 20, "same_mod_ts": False})
+        hourly = slow(
+            sim,
+            _tap(config, "--catalog", str(catalog_path), "--state", str(state)),
+            tmp / f"lookback-{lookback}.out",
+        )
+        base = base or hourly
+        row = hourly.row(f"hourly run, every entity but history, lookback {lookback} s")
+        row.records = len(_records(hourly.out))
+        extra = hourly.requests - base.requests
+        row.notes += (
+            f"; {extra:+d} requests and {hourly.measured.wall_s - base.measured.wall_s:+.1f} s "
+            f"against lookback 0; {_reread(hourly.measured.stderr)} rows read again, not "
+            f"emitted; {len(set(late['ids']) & _ids(hourly.out, 'order_hdr'))} of "
+            f"{len(late['ids'])} rows committed 120 s behind the cursor read"
+        )
+        rows.append(row)
+    return rows
+
+
+def _reread(log: str) -> int:
+    """Rows the run read again and did not emit, from its log."""
+    total = 0
+    for line in log.splitlines():
+        if "rows read again" in line:
+            total += int(line.split("': ")[1].split(" rows")[0])
+    return total
+
+
+def _ids(out: Path, stream: str) -> set[int]:
+    return {
+        int(m["record"]["id"])
+        for m in _lines(out)
+        if m.get("type") == "RECORD" and m["stream"] == stream
+    }
 
 
 def _compared(hourly: Run, check: Run, case: str) -> Row:

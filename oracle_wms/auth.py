@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth
 
+from oracle_wms.environment import pin
 from oracle_wms.errors import WmsAuthenticationError, WmsConnectionError, WmsServerError
 from oracle_wms.retry import with_retries
 from oracle_wms.settings import (
@@ -129,6 +130,7 @@ class OAuth2ClientCredentials(AuthBase):
             else BackendApplicationClient(client_id=oauth.client_id)
         )
         session = OAuth2Session(client=client, scope=[oauth.scope])
+        pin(session, self.verify)  # no proxy, netrc or CA bundle from the environment
         session.register_compliance_hook("access_token_response", _raise_for_server_error)
         where = _where(oauth.token_url)
         grant: dict[str, Any] = (
@@ -143,7 +145,7 @@ class OAuth2ClientCredentials(AuthBase):
                     client_id=oauth.client_id,
                     client_secret=oauth.client_secret,
                     scope=oauth.scope,
-                    verify=self.verify,
+                    verify=None,  # the session's own (`pin`), never the environment's
                     timeout=(min(CONNECT_TIMEOUT, self.timeout), self.timeout),
                     **grant,
                 )

@@ -8,12 +8,14 @@ the setting and never shows a secret's value.
 
 from __future__ import annotations
 
+import math
 import typing as t
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from jsonschema import Draft7Validator, FormatChecker, ValidationError
 from singer_sdk import typing as th
+from singer_sdk.configuration._dict_config import parse_environment_config
 
 from oracle_wms.errors import WmsConfigError
 from oracle_wms.settings import (
@@ -202,3 +204,47 @@ CONNECTION_PROPERTIES: tuple[th.Property[t.Any], ...] = (
         "per run say the same; INFO logs every one",
     ),
 )
+
+
+def environment_config(schema: Mapping[str, t.Any], prefix: str) -> dict[str, t.Any]:
+    """Settings from `<PREFIX><SETTING>` environment variables (`--config ENV`, Meltano's
+    injected variables), typed as a config file would give them.
+
+    The SDK's reading (`parse_environment_config`) keeps a `number` setting a string, which the
+    config schema then refuses (meltano/sdk#82: `lookback=300` from the environment failed),
+    and ends in a traceback on an `integer` that is not one. Here every value the SDK reads is
+    read again by its schema type: integers and numbers become `int`/`float` when they parse,
+    and otherwise stay the text given, so the config check names the setting.
+    """
+    properties = dict(schema.get("properties", {}))
+    numeric = {name for name, spec in properties.items() if _numeric(spec)}
+    as_text = {
+        "type": "object",
+        "properties": {
+            name: {"type": ["string", "null"]} if name in numeric else spec
+            for name, spec in properties.items()
+        },
+    }
+    config = parse_environment_config(as_text, prefix)
+    for name in numeric & set(config):
+        config[name] = _number(str(config[name]))
+    return config
+
+
+def _numeric(spec: Mapping[str, t.Any]) -> bool:
+    kinds = spec.get("type")
+    kinds = [kinds] if isinstance(kinds, str) else list(kinds or [])
+    return bool({"integer", "number"} & set(kinds))
+
+
+def _number(text: str) -> int | float | str:
+    value = text.strip()
+    try:
+        return int(value)
+    except ValueError:
+        pass
+    try:
+        number = float(value)
+    except ValueError:
+        return text
+    return number if math.isfinite(number) else text

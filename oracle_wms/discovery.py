@@ -9,8 +9,6 @@ the JSON Schema. A real WMS has about 180 entities: the answers are cached on di
 from __future__ import annotations
 
 import fnmatch
-import hashlib
-import json
 import logging
 import os
 import time
@@ -20,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from oracle_wms.cache_files import identity_key, read_cache, write_cache
 from oracle_wms.client import WmsClient
 from oracle_wms.errors import WmsConfigError, WmsError, WmsPermissionError
 from oracle_wms.schema import EntityDescription
@@ -98,32 +97,24 @@ class DiscoveryCache:
         return Path(base) / "oracle-wms-singer"
 
     def path_for(self, client: WmsClient) -> Path:
-        settings = client.settings
-        identity = settings.oauth2.client_id if settings.oauth2 else settings.username
-        key = hashlib.sha256(f"{settings.base_url}\n{identity}".encode()).hexdigest()[:16]
-        return self.directory / f"discovery-{key}.json"
+        """The file of this WMS and identity (`cache_files.identity_key`)."""
+        return self.directory / f"discovery-{identity_key(client.settings, CACHE_FORMAT)}.json"
 
     def load(self, client: WmsClient) -> dict[str, Any] | None:
         path = self.path_for(client)
-        try:
-            cached = json.loads(path.read_text())
-        except (OSError, ValueError):
-            return None
-        age = time.time() - float(cached.get("saved_at", 0))
-        if cached.get("format") != CACHE_FORMAT or age > self.ttl:
+        cached = read_cache(path, CACHE_FORMAT)
+        if cached is None or cached.get("format") != CACHE_FORMAT:
+            return None  # none, unusable (warned), or written by another version
+        age = time.time() - float(cached["saved_at"])
+        if age > self.ttl:
             return None
         logger.info("Using the discovery cache %s (%.0f s old, ttl %.0f s)", path, age, self.ttl)
-        return cached  # type: ignore[no-any-return]
+        return cached
 
     def save(self, client: WmsClient, content: dict[str, Any]) -> None:
-        path = self.path_for(client)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps({**content, "format": CACHE_FORMAT, "saved_at": time.time()}))
-            tmp.replace(path)
-        except OSError as exc:
-            logger.warning("Could not write the discovery cache %s: %s", path, exc)
+        write_cache(
+            self.path_for(client), {**content, "format": CACHE_FORMAT, "saved_at": time.time()}
+        )
 
 
 def can_read(client: WmsClient, name: str) -> bool:

@@ -19,6 +19,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 
 from oracle_wms.auth import build_auth
+from oracle_wms.environment import pin
 from oracle_wms.errors import (
     WmsAuthenticationError,
     WmsConflictError,
@@ -150,7 +151,7 @@ def build_session(settings: WmsSettings) -> requests.Session:
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=MAX_CONNECTIONS)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
-    session.verify = settings.verify_ssl
+    pin(session, settings.verify_ssl)  # the environment never overrides a setting
     session.auth = build_auth(settings)
     session.headers.update({"Accept": "application/json", "User-Agent": settings.user_agent})
     return session

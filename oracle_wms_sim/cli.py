@@ -70,6 +70,20 @@ def _parser() -> argparse.ArgumentParser:
         "required filters (for the benchmark baseline of the old client only)",
     )
     serve.add_argument(
+        "--sub-second-filters",
+        action="store_true",
+        help="accept date-time filter values finer than a second (real tenants refuse them: "
+        "docs/api-contract.md D18)",
+    )
+    serve.add_argument(
+        "--refuse-ordering",
+        action="append",
+        default=[],
+        metavar="ENTITY:FIELD",
+        help="the entity answers 400 to an ordering by FIELD (docs/api-contract.md D19); "
+        "repeatable",
+    )
+    serve.add_argument(
         "--fault",
         action="append",
         default=[],
@@ -93,6 +107,13 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"--fault: {exc}", file=sys.stderr)
         return 2
+    refused: dict[str, set[str]] = {}
+    for text in args.refuse_ordering:
+        entity, _, name = text.partition(":")
+        if not entity or not name:
+            print(f"--refuse-ordering: expected ENTITY:FIELD, got {text!r}", file=sys.stderr)
+            return 2
+        refused.setdefault(entity, set()).add(name)
     stop = threading.Event()
 
     def _on_signal(signum: int, frame: FrameType | None) -> None:
@@ -103,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     sim = Simulator(
         index_layout=args.index_layout,
         lenient_required_filters=args.lenient_required_filters,
+        whole_second_filters=not args.sub_second_filters,
+        refused_orderings={entity: frozenset(names) for entity, names in refused.items()},
         seed=args.seed,
         scale=args.scale,
         db_path=args.db,

@@ -14,6 +14,7 @@ import typing as t
 from datetime import UTC, datetime, timedelta
 
 from oracle_wms.errors import WmsStateError
+from oracle_wms.filter_values import lower_bound
 
 BOOKMARK = "replication_key_value"
 
@@ -105,12 +106,13 @@ def _short(value: object) -> str:
 
 
 def utc_bound(value: str, lookback: float = 0.0) -> str:
-    """A bookmark or `start_date`, minus the lookback, as an lgfapi filter value in UTC.
+    """A bookmark or `start_date`, minus the lookback, as an lgfapi `__gte` value in UTC, rounded
+    down to its second (`oracle_wms.filter_values.lower_bound`: tenants refuse fractions; the
+    rows of that second before the bookmark are read again, none skipped).
 
     `start_date` may be a bare date or a naive date-time: read as UTC.
     """
     parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    parsed -= timedelta(seconds=lookback)
-    return parsed.astimezone(UTC).isoformat(timespec="microseconds")
+    return lower_bound(parsed - timedelta(seconds=lookback))

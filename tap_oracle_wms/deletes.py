@@ -347,7 +347,8 @@ class Detection:
 class DeleteSweeps(RESTStream[t.Any]):
     """What an entity stream adds for deletes: the ids it sends are remembered, its end sends
     the ids deleted since the last sweep, and full-table streams send ACTIVATE_VERSION by
-    default. Placed first among `EntityStream`'s bases, so `super()` is the SDK's."""
+    default. After `stream_parts.StreamParts` among `EntityStream`'s bases, so it wraps the
+    SDK's own read and `IsolatedSync` wraps it (a failed sweep is its entity's failure)."""
 
     wms: WmsClient
     max_parallel_requests: int

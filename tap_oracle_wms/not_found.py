@@ -16,6 +16,8 @@ import requests
 
 from oracle_wms.client import WmsClient
 from oracle_wms.errors import WmsNotFoundError
+from oracle_wms.filter_values import is_whole_second, lower_bound, second_of, upper_bound
+from oracle_wms.schema import utc_timestamp
 from oracle_wms.session import page_results
 
 
@@ -75,13 +77,12 @@ def check_list_end(
         return
     last = results[-1]
     if previous is None:
-        probes: list[dict[str, t.Any]] = [{}]
+        counts: t.Iterable[int] = [wms.result_count(entity, base)]
     elif key and last.get(key) is not None:
-        probes = [{f"{key}__gt": last[key]}, {key: last[key], "id__gt": last.get("id")}]
+        counts = _after_key(wms, entity, base, key, last)
     else:
-        probes = [{"id__gt": last.get("id")}]
-    for probe in probes:
-        more = wms.result_count(entity, {**base, **probe})
+        counts = [wms.result_count(entity, {**base, "id__gt": last.get("id")})]
+    for more in counts:
         if more:
             path = urlsplit(response.url).path
             after = (
@@ -96,6 +97,29 @@ def check_list_end(
                 status=404,
                 path=path,
             )
+
+
+def _after_key(
+    wms: WmsClient, entity: str, base: dict[str, t.Any], key: str, last: dict[str, t.Any]
+) -> t.Iterator[int]:
+    """How many records follow `last` in `{key},id` order, asked with whole-second filter values
+    (docs/api-contract.md D18): exactly, when its `{key}` is a whole second; else the records
+    from the next second on, and those of its own second read (ids and `{key}` only) and
+    compared here, so a record later in that second with a lower id is counted too."""
+    value = str(last[key])
+    if is_whole_second(value):
+        exact = lower_bound(value)
+        yield wms.result_count(entity, {**base, f"{key}__gt": exact})
+        yield wms.result_count(entity, {**base, key: exact, "id__gt": last.get("id")})
+        return
+    yield wms.result_count(entity, {**base, f"{key}__gte": upper_bound(value)})
+    mark = (utc_timestamp(value), int(last.get("id") or 0))
+    second = {**base, **second_of(key, value), "fields": f"id,{key}", "ordering": f"{key},id"}
+    yield sum(
+        1
+        for row in wms.iter_records(entity, second)
+        if (utc_timestamp(str(row[key])), int(row["id"])) > mark
+    )
 
 
 _PAGING = frozenset(("page_mode", "page_size", "ordering", "page", "fields"))

@@ -78,3 +78,12 @@ def edge_value(wms: WmsClient, entity: str, ordering: str, field: str) -> t.Any:
     query = {"ordering": ordering, "page_size": 1, "fields": field, "page_mode": "paged"}
     body = json_body(wms.get(f"entity/{entity}/", query, entity=entity))
     return body["results"][0][field]
+
+
+def id_ranges(wms: WmsClient, entity: str, low: int, workers: int) -> list[tuple[int, int]]:
+    """Disjoint id ranges from `low` to the entity's highest id, four per worker (`workers`
+    lists read at a time) so they finish together."""
+    high = int(edge_value(wms, entity, "-id", "id"))
+    parts = workers * 4
+    step = max(1, (high - low + parts) // parts)
+    return [(start, min(start + step - 1, high)) for start in range(low, high + 1, step)]

@@ -27,7 +27,9 @@ from datetime import UTC, datetime
 from functools import cached_property
 
 from singer_sdk import Stream, Tap, metrics
+from singer_sdk.batch import Batcher
 from singer_sdk.helpers._catalog import pop_deselected_record_properties
+from singer_sdk.helpers._classproperty import classproperty
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 from singer_sdk.singerlib.encoding.simple import RecordMessage
@@ -37,12 +39,14 @@ from oracle_wms.cli import (
     drop_unusable_settings,
     validate_plugin_config,
 )
-from oracle_wms.errors import WmsAssumptionError
+from oracle_wms.config_schema import environment_config
+from oracle_wms.errors import WmsAssumptionError, WmsConfigError
 from tap_oracle_wms.writer import BufferedMsgSpecWriter
 
 if t.TYPE_CHECKING:
     from types import FrameType
 
+    from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
     from singer_sdk.helpers.types import Context
 
 
@@ -112,6 +116,15 @@ class TapOverrides(Tap):
         each bad setting is one line naming it, with no secret's value, and the URL checks
         of `WmsSettings` run in the same pass, so every bad setting is reported at once."""
         return validate_plugin_config(self, raise_errors=raise_errors)
+
+    @classproperty
+    def _env_var_config(cls) -> dict[str, t.Any]:  # noqa: N805
+        """SDK: settings from `TAP_ORACLE_WMS_*` variables, a `number` setting left a string
+        that the schema refuses (meltano/sdk#82) and a bad integer a traceback; here each is
+        typed as a config file gives it (`config_schema.environment_config`)."""
+        schema = cls.config_jsonschema
+        cls.append_builtin_config(schema)
+        return environment_config(schema, cls._env_var_prefix)
 
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
         """SDK: writes the state and exits 0, after the interpreter joins every thread (a page
@@ -199,6 +212,37 @@ class RecordPathOverrides(Stream):
         assert isinstance(writer, BufferedMsgSpecWriter)
         writer.write_record(self.name, record, self._stream_version, self._extracted_at)
         self.state_manager.is_flushed = False
+
+    def get_batches(
+        self, batch_config: BatchConfig, context: Context | None = None
+    ) -> t.Iterable[tuple[BaseBatchFileEncoding, list[str]]]:
+        """SDK: writes the records into the BATCH files as read, with no stream map, flattening
+        or deselection, while its BATCH messages name the mapped stream (meltano/sdk#1117: with
+        `md5(cust_name)` every name was in clear in the files); here each record is transformed
+        exactly as for a RECORD message (`_generate_record_messages`). A BATCH message per stream
+        map names the same files, so a stream mapped to more than one output is refused.
+
+        Raises:
+            WmsConfigError: `batch_config` with a stream that has more than one stream map.
+        """
+        maps = self.stream_maps
+        if len(maps) != 1:
+            raise WmsConfigError(
+                "batch_config",
+                f"stream '{self.name}' has {len(maps)} stream maps; BATCH files hold one shape "
+                "per stream: drop batch_config or keep one map for it",
+            )
+        batcher = Batcher(tap_name=self.tap_name, stream_name=self.name, batch_config=batch_config)
+
+        def records() -> t.Iterator[dict[str, t.Any]]:
+            for record in self._sync_records(context, write_messages=False):
+                if record is None:
+                    continue
+                for message in self._generate_record_messages(record):
+                    yield message.record
+
+        for manifest in batcher.get_batches(records=records()):
+            yield batch_config.encoding, manifest
 
     def _generate_record_messages(
         self, record: dict[str, t.Any]
@@ -299,7 +343,7 @@ class RecordPathOverrides(Stream):
         if held is None or held[1] is not context:
             self._apply_bookmark()
             super()._increment_stream_state(latest_record, context=context)  # full check
-        elif self.check_sorted and value < held[0]:
+        elif value < held[0]:
             self._apply_bookmark()
             raise WmsAssumptionError(
                 f"entity '{self.name}': the WMS sent {key} {value} after {held[0]}, out of the "

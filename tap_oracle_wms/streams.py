@@ -23,6 +23,7 @@ from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from oracle_wms.client import WmsClient, ensure_same_origin
+from oracle_wms.filter_values import lower_bound, upper_bound
 from oracle_wms.retry import with_retries
 from oracle_wms.schema import Problem, RowShape, conform_page, flatten_record, utc_timestamp
 from oracle_wms.session import json_body, page_results, raise_for_response
@@ -38,18 +39,17 @@ from tap_oracle_wms.prefetch import (
     page_key,
     prefetching,
 )
-from tap_oracle_wms.ranges import NextPageLinkPaginator, edge_value, pages_side_by_side
-from tap_oracle_wms.sdk_overrides import ROUTINE_LINES_AS_DEBUG, RecordPathOverrides
+from tap_oracle_wms.ranges import NextPageLinkPaginator, edge_value, id_ranges, pages_side_by_side
+from tap_oracle_wms.sdk_overrides import ROUTINE_LINES_AS_DEBUG
+from tap_oracle_wms.stream_parts import StreamParts
 
 if t.TYPE_CHECKING:
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
 PageToken = ParseResult | None
-_PageToken = PageToken
 
-PROGRESS_INTERVAL = 15.0
-"""Seconds between progress lines during a long extraction."""
+PROGRESS_INTERVAL = 15.0  # seconds between progress lines during a long extraction
 GIL_SWITCH_INTERVAL = 0.0002
 """Seconds a busy thread holds the GIL before another may take it, while syncing. Python's
 default (5 ms) starves the page-fetching thread: each time it comes back from the socket it
@@ -58,11 +58,9 @@ Measured on 60,000 inventory rows: 36,000 records/s at 5 ms, 46,000 at 0.5 ms, 4
 0.2 ms (benchmarks/bench_parse.py)."""
 
 
-class EntityStream(DeleteSweeps, RecordPathOverrides, RESTStream[_PageToken]):
-    """All records of one WMS entity, as flat rows (see `oracle_wms.schema`).
-
-    The SDK's per-record path is trimmed by `RecordPathOverrides` (tap_oracle_wms.sdk_overrides).
-    """
+class EntityStream(StreamParts, DeleteSweeps, RESTStream[PageToken]):
+    """All records of one WMS entity, as flat rows (see `oracle_wms.schema`); the SDK's
+    per-record path trimmed by `RecordPathOverrides` (`stream_parts.StreamParts`)."""
 
     primary_keys: t.ClassVar[tuple[str, ...]] = ("id",)
     # `flatten_record` already builds values of the schema's types (integers, Decimal, bool,
@@ -122,9 +120,8 @@ class EntityStream(DeleteSweeps, RecordPathOverrides, RESTStream[_PageToken]):
         return self.replication_key is not None
 
     @property
-    def check_sorted(self) -> bool:
-        """A lookback window re-reads rows older than the bookmark on purpose."""
-        return self.lookback == 0
+    def check_sorted(self) -> bool:  # older rows are re-read on purpose; see sdk_overrides
+        return False
 
     def get_new_paginator(self) -> NextPageLinkPaginator:
         return NextPageLinkPaginator()
@@ -142,7 +139,7 @@ class EntityStream(DeleteSweeps, RecordPathOverrides, RESTStream[_PageToken]):
 
         return send
 
-    def get_http_request(self, *, page: PageContext[_PageToken]) -> HTTPRequest:
+    def get_http_request(self, *, page: PageContext[PageToken]) -> HTTPRequest:
         request = super().get_http_request(page=page)
         if page.next_page_token is not None:
             link = page.next_page_token.geturl()
@@ -152,7 +149,7 @@ class EntityStream(DeleteSweeps, RecordPathOverrides, RESTStream[_PageToken]):
         return request
 
     def get_url_params(
-        self, context: Context | None, next_page_token: _PageToken
+        self, context: Context | None, next_page_token: PageToken
     ) -> dict[str, t.Any]:
         params: dict[str, t.Any] = {
             "page_mode": "sequenced",
@@ -161,13 +158,13 @@ class EntityStream(DeleteSweeps, RecordPathOverrides, RESTStream[_PageToken]):
         key = self.replication_key
         if not key or self.is_full_table:
             params["ordering"] = "id"
-            return params
+            return self.apply(params)
         params["ordering"] = f"{key},id"
         planned = self._planned
         start = planned[0] if planned else self.get_starting_replication_key_value(context)
         if start:
             params[f"{key}__gte"] = utc_bound(str(start), self.lookback)
-        return params
+        return self.apply(params)
 
     def first_page_plan(self) -> list[Plan]:
         """The first page of each partition (or of the stream), from the bookmarks in the state
@@ -234,11 +231,12 @@ class EntityStream(DeleteSweeps, RecordPathOverrides, RESTStream[_PageToken]):
         side by side (`_parallel_records`): each range is still a keyset cursor, so paging
         stays correct while the WMS changes.
         """
-        if self.is_full_table and self.max_parallel_requests > 1:
+        if self.ordering_fallback is None and self.is_full_table and self.max_parallel_requests > 1:
             yield from self._parallel_records(context)
             return
         if (  # an incremental entity's first run (no bookmark, no start_date)
             context is None
+            and self.ordering_fallback is None
             and self.max_parallel_requests > 1
             and not self.get_starting_replication_key_value(context)
         ):
@@ -277,7 +275,7 @@ class EntityStream(DeleteSweeps, RecordPathOverrides, RESTStream[_PageToken]):
         self,
         send: t.Callable[..., requests.Response],
         context: Context | None,
-        token: _PageToken,
+        token: PageToken,
         extra_params: dict[str, t.Any],
     ) -> requests.Response:
         request = self.get_http_request(
@@ -308,17 +306,10 @@ class EntityStream(DeleteSweeps, RecordPathOverrides, RESTStream[_PageToken]):
         (`not_found.check_list_end`)."""
         if response.status_code == 404 and (previous is not None or extra):
             params = {**self.get_url_params(context, None), **extra}
-            key = None if self.is_full_table else self.replication_key
+            ordered = not self.is_full_table and self.ordering_fallback is None
+            key = self.replication_key if ordered else None
             check_list_end(self.name, self.wms, response, previous, params=params, key=key)
         return response
-
-    def _id_ranges(self, low: int) -> list[tuple[int, int]]:
-        """Disjoint id ranges from `low` to the highest id, a few per worker so they finish
-        together."""
-        high = int(edge_value(self.wms, self.name, "-id", "id"))
-        parts = self.max_parallel_requests * 4
-        step = max(1, (high - low + parts) // parts)
-        return [(start, min(start + step - 1, high)) for start in range(low, high + 1, step)]
 
     def _parallel_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         """The first page as usual (ordered by id); only an entity with more pages is read in
@@ -332,7 +323,7 @@ class EntityStream(DeleteSweeps, RecordPathOverrides, RESTStream[_PageToken]):
         yield from rows
         if not rows or not json_body(first).get("next_page"):
             return
-        ranges = self._id_ranges(int(rows[-1]["id"]) + 1)
+        ranges = id_ranges(self.wms, self.name, int(rows[-1]["id"]) + 1, self.max_parallel_requests)
         self.logger.info(
             "Entity '%s': full table in %d id ranges after the first page, %d requests at a time",
             self.name,
@@ -372,10 +363,11 @@ class EntityStream(DeleteSweeps, RecordPathOverrides, RESTStream[_PageToken]):
 
     def _backfill_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         """The first page as usual (ordered by `{key},id`); with more pages, the rest over id
-        ranges side by side, up to the highest `{key}` when they began (`top`): rows changed
-        during the backfill get a later `{key}` and are read by the next run. Records come in
-        no order, so the bookmark is held at the first page's last value until every range is
-        read, then set to the highest value read (never above `top`)."""
+        ranges side by side, from the first page's last second (filters in whole seconds, D18;
+        rows up to its last `({key}, id)` dropped here: each row is in one range, read once) up
+        to the highest `{key}` when they began (`top`): rows changed later are the next run's.
+        Records come in no order: the bookmark is held until every range is read, then set to
+        the highest value read (never above `top`)."""
         send = self.request_decorator(self._request)
         ahead = self._first_page(context)
         first = ahead.result() if ahead else self._fetch(send, context, None, {})
@@ -393,12 +385,13 @@ class EntityStream(DeleteSweeps, RecordPathOverrides, RESTStream[_PageToken]):
         assert key is not None
         last = page_results(first, self.name)[-1]
         top = edge_value(self.wms, self.name, f"-{key},-id", key)
-        ranges = self._id_ranges(int(edge_value(self.wms, self.name, "id", "id")))
+        low_id = int(edge_value(self.wms, self.name, "id", "id"))
+        ranges = id_ranges(self.wms, self.name, low_id, self.max_parallel_requests)
+        low, high = lower_bound(last[key]), upper_bound(top)
         lists = [
-            {"id__range": f"{lo},{hi}", f"{key}__gt": last[key], f"{key}__lte": top}
-            for lo, hi in ranges
+            {"id__range": f"{a},{b}", f"{key}__gte": low, f"{key}__lte": high} for a, b in ranges
         ]
-        lists.append({key: last[key], "id__gt": last["id"]})  # the first page's last value
+        mark = (utc_timestamp(str(last[key])), int(last["id"]))
         self.logger.info(
             "Entity '%s': first run in %d id ranges up to %s %s, %d requests at a time",
             self.name,
@@ -410,9 +403,12 @@ class EntityStream(DeleteSweeps, RecordPathOverrides, RESTStream[_PageToken]):
         self._backfilling = True
         try:
             highest = str(rows[-1][key])
+            ceiling = utc_timestamp(str(top))  # rows above it may have been read before they moved
             for row in self._read_lists(context, lists):
                 value = row.get(key)
-                if value and value > highest:
+                if value and (value, row["id"]) <= mark:
+                    continue
+                if value and highest < value <= ceiling:
                     highest = value
                 yield row
             self._bookmark = (highest, context)

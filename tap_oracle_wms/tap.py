@@ -28,6 +28,7 @@ from oracle_wms.settings import (
 from tap_oracle_wms.bookmarks import normalise_state
 from tap_oracle_wms.deletes import DEFAULT_SWEEP_INTERVAL, MAX_SWEEP_INTERVAL, DeletePolicy
 from tap_oracle_wms.history import ScopedHistoryStream
+from tap_oracle_wms.isolation import FAILED, raise_for_failures
 from tap_oracle_wms.prefetch import FirstPages, Plan
 from tap_oracle_wms.sdk_overrides import TapOverrides
 from tap_oracle_wms.streams import EntityStream
@@ -41,6 +42,12 @@ MAX_PARALLEL_REQUESTS = 8
 DEFAULT_CONCURRENT_REQUESTS = 8
 DEFAULT_EMPTY_RECHECK = 0
 MAX_CONCURRENT_REQUESTS = MAX_CONNECTIONS
+
+
+DEFAULT_LOOKBACK = 300
+"""Seconds before the bookmark read again each run: a row committed up to this long behind the
+cursor (a long transaction, a backdated create) is read; the rows read again unchanged are not
+emitted (`rereads.py`). Measured in benchmarks/bench_cloud.py (issue 23)."""
 
 
 class TapOracleWMS(TapOverrides):
@@ -77,7 +84,7 @@ class TapOracleWMS(TapOverrides):
         th.Property(
             "lookback",
             seconds(zero_ok=True),
-            default=0,
+            default=DEFAULT_LOOKBACK,
             description="Seconds before the bookmark to read again, for rows committed late",
         ),
         th.Property(
@@ -202,7 +209,7 @@ class TapOracleWMS(TapOverrides):
 
     @cached_property
     def lookback(self) -> float:
-        return number_setting(self.config, "lookback", 0, zero_ok=True)
+        return number_setting(self.config, "lookback", DEFAULT_LOOKBACK, zero_ok=True)
 
     @cached_property
     def discovery_cache(self) -> DiscoveryCache:
@@ -261,7 +268,9 @@ class TapOracleWMS(TapOverrides):
         state = _json_file(state, "--state")
         catalog = _json_file(catalog, "--catalog")
         if not check_connection:
+            FAILED.clear()
             super().invoke(state=state, catalog=catalog, **kwargs)
+            raise_for_failures()  # entities that failed alone, the run having gone on (isolation)
             return
         config = kwargs.get("config")
         tap = cls(

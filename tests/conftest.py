@@ -39,6 +39,17 @@ def http() -> Iterator[requests.Session]:
 
 
 @pytest.fixture
+def sub_second_filters(sim: Simulator) -> Iterator[Simulator]:
+    """The session simulator taking date-time filter values finer than a second, for one test
+    of the simulator's instants (real tenants refuse them: docs/api-contract.md D18)."""
+    sim.read_options.whole_second_filters = False
+    try:
+        yield sim
+    finally:
+        sim.read_options.whole_second_filters = True
+
+
+@pytest.fixture
 def fresh_sim() -> Iterator[Simulator]:
     """A simulator of its own, for tests that change the warehouse."""
     with Simulator(seed=7, scale=1) as server:

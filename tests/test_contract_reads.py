@@ -182,7 +182,7 @@ def test_d11_lookups_and_negation(sim: Simulator, http: requests.Session) -> Non
 
 
 def test_d12_datetime_filter_without_offset_is_the_users_zone(
-    sim: Simulator, http: requests.Session
+    sub_second_filters: Simulator, sim: Simulator, http: requests.Session
 ) -> None:
     (stored,) = _db(sim, "SELECT mod_ts FROM order_hdr WHERE id = 1")[0]
     utc = datetime.fromisoformat(f"{stored}+00:00")
@@ -339,7 +339,7 @@ def test_f1_single_history_record_needs_no_filter(sim: Simulator, http: requests
 
 
 def test_f4_f5_iso_dates_and_transaction_ref_in_history_filters(
-    sim: Simulator, http: requests.Session
+    sub_second_filters: Simulator, sim: Simulator, http: requests.Session
 ) -> None:
     row = _history_row(sim)
     base = f"{SCOPE}&history_activity_id={row['history_activity_id']}&status_id={row['status_id']}"

@@ -102,7 +102,7 @@ def test_start_date_and_lookback_bound_what_is_read(
         at_late = datetime.fromisoformat(T0).timestamp() + 60
         start = datetime.fromtimestamp(at_late, UTC).isoformat()
 
-        assert _incremental_ids(fresh_sim, capfd, start_date=start) == late
+        assert _incremental_ids(fresh_sim, capfd, start_date=start, lookback=0) == late
         assert _incremental_ids(fresh_sim, capfd, start_date=start, lookback=59) == late
         assert _incremental_ids(fresh_sim, capfd, start_date=start, lookback=60) == (early | late)
 

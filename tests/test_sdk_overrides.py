@@ -29,7 +29,8 @@ from types import ModuleType
 
 import pytest
 from singer_sdk import RESTStream, Stream, Tap, Target
-from singer_sdk.helpers import _catalog
+from singer_sdk.configuration import _dict_config
+from singer_sdk.helpers import _batch, _catalog, _classproperty
 from singer_sdk.sinks import BatchSink
 
 OUR_PACKAGES = ("oracle_wms", "tap_oracle_wms", "target_oracle_wms")
@@ -101,6 +102,12 @@ OVERRIDDEN = (
     ),
     Pinned(
         Tap,
+        "_env_var_config",
+        "classproperty",
+        "settings from the environment typed as from a file: numbers too (meltano/sdk#82)",
+    ),
+    Pinned(
+        Tap,
         "_handle_termination",
         "(self, signum: 'int', frame: 'FrameType | None') -> 'None'",
         "SIGTERM/SIGINT end the run at once with 128 + signal (the SDK exits 0, after joining "
@@ -159,6 +166,39 @@ USED = (
         "(record: 'dict[str, t.Any]', schema: 'dict', mask: 'SelectionMask', "
         "breadcrumb: 'tuple[str, ...]' = ()) -> 'None'",
         "the SDK's deselection, run only when a field is deselected",
+    ),
+    Pinned(
+        Stream,
+        "_sync_records",
+        "(self, context: 'types.Context | None' = None, *, write_messages: 'bool' = True) "
+        "-> 't.Generator[dict, t.Any, t.Any]'",
+        "the records a BATCH file holds, then put through the stream maps (meltano/sdk#1117)",
+    ),
+    Pinned(
+        _batch,
+        "BatchConfig",
+        "(encoding: 'BaseBatchFileEncoding', storage: 'StorageTarget', batch_size: 'int' = "
+        "10000) -> None",
+        "the type of `get_batches`' argument (annotations only)",
+    ),
+    Pinned(
+        _batch,
+        "BaseBatchFileEncoding",
+        "(format: 'str', compression: 'str | None' = None) -> None",
+        "the type `get_batches` yields (annotations only)",
+    ),
+    Pinned(
+        _dict_config,
+        "parse_environment_config",
+        "(config_schema: 'dict[str, t.Any]', prefix: 'str', dotenv_path: 'StrPath | None' = "
+        "None) -> 'dict[str, t.Any]'",
+        "the SDK's reading of settings from the environment (.env included), numbers retyped",
+    ),
+    Pinned(
+        _classproperty,
+        "classproperty",
+        "(fget=None, fset=None, fdel=None, doc=None)",
+        "the SDK's own decorator of `_env_var_config`, which we override",
     ),
 )
 

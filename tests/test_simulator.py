@@ -303,7 +303,7 @@ def count(http: requests.Session, sim: Simulator, query: str) -> int:
 
 
 def test_datetime_filters_compare_instants_across_offsets(
-    sim: Simulator, http: requests.Session
+    sub_second_filters: Simulator, sim: Simulator, http: requests.Session
 ) -> None:
     records = walk(http, api(sim, "entity/inventory/?page_size=1250&fields=id,mod_ts"))
     stamps = sorted(instant(r["mod_ts"]) for r in records)

@@ -149,7 +149,9 @@ def new_order(
 def test_async_create_is_queued_then_processed_and_readable(
     tmp_path: Path, http: requests.Session
 ) -> None:
-    with Simulator(seed=31, db_path=tmp_path / "wms.sqlite", stage_delay=1.0) as sim:
+    with Simulator(
+        seed=31, db_path=tmp_path / "wms.sqlite", stage_delay=1.0, whole_second_filters=False
+    ) as sim:
         items = codes(http, sim, "item", "C1", 2)
         newest_before = fingerprint(sim)["order_hdr"][1]
         record = new_order(

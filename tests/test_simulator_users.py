@@ -88,7 +88,7 @@ def test_timestamps_carry_the_facility_offset(sim: Simulator) -> None:
 
 @pytest.mark.parametrize(("user", "offset_hours"), [("demo", -6), ("f1", -6), ("f2f3", 1)])
 def test_naive_filter_values_are_read_in_the_default_facility_zone(
-    sim: Simulator, user: str, offset_hours: int
+    sub_second_filters: Simulator, sim: Simulator, user: str, offset_hours: int
 ) -> None:
     http = session(user)
     records = walk(http, api(sim, "entity/inventory/?page_size=1250&fields=id,mod_ts"))

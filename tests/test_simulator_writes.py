@@ -281,7 +281,7 @@ def test_every_adjustment_error_names_its_field_and_writes_nothing(
 
 # ---- PATCH -----------------------------------------------------------------------------------
 def test_patch_writes_writable_fields_and_answers_the_record(
-    sim: Simulator, http: requests.Session
+    sub_second_filters: Simulator, sim: Simulator, http: requests.Session
 ) -> None:
     order_nbr, _ = sim.order_with_lines("F2")
     order = one(http, sim, "order_hdr", order_nbr=order_nbr)

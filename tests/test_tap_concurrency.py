@@ -174,7 +174,9 @@ def test_an_incremental_first_run_reads_id_ranges_with_a_correct_bookmark(
     ids = [r["id"] for r in backfill.records["inventory"]]
     assert len(ids) == len(set(ids)) == len(alone.records["inventory"])
     assert _records(backfill.stdout) == _records(alone.stdout)
-    assert backfill.last_state == alone.last_state
+    # the same bookmark; a run in order also keeps the rows of its lookback window (`recent`,
+    # issue 23), which id ranges read in no order do not
+    assert _without_recent(backfill.last_state) == _without_recent(alone.last_state)
     assert _records(fast.stdout) == _records(alone.stdout)
     assert fast.last_state == alone.last_state
     bookmark = backfill.last_state["bookmarks"]["inventory"]["replication_key_value"]
@@ -184,3 +186,10 @@ def test_an_incremental_first_run_reads_id_ranges_with_a_correct_bookmark(
     after = run_tap(tmp_path, config, catalog=catalog, state=backfill.last_state)
     assert after.returncode == 0, after.stderr[-3000:]
     assert set(changed) <= {r["id"] for r in after.records["inventory"]}
+
+
+def _without_recent(state: dict[str, t.Any]) -> dict[str, t.Any]:
+    return {
+        stream: {k: v for k, v in value.items() if k != "recent"}
+        for stream, value in state["bookmarks"].items()
+    }

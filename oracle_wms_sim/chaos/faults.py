@@ -4,7 +4,7 @@ A `Fault` fires on a matching request either with probability `rate` (drawn from
 `random.Random` seeded from the simulator seed, so a given sequence of requests meets the same
 faults every run) or for the next `next` matching requests. Delays (`latency`, `stall`) and
 `token_expiry` act before the request is handled and combine with each other; the first firing
-fault that shapes the answer (`429`, `503`, `500`, `502`, `409`, `reset`, `truncate`,
+fault that shapes the answer (`400`, `429`, `503`, `500`, `502`, `409`, `reset`, `truncate`,
 `lost_response`) decides it and the later ones are not consulted (no draw, no countdown).
 
 `409` and `lost_response` concern writes only: reads never meet them (no draw, no countdown), so
@@ -12,6 +12,8 @@ fault that shapes the answer (`429`, `503`, `500`, `502`, `409`, `reset`, `trunc
 RECORD_CHANGED without applying; `lost_response` applies and commits the write, then closes the
 connection without a byte of answer, so the client cannot know whether it took effect. The stage
 interface has no record-level concurrency check, so `409` never fires on `stage/` requests.
+`400` is a WMS that refuses a request shape it takes elsewhere (a tenant's quirk on one entity:
+docs/api-contract.md D19): with `path_contains`, one entity's lists.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 WRITE_ONLY = frozenset(("409", "lost_response"))
-ANSWERS = frozenset(("429", "503", "500", "502", "reset", "truncate", *WRITE_ONLY))
+ANSWERS = frozenset(("400", "429", "503", "500", "502", "reset", "truncate", *WRITE_ONLY))
 KINDS = frozenset((*ANSWERS, "latency", "stall", "token_expiry"))
-ERROR_ANSWERS = frozenset(("429", "503", "500", "502", "409"))
+ERROR_ANSWERS = frozenset(("400", "429", "503", "500", "502", "409"))
 """Answer faults that replace the handling with an error body (nothing is applied)."""
 _NUMBERS = ("rate", "retry_after", "latency_ms", "jitter_ms", "stall_s")
 _STAGE = "/wms/lgfapi/v10/stage/"

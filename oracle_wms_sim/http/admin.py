@@ -14,6 +14,7 @@ from typing import Any
 
 from ..chaos.churn import Churn
 from ..chaos.faults import Fault, Faults
+from ..chaos.late import commit_late
 from ..data.drift import AddedField
 from ..data.purge import purge
 from ..data.store import Store
@@ -77,6 +78,7 @@ class Admin:
             raise ApiError(404, "Not found.")
         routes = {
             ("POST", "update"): self._change,
+            ("POST", "late"): self._change,
             ("POST", "insert"): self._change,
             ("POST", "delete"): self._change,
             ("POST", "purge"): self._purge,
@@ -110,12 +112,15 @@ class Admin:
             entity = str(payload["entity"])
             count = int(payload.get("count", 1))
             same = bool(payload.get("same_mod_ts", True))
+            behind = float(payload.get("behind_s", 60))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ApiError(400, "Body must be JSON with 'entity', 'count', 'same_mod_ts'.") from exc
         if name == "update":
             ids = self.store.update_records(entity, count, same)
         elif name == "insert":
             ids = self.store.insert_records(entity, count, same)
+        elif name == "late":  # committed behind the newest mod_ts (chaos/late.py)
+            ids = commit_late(self.store, entity, count, behind)
         else:
             ids = self.store.delete_records(entity, count)
         return json_response({"ids": ids})

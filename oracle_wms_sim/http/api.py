@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 from ..data.store import Store
 from ..data.users import User
 from ..errors import ApiError, bad_param
+from ..read.options import ReadOptions
 from ..read.reads import Reads
 from ..read.xmlrender import XML_TYPE, to_xml
 from ..responses import Response, error_response
@@ -37,6 +38,7 @@ class Api:
     undocumented: Undocumented = field(default_factory=Undocumented)
     index_layout: str = "object"
     lenient_required_filters: bool = False
+    read_options: ReadOptions = field(default_factory=ReadOptions)
     jobs: Jobs = field(default_factory=Jobs)
     flow: FlowSettings = field(default_factory=FlowSettings)
     reads: Reads = field(init=False)
@@ -44,7 +46,11 @@ class Api:
 
     def __post_init__(self) -> None:
         self.reads = Reads(
-            self.store, self.prefix, self.index_layout, self.lenient_required_filters
+            self.store,
+            self.prefix,
+            self.index_layout,
+            self.lenient_required_filters,
+            self.read_options,
         )
         self.writes = Writes(self.store, self.undocumented, self.jobs, self.flow)
 

@@ -202,6 +202,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 def _fault_response(fault: Fault) -> Response:
     messages = {
+        "400": "The request is not valid for this resource.",
         "429": "Too many requests: slow down.",
         "503": "The service is temporarily unavailable.",
         "500": "Unhandled server error.",

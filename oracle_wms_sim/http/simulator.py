@@ -19,12 +19,14 @@ from types import TracebackType
 from typing import Any
 
 from ..chaos.faults import Fault, Faults
+from ..chaos.late import commit_late
 from ..data.drift import AddedField
 from ..data.purge import remove_zero_inventory
 from ..data.store import Store, prepare
 from ..data.users import User, Users
 from ..read import queries
 from ..read.filters import build_where
+from ..read.options import ReadOptions
 from ..stage.interface import Stage
 from ..write.jobs import FlowSettings, Jobs
 from ..write.variant import Undocumented
@@ -68,6 +70,9 @@ class Simulator:
     stage message and processing it (docs/write-api.md, "Stage interface"). `index_layout`:
     how `GET entity/` lays out its list (`object`, `names`, `objects`: `read.reads.INDEX_LAYOUTS`).
     `lenient_required_filters` (not Oracle): lookups satisfy inventory_history's required filters.
+    `whole_second_filters`: refuse date-time filter values finer than a second, as real tenants do
+    (`read.options.ReadOptions`, docs/api-contract.md D18). `refused_orderings`: entity -> fields
+    whose `ordering` it answers with 400 (D19).
     """
 
     def __init__(
@@ -92,6 +97,8 @@ class Simulator:
         wave_seconds: float = 0.5,
         pick_delay: float = 0.2,
         undo_wave_even_after_picking: bool = False,
+        whole_second_filters: bool = True,
+        refused_orderings: dict[str, frozenset[str]] | None = None,
     ) -> None:
         self.seed = seed
         self.scale = scale
@@ -130,6 +137,8 @@ class Simulator:
         asynchronous picks it refused (Oracle would not report them)."""
         self.index_layout = index_layout
         self.lenient_required_filters = lenient_required_filters
+        self.read_options = ReadOptions(whole_second_filters, dict(refused_orderings or {}))
+        """Read-side behaviours of real tenants (`read/options.py`); settable while running."""
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -148,6 +157,7 @@ class Simulator:
             undocumented=self.undocumented,
             index_layout=self.index_layout,
             lenient_required_filters=self.lenient_required_filters,
+            read_options=self.read_options,
             jobs=self.jobs,
             flow=self.flow,
         )
@@ -237,6 +247,12 @@ class Simulator:
 
     def insert_records(self, entity: str, count: int, same_mod_ts: bool = True) -> list[int]:
         return self.store.insert_records(entity, count, same_mod_ts)
+
+    def commit_late(self, entity: str, count: int, behind_s: float) -> list[int]:
+        """`count` new records whose `mod_ts` (and `create_ts`) lies `behind_s` seconds before
+        the entity's newest: a long transaction committing late, or a backdated create
+        (`chaos/late.py`, docs/api-contract.md D20)."""
+        return commit_late(self.store, entity, count, behind_s)
 
     def delete_records(self, entity: str, count: int) -> list[int]:
         return self.store.delete_records(entity, count)

@@ -9,7 +9,7 @@ requesting user's default facility.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +47,9 @@ class _Filter:
     param: str
     value: str
     naive_offset: int
+    check: Callable[[str, str, bool], None] | None = None
+    """Called with (parameter, value, is a date-time) before each value is parsed
+    (`options.ReadOptions.check_filter_value`)."""
 
 
 def _condition(where: Where, flt: _Filter, col: str, f: Field, lookup: str) -> str:
@@ -60,6 +63,8 @@ def _condition(where: Where, flt: _Filter, col: str, f: Field, lookup: str) -> s
         raise bad_param(param, f"lookup '{lookup}' does not apply to boolean fields")
 
     def parse(text: str) -> Any:
+        if flt.check is not None:
+            flt.check(param, text, f.type == DATETIME)
         return parse_value(param, f, text, flt.naive_offset)
 
     if lookup == "in":
@@ -139,8 +144,10 @@ def build_where(
     filters: dict[str, str],
     naive_offset: int = 0,
     catalogue: Mapping[str, Entity] = ENTITIES,
+    check: Callable[[str, str, bool], None] | None = None,
 ) -> Where:
-    """All filters of a request, AND-ed. Raises ApiError(400) naming the bad parameter."""
+    """All filters of a request, AND-ed. Raises ApiError(400) naming the bad parameter.
+    `check`: called with each value before it is parsed (see `_Filter.check`)."""
     where = Where()
     for param, value in filters.items():
         negate = param.endswith("!")
@@ -148,7 +155,7 @@ def build_where(
         if not name:
             raise bad_param(param, "empty parameter name")
         path = resolve(entity, name, catalogue=catalogue)
-        clause = _path_sql(where, _Filter(param, value, naive_offset), "t", path)
+        clause = _path_sql(where, _Filter(param, value, naive_offset, check), "t", path)
         where.clauses.append(f"({clause}) IS NOT 1" if negate else f"({clause})")
     return where
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,6 +24,7 @@ from ..data.users import User
 from ..errors import ApiError, bad_param
 from ..responses import JSON_TYPE, Response, json_response
 from .filters import Where, build_where
+from .options import ReadOptions
 from .paging import (
     SortKey,
     decode_cursor,
@@ -55,6 +56,8 @@ class Reads:
     index_layout: str = "object"
     lenient_required_filters: bool = False
     """Not Oracle: any lookup satisfies a required filter (the old client's benchmark only)."""
+    options: ReadOptions = field(default_factory=ReadOptions)
+    """What real tenants refuse that Oracle's pages do not say (`options.py`)."""
 
     def handle(
         self,
@@ -166,6 +169,7 @@ class Reads:
             raise bad_param("page_size", f"must be at most {MAX_PAGE_SIZE}")
         catalogue = self.store.catalogue.entities
         ordering = params.pop("ordering", None)
+        self.options.check_ordering(entity.name, ordering)
         keys = parse_ordering(entity, ordering, catalogue)
         fields_text = params.pop("fields", None)
         spec = params.pop("values_list", None)
@@ -185,7 +189,9 @@ class Reads:
             and (distinct_text or "").lower() in _TRUE
         )
         check_required(entity.name, list(params), lenient=self.lenient_required_filters)
-        where = build_where(entity, params, user.naive_offset, catalogue)
+        where = build_where(
+            entity, params, user.naive_offset, catalogue, self.options.check_filter_value
+        )
         scope = user.scope_sql(entity)
         if scope:
             where.clauses.append(f"({scope})")
