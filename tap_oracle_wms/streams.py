@@ -85,6 +85,12 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
         super().__init__(tap=tap, name=entity, schema=schema, path=f"entity/{entity}/")
         self.replication_key = replication_key
         self._shape = RowShape.from_schema(schema)
+        self._date_times = tuple(
+            name
+            for name, prop in schema.get("properties", {}).items()
+            if prop.get("format") == "date-time"
+        )
+        """Every date-time field, emitted in UTC (`parse_response`)."""
         self._extracted_at = datetime.now(UTC)
         self._early: EarlyPages | None = None
         self.first_pages: FirstPages | None = None
@@ -433,7 +439,6 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
     def parse_response(self, response: requests.Response) -> t.Iterable[dict[str, t.Any]]:
         if response.status_code == 404:
             return
-        key = self.replication_key
         self._extracted_at = datetime.now(UTC)
         shape, breaks = self._shape, self._breaks
         rows = []
@@ -454,12 +459,18 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
             rows.append(row)
         for index, name, value in conform_page(rows, shape):
             breaks.value(rows[index].get("id") if name != "id" else value, name, value)
+        # Every date-time in UTC, the same instant: a loader that stores `timestamp without time
+        # zone` from text (target-postgres's COPY path, BATCH files) drops the offset the WMS
+        # sends (the facility's zone); only the replication key was rewritten before (issue 29).
+        date_times = self._date_times
         for row in rows:
             if row.get("id") is None:
                 breaks.row(row)
                 continue
-            if key and row.get(key):
-                row[key] = utc_timestamp(row[key])
+            for name in date_times:
+                value = row.get(name)
+                if value:
+                    row[name] = utc_timestamp(value)
             yield row
 
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
