@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -101,3 +102,22 @@ def test_each_declared_setting_given_as_a_variable_reaches_the_loader(
     config, _ = json.JSONDecoder().raw_decode(output[output.index("{") :])  # stdout first
     arrived = {name: config.get(name) for name in expected}
     assert arrived == expected
+
+
+def test_meltano_reads_the_shipped_buffer_size_from_meltano_yml(tmp_path: Path) -> None:
+    """Meltano's tap -> loader buffer (`elt.buffer_size`, MELTANO_ELT_BUFFER_SIZE): 8 MiB, from
+    meltano.yml (a key Meltano does not know would leave its 10 MiB default in silence)."""
+    script = (
+        "from meltano.core.project import Project\n"
+        "value, source = Project.find().settings.get_with_source('elt.buffer_size')\n"
+        "print(value, source.name)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={"MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}", "PATH": "/usr/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.split()[-2:] == [str(8 * 1024 * 1024), "MELTANO_YML"]
