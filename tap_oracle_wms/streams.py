@@ -85,12 +85,8 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
         super().__init__(tap=tap, name=entity, schema=schema, path=f"entity/{entity}/")
         self.replication_key = replication_key
         self._shape = RowShape.from_schema(schema)
-        self._date_times = tuple(
-            name
-            for name, prop in schema.get("properties", {}).items()
-            if prop.get("format") == "date-time"
-        )
-        """Every date-time field, emitted in UTC (`parse_response`)."""
+        props = schema.get("properties", {})
+        self._date_times = [n for n, p in props.items() if p.get("format") == "date-time"]
         self._extracted_at = datetime.now(UTC)
         self._early: EarlyPages | None = None
         self.first_pages: FirstPages | None = None
@@ -459,9 +455,8 @@ class EntityStream(RecordPathOverrides, RESTStream[_PageToken]):
             rows.append(row)
         for index, name, value in conform_page(rows, shape):
             breaks.value(rows[index].get("id") if name != "id" else value, name, value)
-        # Every date-time in UTC, the same instant: a loader that stores `timestamp without time
-        # zone` from text (target-postgres's COPY path, BATCH files) drops the offset the WMS
-        # sends (the facility's zone); only the replication key was rewritten before (issue 29).
+        # Every date-time in UTC, the same instant: a loader storing the text in `timestamp without
+        # time zone` (target-postgres's COPY, BATCH files) drops the facility's offset (issue 29).
         date_times = self._date_times
         for row in rows:
             if row.get("id") is None:
