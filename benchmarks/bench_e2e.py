@@ -25,6 +25,7 @@ import duckdb
 from common import (
     AUTH,
     BIN,
+    PG,
     ROOT,
     Measurement,
     Row,
@@ -46,7 +47,6 @@ from common import (
 
 NAME = "e2e"
 ENTITY = "inventory"
-PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
 
 
 def scales(quick: bool) -> list[int]:

@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 from common import (
-    AUTH,
     BENCH,
     BIN,
     Row,
@@ -47,9 +46,9 @@ from common import (
     print_row,
     save_rows,
     simulators,
+    target_config,
     verdict,
     workdir,
-    write_json,
 )
 
 NAME = "target"
@@ -100,7 +99,7 @@ def main() -> int:
 
 
 def _runs(sim: Sim, tmp: Path, count: int, sample: int, orders: int) -> Iterator[Row]:
-    stock = _active_inventory(sim)
+    stock = active_inventory(sim)
     if not _has_write_side(sim, stock[0]):
         case = f"target-oracle-wms, {count:,} adjustments"
         yield Row(NAME, case, met="skipped", notes=NO_WRITES)
@@ -122,7 +121,7 @@ def _runs(sim: Sim, tmp: Path, count: int, sample: int, orders: int) -> Iterator
 NO_WRITES = "skipped: simulator has no write side (update_active_inventory)"
 
 
-def _active_inventory(sim: Sim) -> list[dict[str, Any]]:
+def active_inventory(sim: Sim) -> list[dict[str, Any]]:
     """(location id and barcode, item code, batch) of every active-location inventory row."""
     rows = sim.all_records(
         "inventory",
@@ -149,7 +148,7 @@ def _has_write_side(sim: Sim, stock: dict[str, Any]) -> bool:
     return status not in (404, 405, 501)
 
 
-def _adjustments(stock: list[dict[str, Any]], count: int, tag: str) -> Iterator[dict[str, Any]]:
+def adjustments(stock: list[dict[str, Any]], count: int, tag: str) -> Iterator[dict[str, Any]]:
     for number, row in zip(range(count), itertools.cycle(stock), strict=False):
         yield {
             "facility_code": FACILITY,
@@ -166,7 +165,7 @@ def _plain_writes(sim: Sim, tmp: Path, stock: list[dict[str, Any]], sample: int,
     path = tmp / "plain-writes.jsonl"
     by_barcode = {row["location_barcode"]: row["location_id"] for row in stock}
     with path.open("w") as out:
-        for record in _adjustments(stock, sample, f"bench-plain-{RUN}"):
+        for record in adjustments(stock, sample, f"bench-plain-{RUN}"):
             options = {
                 "item_code": record["item_code"],
                 "adjustment_qty": "1",
@@ -185,10 +184,10 @@ def _plain_writes(sim: Sim, tmp: Path, stock: list[dict[str, Any]], sample: int,
 
 def _target(sim: Sim, tmp: Path, stock: list[dict[str, Any]], count: int, case: str) -> Row:
     messages = _messages(tmp, stock, count)
-    return _run_target(sim, tmp, messages, count, case, _adjustment_history(sim))
+    return _run_target(sim, tmp, messages, count, case, adjustment_history(sim))
 
 
-def _adjustment_history(sim: Sim) -> dict[str, list[int]]:
+def adjustment_history(sim: Sim) -> dict[str, list[int]]:
     """The history ids an adjustment is recorded under, given as docs/api-behaviour.md advises
     (lgfapi needs exact activity and status values to look a reference up; with every id the
     look-up before writing costs about two requests a record): the simulator's adjustment and
@@ -206,17 +205,7 @@ def _run_target(
     sim: Sim, tmp: Path, messages: Path, count: int, case: str, settings: dict[str, Any]
 ) -> Row:
     """The target on `messages`, HTTP requests counted by the simulator's request log."""
-    config = write_json(
-        tmp / "target.config.json",
-        {
-            "base_url": sim.base_url,
-            "username": AUTH[0],
-            "password": AUTH[1],
-            "ledger_path": str(tmp / f"ledger-{RUN}.sqlite"),
-            "rejects_path": str(tmp / "rejects.jsonl"),
-            **settings,
-        },
-    )
+    config = target_config(sim, tmp, f"ledger-{RUN}.sqlite", **settings)
     sim.clear_request_log()
     with messages.open() as stdin:
         measured = measure([str(BIN / "target-oracle-wms"), "--config", str(config)], stdin=stdin)
@@ -260,7 +249,7 @@ def _stage_orders(sim: Sim, tmp: Path, count: int, case: str) -> Row:
         }
         for number in range(count)
     )
-    _singer_file(path, "new_orders", schema, ["facility_code", "order_nbr"], records)
+    singer_file(path, "new_orders", schema, ["facility_code", "order_nbr"], records)
     actions = {"new_orders": {"entity": "order", "action": "stage"}}
     return _run_target(sim, tmp, path, count, case, {"stream_actions": actions})
 
@@ -283,19 +272,19 @@ def _lpn_shipments(sim: Sim, tmp: Path, case: str) -> Row:
         "properties": {"facility_code": {"type": "string"}, "container_nbr": {"type": "string"}},
     }
     records = ({"facility_code": FACILITY, "container_nbr": lpn} for lpn in lpns)
-    _singer_file(path, "oblpn_shipment", schema, ["facility_code", "container_nbr"], records)
+    singer_file(path, "oblpn_shipment", schema, ["facility_code", "container_nbr"], records)
     return _run_target(sim, tmp, path, len(lpns), case.replace("every", f"{len(lpns):,}"), config)
 
 
 def _messages(tmp: Path, stock: list[dict[str, Any]], count: int) -> Path:
     """The Singer input: one SCHEMA, then a RECORD per adjustment."""
     path = tmp / "adjustments.singer.jsonl"
-    records = _adjustments(stock, count, f"bench-target-{RUN}")
-    _singer_file(path, STREAM, SCHEMA, [], records)
+    records = adjustments(stock, count, f"bench-target-{RUN}")
+    singer_file(path, STREAM, SCHEMA, [], records)
     return path
 
 
-def _singer_file(
+def singer_file(
     path: Path,
     stream: str,
     schema: dict[str, Any],

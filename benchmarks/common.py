@@ -33,6 +33,8 @@ BIN = Path(sys.executable).parent
 AUTH = ("demo", "demo")
 PAGE_SIZE = 1250
 """The tap's default page size (Oracle's maximum)."""
+PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
+"""The local PostgreSQL (trust auth) the loader benchmarks write fresh schemas into."""
 
 
 # The simulator --------------------------------------------------------------------------------
@@ -331,6 +333,20 @@ def tap_catalog(
             stream["replication_method"] = "FULL_TABLE"
     suffix = "-full" if full_table else ""
     return config, write_json(workdir / f"{entity}{suffix}.catalog.json", catalog)
+
+
+def target_config(sim: Sim, tmp: Path, ledger: str, **settings: Any) -> Path:
+    """target-oracle-wms's config for `sim`: its ledger file `ledger` and a rejects file in
+    `tmp`, then `settings`."""
+    config = {
+        "base_url": sim.base_url,
+        "username": AUTH[0],
+        "password": AUTH[1],
+        "ledger_path": str(tmp / ledger),
+        "rejects_path": str(tmp / "rejects.jsonl"),
+        **settings,
+    }
+    return write_json(tmp / "target.config.json", config)
 
 
 def run_tap(config: Path, catalog: Path) -> Measurement:

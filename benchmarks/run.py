@@ -35,9 +35,12 @@ import bench_deletes
 import bench_e2e
 import bench_latency
 import bench_parse
+import bench_peer
+import bench_pipeline
 import bench_scale
 import bench_simulator
 import bench_target
+import bench_writes
 from common import (
     BENCH,
     COLUMNS,
@@ -86,9 +89,12 @@ BENCHMARKS = [
     Benchmark("latency", bench_latency),
     Benchmark("scale", bench_scale),
     Benchmark("e2e", bench_e2e),
+    Benchmark("pipeline", bench_pipeline),
     Benchmark("target", bench_target),  # writes into the simulator's data: after the others
+    Benchmark("writes", bench_writes),  # a simulator of its own
     Benchmark("cloud", bench_cloud),  # reads only; its backfill data may include target's writes
     Benchmark("deletes", bench_deletes),  # reads only
+    Benchmark("peer", bench_peer),  # churns the shared data: last
 ]
 
 

@@ -240,6 +240,21 @@ class RowShape:
     def known(self) -> frozenset[str]:
         return self.plain | set(self.foreign_keys) | set(self.decimals)
 
+    @cached_property
+    def date_times(self) -> tuple[str, ...]:
+        """The `date-time` fields."""
+        return tuple(name for name, pattern in self.formats if pattern is _FORMATS["date-time"])
+
+    def to_utc(self, row: dict[str, Any]) -> None:
+        """Rewrite the row's date-times in UTC, in place: the same instant (`utc_timestamp`). A
+        loader that stores the text in a `timestamp without time zone` (target-postgres's COPY,
+        BATCH files) drops the offset, so a facility's local offset would shift every value by
+        hours (issue 29)."""
+        for name in self.date_times:
+            value = row.get(name)
+            if value:
+                row[name] = utc_timestamp(value)
+
 
 _CLASSES: dict[str, type] = {"integer": int, "string": str, "boolean": bool, "number": Decimal}
 _DATE_TIME = r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(?:\.\d+)?(?:[Zz]|[+-]\d\d:\d\d)"

@@ -429,7 +429,6 @@ class EntityStream(StreamParts, DeleteSweeps, RESTStream[PageToken]):
     def parse_response(self, response: requests.Response) -> t.Iterable[dict[str, t.Any]]:
         if response.status_code == 404:
             return
-        key = self.replication_key
         self._extracted_at = datetime.now(UTC)
         shape, breaks = self._shape, self._breaks
         rows = []
@@ -454,8 +453,7 @@ class EntityStream(StreamParts, DeleteSweeps, RESTStream[PageToken]):
             if row.get("id") is None:
                 breaks.row(row)
                 continue
-            if key and row.get(key):
-                row[key] = utc_timestamp(row[key])
+            shape.to_utc(row)  # every date-time in UTC, the same instant
             yield row
 
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:

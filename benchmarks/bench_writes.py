@@ -1,0 +1,249 @@
+"""8. Write-back at cloud latency: every write action of target-oracle-wms at 300 ms a request.
+
+A simulator of its own (scale 1, its data in the work directory) adds 300 ms to every API request.
+Inventory adjustments and order header updates go straight to `target-oracle-wms` (Singer input
+from a file, as `bench_target.py` builds it); stage (orders and an ASN), waves, picks, LPN
+shipments and receipts run as the fulfilment flow's Meltano steps (`scripts/demo_fulfilment.py`:
+a PostgreSQL system of record in a database of its own, tap-postgres -> target-oracle-wms), so
+their wall time includes Meltano's and both plugins' start (a few seconds a step). Per action:
+records, wall time, HTTP requests per record (the simulator's request log), the writes the API
+forces (every request that is not a GET: one per adjustment, update, pick and receipt, one per
+stage message, wave run or bulk ship), the concurrency used (the simulator's peak of requests in
+flight) and wall / floor, where floor = forced writes x 300 ms / concurrency used. Measured only:
+no goal is checked here (issue 29 sets <= 1.5 x floor, and picks at <= 1.2 requests each).
+
+    .venv/bin/python benchmarks/bench_writes.py [--quick]
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from bench_target import (
+    FACILITY,
+    SCHEMA,
+    STREAM,
+    active_inventory,
+    adjustment_history,
+    adjustments,
+    singer_file,
+)
+from common import (
+    BIN,
+    ROOT,
+    Row,
+    Sim,
+    attempt,
+    header,
+    measure,
+    parser,
+    print_row,
+    save_rows,
+    start_sim,
+    target_config,
+    workdir,
+)
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import demo_fulfilment  # scripts/ is not a package: on the path above
+
+NAME = "writes"
+LATENCY_MS = 300
+SHIPPED = 90
+"""order_status: Shipped (90) and Cancelled (99) orders can no longer be changed."""
+PG = "postgresql://postgres@127.0.0.1:5432"
+UPDATE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "facility_code": {"type": "string"},
+        "order_nbr": {"type": "string"},
+        "priority": {"type": "integer"},
+        "cust_field_1": {"type": ["string", "null"]},
+    },
+}
+
+
+def sizes(quick: bool) -> tuple[int, int, int]:
+    """(adjustments, order header updates, orders of the fulfilment flow)."""
+    return (40, 20, 2) if quick else (400, 200, 8)
+
+
+def main() -> int:
+    args = parser(__doc__).parse_args()
+    count, updates, orders = sizes(args.quick)
+    header(f"8. write-back at {LATENCY_MS} ms a request: every write action")
+    with workdir(args) as work:
+        tmp = work / NAME
+        tmp.mkdir(exist_ok=True)
+        sim = start_sim(1, tmp)
+        rows: list[Row] = []
+        try:
+            for row in _runs(sim, tmp, count, updates, orders):
+                rows.append(row)
+                print_row(row)
+        finally:
+            sim.stop()
+        save_rows(args.json, rows)
+    return 0
+
+
+def _runs(sim: Sim, tmp: Path, count: int, updates: int, orders: int) -> Iterator[Row]:
+    run = uuid.uuid4().hex[:8]
+    stock = active_inventory(sim)
+    path = tmp / "adjustments.singer.jsonl"
+    singer_file(path, STREAM, SCHEMA, [], adjustments(stock, count, f"bench-writes-{run}"))
+    settings = adjustment_history(sim)
+    case = f"adjustments: {count:,} (+1)"
+    yield attempt(NAME, case, partial(_target, sim, tmp, path, count, case, settings))
+    headers = sim.all_records("order_hdr", facility_id__code=FACILITY, ordering="id")
+    numbers = [r["order_nbr"] for r in headers if int(r["status_id"]) < SHIPPED][:updates]
+    path = tmp / "updates.singer.jsonl"
+    records = (
+        {"facility_code": FACILITY, "order_nbr": n, "priority": 7, "cust_field_1": run}
+        for n in numbers
+    )
+    singer_file(path, "order_hdr", UPDATE_SCHEMA, ["facility_code", "order_nbr"], records)
+    case = f"updates: {len(numbers):,} order headers"
+    yield attempt(NAME, case, partial(_target, sim, tmp, path, len(numbers), case, {}))
+    try:
+        yield from _flow(sim, tmp, orders)
+    except Exception as exc:  # one broken part hides no other
+        case = f"fulfilment flow of {orders} orders"
+        yield attempt(NAME, case, partial(_raise, exc))
+
+
+def _raise(exc: Exception) -> Row:
+    raise exc
+
+
+def _target(
+    sim: Sim, tmp: Path, messages: Path, count: int, case: str, settings: dict[str, Any]
+) -> Row:
+    config = target_config(sim, tmp, f"ledger-{uuid.uuid4().hex[:8]}.sqlite", **settings)
+    sim.set_latency(LATENCY_MS)
+    sim.clear_request_log()
+    try:
+        with messages.open() as stdin:
+            cmd = [str(BIN / "target-oracle-wms"), "--config", str(config)]
+            measured = measure(cmd, stdin=stdin)
+        peak = int(sim.admin("GET", "concurrency")["peak"])
+        log = sim.request_log()
+    finally:
+        sim.clear_faults()
+    measured.check("target-oracle-wms")
+    return _row(case, count, measured.wall_s, log, peak, _processing(measured.stderr))
+
+
+def _row(
+    case: str, records: int, wall: float, log: list[dict[str, Any]], peak: int, busy: float
+) -> Row:
+    """`busy`: the target's own seconds on its batches (its SDK metric), the time the floor is
+    held against; `wall` also holds process start-up (Meltano's and both plugins' in the flow)."""
+    methods = Counter(str(entry.get("method")) for entry in log)
+    forced = sum(n for method, n in methods.items() if method != "GET")
+    concurrency = max(peak, 1)
+    floor = forced * LATENCY_MS / 1000 / concurrency
+    row = Row(NAME, case, records, wall)
+    row.rate = records / busy if busy else row.rate
+    row.ceiling = f"floor {floor:.1f} s" if forced else ""
+    row.ratio = busy / floor if floor and busy else None
+    detail = ", ".join(f"{m} {n:,}" for m, n in sorted(methods.items()))
+    row.notes = (
+        f"{len(log) / records:.2f} requests per record ({detail}); {forced:,} forced writes, "
+        f"{concurrency} in flight at most; the target busy {busy:.1f} s of the wall "
+        "(records/s and ratio = busy / floor)"
+        if records
+        else f"no records ({detail})"
+    )
+    return row
+
+
+class _TimedFlow(demo_fulfilment.Flow):
+    """The fulfilment flow with 300 ms a request on its write steps (not on its read-backs),
+    each step's wall time and the simulator's peak of requests in flight kept."""
+
+    def __init__(self, sim: Sim, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sim = sim
+        self.steps: list[tuple[str, float, int, float]] = []
+
+    def run_job(self, job: str) -> str:
+        if job == "fulfilment-readback":
+            return super().run_job(job)
+        self.sim.set_latency(LATENCY_MS)
+        started = time.perf_counter()
+        try:
+            output = super().run_job(job)
+            wall = time.perf_counter() - started
+            peak = int(self.sim.admin("GET", "concurrency")["peak"])
+        finally:
+            self.sim.clear_faults()
+        self.steps.append((job, wall, peak, _processing(output)))
+        return output
+
+
+PROCESSING = re.compile(
+    r'(?:"metric":\s*"batch_processing_time",\s*"value":\s*'
+    r"|metric_name=batch_processing_time\s+metric_value=)([\d.]+)"
+)
+"""The target's `batch_processing_time` metric (the SDK's JSON, or as Meltano re-renders it)."""
+
+
+def _processing(output: str) -> float:
+    """Seconds target-oracle-wms spent on its batches: the step less Meltano's, tap-postgres's
+    and the target's own start (in Meltano's output, only the target's lines count)."""
+    meltano = "target-oracle-wms" in output and "meltano" in output
+    return sum(
+        float(found.group(1))
+        for line in output.splitlines()
+        if (not meltano or "target-oracle-wms" in line) and (found := PROCESSING.search(line))
+    )
+
+
+def _flow(sim: Sim, tmp: Path, orders: int) -> Iterator[Row]:
+    """Stage, waves, picks, shipping and receipts: the fulfilment flow at 300 ms a request."""
+    database = f"bench_writes_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{database}"')  # type: ignore[arg-type]
+    try:
+        env = {
+            **os.environ,
+            "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
+            "MELTANO_DATABASE_URI": f"sqlite:///{tmp / f'meltano-{database}.db'}",
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "TAP_ORACLE_WMS_DISCOVERY_CACHE_TTL": "0",
+            "TAP_POSTGRES_SQLALCHEMY_URL": (
+                f"postgresql+psycopg2://postgres:trust@127.0.0.1:5432/{database}"
+            ),
+            "TARGET_ORACLE_WMS_LEDGER_PATH": str(tmp / f"ledger-{database}.sqlite"),
+            "TARGET_ORACLE_WMS_REJECTS_PATH": str(tmp / "flow-rejects.jsonl"),
+        }
+        flow = _TimedFlow(
+            sim, f"{PG}/{database}", sim.base_url, env, uuid.uuid4().hex[:6].upper(), orders
+        )
+        ok = flow.run()
+        for (job, records, log), (_, wall, peak, busy) in zip(
+            flow.requests, flow.steps, strict=True
+        ):
+            case = f"{job.removeprefix('fulfilment-')}: {records} records"
+            row = _row(case, records, wall, log, peak, busy)
+            if not ok:
+                row.met = "ERROR: the WMS's end state differs from the system of record"
+            yield row
+    finally:
+        with psycopg.connect(f"{PG}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')  # type: ignore[arg-type]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
