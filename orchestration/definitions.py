@@ -171,8 +171,16 @@ def group_asset(group: EntityGroup, environment: WmsEnvironment, meltano: str) -
             f"{group.extractor}: state id {state_id}, "
             f"max_concurrent_requests {command.max_concurrent_requests}"
         )
+
+        def log(line: str, is_error: bool) -> None:
+            # Every line to the step's stderr (its compute log in the UI: hundreds a run, too
+            # many for the event log); errors to the event log too.
+            print(line, file=sys.stderr, flush=True)
+            if is_error:
+                context.log.error(line)
+
         try:
-            command.run(group, inherited_environment(), context.log.info)
+            command.run(group, inherited_environment(), log)
         except LoadError as exc:
             raise Failure(description=str(exc), allow_retries=False) from None
         for spec in specs:

@@ -82,9 +82,10 @@ class LoadCommand:
         self,
         group: EntityGroup,
         base_env: Mapping[str, str],
-        log: Callable[[str], None],
+        log: Callable[[str, bool], None],
     ) -> None:
-        """Run the group's load to its end, each plugin's log line passed to `log`.
+        """Run the group's load to its end, each log line of Meltano and the plugins passed to
+        `log` with whether it is an error.
 
         Raises:
             LoadError: the run exited non-zero, with the connector's error line (else Meltano's).
@@ -103,7 +104,7 @@ class LoadCommand:
                 for raw in proc.stderr:
                     line, is_error = _event(raw)
                     if line:
-                        log(line)
+                        log(line, is_error)
                     if is_error:
                         errors.append(line)
                 returncode = proc.wait()
