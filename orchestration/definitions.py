@@ -39,6 +39,7 @@ from dagster import (
     DagsterInstance,
     Definitions,
     Failure,
+    Field,
     MaterializeResult,
     ScheduleDefinition,
     define_asset_job,
@@ -156,6 +157,15 @@ def group_asset(group: EntityGroup, environment: WmsEnvironment, meltano: str) -
         pool=environment.pool,
         can_subset=False,
         description=f"meltano run {group.extractor} target-postgres ({', '.join(group.entities)})",
+        config_schema={
+            "force": Field(
+                bool,
+                default_value=False,
+                description="Rerun at once after a killed run: Meltano refuses a state id it "
+                "records as running until its heartbeat is 5 minutes old (meltano run --force); "
+                "only when no other run of the group is alive",
+            )
+        },
     )
     def load(context: AssetExecutionContext) -> Iterator[MaterializeResult[Any]]:
         command = LoadCommand(
@@ -164,6 +174,7 @@ def group_asset(group: EntityGroup, environment: WmsEnvironment, meltano: str) -
             environment=environment.name,
             raw_schema=environment.raw_schema,
             max_concurrent_requests=request_share(context.instance, environment),
+            force=bool(context.op_config["force"]),
         )
         meltano_environment = os.environ.get("MELTANO_ENVIRONMENT", "dev")
         state_id = command.state_id(group, meltano_environment)

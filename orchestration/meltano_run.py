@@ -28,6 +28,7 @@ from orchestration.entity_groups import EntityGroup
 LOADER = "target-postgres"
 
 _LEVELS = ("error", "critical", "fatal")
+_SUMMARIES = {"meltano Block run completed", "meltano Run completed"}
 
 
 class LoadError(RuntimeError):
@@ -48,6 +49,9 @@ class LoadCommand:
     environment: str
     raw_schema: str
     max_concurrent_requests: int
+    force: bool = False
+    """`meltano run --force`: run although Meltano's system database records a run of this state
+    id as still going (a killed run stays "running" until its heartbeat is 5 minutes old)."""
 
     def state_id(self, group: EntityGroup, meltano_environment: str) -> str:
         """Meltano's state id for the group: `<meltano env>:<extractor>-to-<loader>:<suffix>`
@@ -61,6 +65,7 @@ class LoadCommand:
             "run",
             "--state-id-suffix",
             self.environment,
+            *(["--force"] if self.force else []),
             group.extractor,
             LOADER,
         ]
@@ -139,12 +144,13 @@ def _event(raw: str) -> tuple[str, bool]:
 
 
 def _reason(errors: list[str]) -> str:
-    """The line that says why: the connector's first error line, else Meltano's last one
-    (Meltano's own summary lines, "Block run completed" and the like, say only that it failed)."""
+    """The line that says why: the connector's first error line, else Meltano's first one that
+    is not one of its summaries ("Block run completed" says only that something failed)."""
     plugin_lines = [line for line in errors if not line.startswith("meltano ")]
     if plugin_lines:
         return plugin_lines[0]
-    return errors[-1] if errors else ""
+    causes = [line for line in errors if line not in _SUMMARIES]
+    return (causes or errors or [""])[0]
 
 
 def inherited_environment() -> dict[str, str]:
