@@ -8,12 +8,12 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # compile its ~400 modules again (half a second per process).
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: install demo demo-writeback demo-fulfilment test validate audit lint bench catalog sim clean check-connection
+.PHONY: install dagster demo demo-writeback demo-fulfilment test validate audit lint bench catalog sim clean check-connection
 
 $(STAMP): pyproject.toml meltano.yml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev,dagster]'
 	$(BIN)/meltano install
 	touch $(STAMP)
 
@@ -21,6 +21,9 @@ install: $(STAMP)  ## virtual environment, the project, and the Meltano plugins
 
 demo: install  ## simulator -> meltano run tap-oracle-wms target-duckdb dbt-duckdb:build -> counts, marts
 	$(BIN)/python scripts/demo.py
+
+dagster: install  ## the Dagster UI (http://127.0.0.1:3000) on the demo warehouse: simulator, PostgreSQL, every entity group
+	$(BIN)/python scripts/dagster_demo.py
 
 demo-writeback: install  ## PostgreSQL sample -> meltano run postgres-to-wms -> the simulator -> what was applied
 	$(BIN)/python scripts/demo_writeback.py
@@ -46,9 +49,9 @@ audit: install  ## pip-audit of the installed dependencies (asks PyPI; --strict:
 	$(AUDIT)
 
 lint: install  ## ruff, ruff format --check, mypy --strict
-	$(BIN)/ruff check oracle_wms tap_oracle_wms target_oracle_wms oracle_wms_sim tests scripts benchmarks
-	$(BIN)/ruff format --check oracle_wms tap_oracle_wms target_oracle_wms oracle_wms_sim tests scripts benchmarks
-	$(BIN)/mypy --strict oracle_wms tap_oracle_wms target_oracle_wms oracle_wms_sim
+	$(BIN)/ruff check oracle_wms tap_oracle_wms target_oracle_wms oracle_wms_sim orchestration tests scripts benchmarks
+	$(BIN)/ruff format --check oracle_wms tap_oracle_wms target_oracle_wms oracle_wms_sim orchestration tests scripts benchmarks
+	$(BIN)/mypy --strict oracle_wms tap_oracle_wms target_oracle_wms oracle_wms_sim orchestration
 
 catalog: install  ## rediscover catalogs/tap-oracle-wms.catalog.json from the simulator
 	$(BIN)/python scripts/discover_catalog.py
