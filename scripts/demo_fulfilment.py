@@ -51,12 +51,10 @@ WRITE_STEPS = (
     ("ship LPNs", "shipments.sql", "fulfilment-ship", ("lpn_shipment",)),
     ("receive the ASN", "receipts.sql", "fulfilment-receive", ("asn_receipt",)),
 )
-READ_COUNT = re.compile(
-    r'(?:"metric":\s*"record_count",\s*"value":\s*|metric_name=record_count\s+metric_value=)(\d+)'
-)
-"""A record counter (each counts since its previous one) in a read-back's log, as the SDK writes
-it (JSON) or as Meltano re-renders it (`metric_name=record_count metric_value=9`); only the
-tap's lines (`tap-wms-fulfilment`) are counted, not the loader's."""
+READ_COUNT = re.compile(r"Run done: \d+ entities, (\d+) records")
+"""The tap's run summary in a read-back's log (`Run done: 5 entities, 9 records ...`; the SDK's
+per-request record counters are off by default, `metrics_log_level`); only the tap's line
+(`tap-wms-fulfilment`) is counted, not the loader's."""
 READ_BACK_AFTER = {"fulfilment-waves"}
 """Steps after which the next one needs the WMS's data (which locations the wave allocated)."""
 
