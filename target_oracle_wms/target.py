@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from singer_sdk import PluginBase, Target
 from singer_sdk import typing as th
+from singer_sdk.helpers._classproperty import classproperty
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities
 
 from oracle_wms.cli import (
@@ -20,7 +21,7 @@ from oracle_wms.cli import (
     validate_plugin_config,
 )
 from oracle_wms.client import WmsClient
-from oracle_wms.config_schema import CONNECTION_PROPERTIES, seconds
+from oracle_wms.config_schema import CONNECTION_PROPERTIES, environment_config, seconds
 from oracle_wms.errors import WmsError
 from oracle_wms.schema import EntityDescription
 from oracle_wms.scoping import HISTORY_PROPERTIES, history_ids
@@ -352,6 +353,15 @@ class TargetOracleWMS(Target, WriteServices):
         a number would be shown); here one line per bad setting, naming it, never a secret's
         value (`oracle_wms.cli.validate_plugin_config`, as the tap)."""
         return validate_plugin_config(self, raise_errors=raise_errors)
+
+    @classproperty
+    def _env_var_config(cls) -> dict[str, t.Any]:  # noqa: N805
+        """SDK: settings from `TARGET_ORACLE_WMS_*` variables, a bad integer a traceback and a
+        `number` a string the schema refuses (meltano/sdk#82); here typed as a config file gives
+        them (`config_schema.environment_config`, as the tap)."""
+        schema = cls.config_jsonschema
+        cls.append_builtin_config(schema)
+        return environment_config(schema, cls._env_var_prefix)
 
     def _process_schema_message(self, message_dict: dict[str, t.Any]) -> None:
         """SDK: registers the stream, makes its sink. Ours first fails fast on a bad setting."""

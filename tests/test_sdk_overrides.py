@@ -127,6 +127,12 @@ OVERRIDDEN = (
     ),
     Pinned(
         Target,
+        "_env_var_config",
+        "classproperty",
+        "the target's settings from the environment typed as from a file (meltano/sdk#82)",
+    ),
+    Pinned(
+        Target,
         "_write_state_message",
         "(self, state: 'dict') -> 'None'",
         "no STATE passed on past a rejected record (allow_failures off) nor in a dry run",
