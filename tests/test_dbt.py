@@ -6,7 +6,6 @@ HTTP, never through the models under test)."""
 from __future__ import annotations
 
 import subprocess
-from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,10 +16,10 @@ import duckdb
 import pytest
 
 from oracle_wms_sim import Simulator
+from tests import wms_truth
 from tests.conftest import BIN, PG, ROOT, all_records, meltano, meltano_env
 
 AS_OF = "2026-01-05"  # the simulator's history ends here; pinned so lateness does not move
-CLOSED_ORDER_STATUSES = {90, 99}  # Shipped, Cancelled (docs/simulator.md, order_status)
 
 
 def _env(sim: Simulator, tmp_path: Path) -> dict[str, str]:
@@ -37,40 +36,12 @@ def _env(sim: Simulator, tmp_path: Path) -> dict[str, str]:
     }
 
 
-def _on_hand_truth(sim: Simulator) -> dict[tuple[str, str, str], Decimal]:
-    """On hand per (facility, item, location type) from the simulator's inventory and location
-    records: curr_qty summed, NO_LOCATION for inventory in no location."""
-    location_types = {
-        loc["id"]: loc["location_type_id"]["key"] for loc in all_records(sim, "location")
-    }
-    totals: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
-    for row in all_records(sim, "inventory"):
-        location = row["location_id"]
-        kind = location_types[location["id"]] if location else "NO_LOCATION"
-        key = (row["facility_id"]["key"], row["item_id"]["key"], kind)
-        totals[key] += Decimal(row["curr_qty"])
-    return dict(totals)
-
-
-def _open_orders_truth(sim: Simulator) -> dict[str, tuple[int, int]]:
-    """Per facility: orders neither Shipped nor Cancelled, and how many of them are past their
-    req_ship_date on AS_OF."""
-    as_of = date.fromisoformat(AS_OF)
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for order in all_records(sim, "order_hdr"):
-        if order["status_id"] in CLOSED_ORDER_STATUSES:
-            continue
-        facility = counts[order["facility_id"]["key"]]
-        facility[0] += 1
-        req = order["req_ship_date"]
-        facility[1] += bool(req and date.fromisoformat(req) < as_of)
-    return {code: (n, late) for code, (n, late) in counts.items()}
-
-
-ON_HAND_SQL = "select facility_code, item_code, location_type_code, on_hand_qty from {}"
+ON_HAND_SQL = (
+    "select facility_code, item_code, location_type_code, on_hand_qty, available_qty from {}"
+)
 OPEN_SQL = (
-    "select facility_code, count(*), sum(case when is_late then 1 else 0 end) from {} "
-    "group by facility_code"
+    "select facility_code, count(*), sum(case when is_late then 1 else 0 end), sum(ord_qty), "
+    "sum(alloc_qty) from {} group by facility_code"
 )
 
 
@@ -143,7 +114,7 @@ def test_dbt_build_after_load_and_after_churn_matches_the_wms(
         with psycopg.connect(**PG) as conn:
             return conn.execute(sql.format(f'"{where}".{name}')).fetchall()
 
-    on_hand: list[dict[tuple[str, str, str], Decimal]] = []
+    on_hand: list[dict[wms_truth.Key, tuple[Decimal, Decimal]]] = []
     for run in range(2):
         if run:
             _churn(fresh_sim)
@@ -160,13 +131,17 @@ def test_dbt_build_after_load_and_after_churn_matches_the_wms(
             _assert_typed_like_the_api(fresh_sim, mart("stg_wms__order_hdr", STAGED_ORDERS_SQL))
 
         loaded = {
-            (f, i, t): Decimal(q) for f, i, t, q in mart("mart_inventory_on_hand", ON_HAND_SQL)
+            (f, i, t): (Decimal(q), Decimal(a))
+            for f, i, t, q, a in mart("mart_inventory_on_hand", ON_HAND_SQL)
         }
         assert loaded, "the on-hand mart is empty"
-        assert loaded == _on_hand_truth(fresh_sim)
+        assert loaded == wms_truth.on_hand(fresh_sim)
         on_hand.append(loaded)
-        open_orders = {f: (int(n), int(late)) for f, n, late in mart("mart_open_orders", OPEN_SQL)}
-        assert open_orders == _open_orders_truth(fresh_sim)
+        open_orders = {
+            f: (int(n), int(late), Decimal(o), Decimal(a))
+            for f, n, late, o, a in mart("mart_open_orders", OPEN_SQL)
+        }
+        assert open_orders == wms_truth.open_orders(fresh_sim, date.fromisoformat(AS_OF))
     assert on_hand[0] != on_hand[1], "the churn changed no on-hand quantity"
 
 

@@ -1,5 +1,6 @@
 -- Inventory movements per facility, UTC day and history activity, from inventory_history:
 -- quantities in (adj_qty > 0) and out (adj_qty < 0, shown positive), net, rows and transactions.
+-- Our own measures (no Oracle screen sums them this way); activities by their CODE.
 with history as (
     select * from {{ ref('stg_wms__inventory_history') }}
 ),

@@ -1,6 +1,9 @@
--- Inbound shipments (ASNs): what was expected (ib_shipment_dtl.shipped_qty) against what was
--- received, by the ASN's own lines (received_qty) and by the inventory history: RECEIPT rows of
--- the ASN's inbound LPNs (history container_nbr = iblpn.container_nbr, iblpn.shipment_id = ASN).
+-- Inbound shipments (ASNs): what was expected against what was received, as Oracle's IB
+-- Shipment screen and its detail show them (ib_shipment_dtl "Shipped Qty" and "Received Qty"):
+-- expected_qty and received_qty sum the ASN's lines; the status by CODE from the loaded
+-- ib_shipment_status table. Our own: variance_qty, received_ratio, lpns, and the receipts seen
+-- in the inventory history (RECEIPT rows of the ASN's inbound LPNs: history container_nbr =
+-- iblpn.container_nbr, iblpn.shipment_id = ASN) with their first and last instants.
 with shipments as (
     select * from {{ ref('stg_wms__ib_shipment') }}
 ),

@@ -1,5 +1,9 @@
--- Orders not yet Shipped or Cancelled, with their age (days since ord_date) and lateness against
--- req_ship_date, both as of var as_of_date (env WMS_AS_OF_DATE; default today).
+-- Open orders: orders whose status is below Shipped and not Cancelled, as Oracle treats an order
+-- as open (REST API guide 25B, "PATCH Order": an order changes only while its status is below
+-- Shipped), read by status CODE from the loaded order_status table. ord_qty and alloc_qty are
+-- the sums of the order's lines (order_dtl ord_qty and alloc_qty, the Ordered and Allocated
+-- quantities). Age (days since ord_date) and lateness against req_ship_date, as of var
+-- as_of_date (env WMS_AS_OF_DATE; default today), are our own measures.
 with orders as (
     select * from {{ ref('stg_wms__order_hdr') }}
 ),

@@ -1,13 +1,14 @@
--- How fast an order goes from created to allocated, picked and shipped. The WMS keeps no status
--- history per order, so each milestone is derived from the rows the data has:
+-- How fast an order goes from created to allocated, picked and shipped: our own measures (no
+-- Oracle screen shows them). The WMS keeps no status history per order, so each milestone is
+-- derived from the rows the data has (statuses by CODE from the loaded status tables):
 --   created_ts   order_hdr.create_ts
 --   allocated_ts the first allocation of any of the order's lines (min allocation.create_ts)
 --   picked_ts    when every live allocation of the order is Picked (90) or Packed (91): the last
 --                of their mod_ts (the change that picked it); else null
 --   shipped_ts   for an order in status Shipped: the last mod_ts of its outbound LPNs in status
 --                Shipped (80), else the order's own mod_ts (a shipped order is not changed again)
--- A milestone not reached is null, and so are the durations that need it. (The simulator draws
--- orders, allocations and LPNs independently: on its data a step can take negative hours.)
+-- A milestone not reached is null, and so are the durations that need it. (The simulator's
+-- generated instants are drawn per entity: on its data a step can take negative hours.)
 with orders as (
     select * from {{ ref('stg_wms__order_hdr') }}
 ),
