@@ -1,11 +1,13 @@
 """The dbt project in transform/ (issue 17), through Meltano's dbt utilities, on DuckDB and
 PostgreSQL: `meltano run tap-oracle-wms target-<db> dbt-<db>:build` after the first load and after
-an incremental run with churn, the marts checked against the simulator's own records (read over
+an incremental run with churn, a wave, picks, a shipment and a receipt, the marts checked against
+what Oracle's definitions give on the simulator's own records (tests/wms_truth.py, read over
 HTTP, never through the models under test)."""
 
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,6 +16,7 @@ from typing import Any
 
 import duckdb
 import pytest
+import requests
 
 from oracle_wms_sim import Simulator
 from tests import wms_truth
@@ -74,6 +77,70 @@ def _churn(sim: Simulator) -> None:
     sim.insert_records("inventory_history", 24, same_mod_ts=True)
     sim.update_records("ib_shipment_dtl", 20, same_mod_ts=False)
     sim.update_records("allocation", 20, same_mod_ts=True)
+    _operate(sim)
+
+
+def _operate(sim: Simulator) -> None:
+    """The warehouse at work through the API: a template wave in F1, two of its allocations
+    picked into outbound LPNs and closed (Packed), one of them shipped, and a receipt into a new
+    IBLPN against an In Transit ASN."""
+    with requests.Session() as http:
+        http.auth = (sim.username, sim.password)
+
+        def post(path: str, body: dict[str, Any], status: int = 200) -> Any:
+            response = http.post(f"{sim.api_url}{path}", json=body)
+            assert response.status_code == status, response.text
+            return response.json() if response.content else None
+
+        f1 = {"facility_id__code": "F1", "company_id__code": "C1"}
+        run = post(
+            "entity/wave_template/run_template/",
+            {"parameters": {"facility_id__code": "F1", "template_name": "TPL-F1-ALL"}},
+            202,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            (wave,) = all_records(sim, "wave", run_nbr=run["run_nbr"], facility_id__code="F1")
+            if wave["status_id"] == 90:
+                break
+            assert time.monotonic() < deadline, "the wave did not complete"
+            time.sleep(0.1)
+        allocations = all_records(sim, "allocation", wave_id=wave["id"])
+        assert len(allocations) >= 2, "the wave allocated too little to pick"
+        for n, alloc in enumerate(allocations[:2]):
+            lpn = f"OB-MART-{n}"
+            common = {**f1, "async_flg": False, "to_container_nbr": lpn}
+            post(
+                "pick_pack/pick_confirm/",
+                {
+                    **common,
+                    "action_code": "Pick",
+                    "qty": alloc["alloc_qty"],
+                    "order_nbr": alloc["order_dtl_id"]["key"].rsplit("-", 1)[0],
+                    "item_barcode": alloc["item_id"]["key"],
+                    "pick_location": alloc["from_location_id"]["key"],
+                },
+                204,
+            )
+            post("pick_pack/pick_confirm/", {**common, "action_code": "Close"}, 204)
+        post(
+            "entity/oblpn/bulk_ship/",
+            {
+                "parameters": {**f1, "container_nbr__in": ["OB-MART-0"]},
+                "options": {"locn_barcode": allocations[0]["from_location_id"]["key"]},
+            },
+        )
+        asn = all_records(sim, "ib_shipment", facility_id=1, status_id=0)[0]
+        line = all_records(sim, "ib_shipment_dtl", shipment_id=asn["id"])[0]
+        post(
+            "entity/iblpn/receive",
+            {
+                **f1,
+                "shipment_nbr": asn["shipment_nbr"],
+                "container_nbr": "IB-MART-1",
+                "item_list": [{"item_barcode": line["item_id"]["key"], "qty": "7"}],
+            },
+        )
 
 
 @pytest.fixture

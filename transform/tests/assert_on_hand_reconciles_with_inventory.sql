@@ -28,11 +28,11 @@ inventory as (
 )
 
 select
-    coalesce(mart.facility_id, inventory.facility_id) as facility_id,
     mart.counted_qty as mart_qty,
     inventory.counted_qty as inventory_qty,
     mart.inventory_rows as mart_rows,
-    inventory.inventory_rows
+    inventory.inventory_rows,
+    coalesce(mart.facility_id, inventory.facility_id) as facility_id
 from mart
 full outer join inventory on mart.facility_id = inventory.facility_id
 where

@@ -22,7 +22,11 @@ daily as (
 )
 
 select
-    facility_code || '/' || cast(movement_date as {{ dbt.type_string() }}) || '/' || history_activity_code as movement_key,
+    facility_code
+    || '/'
+    || cast(movement_date as {{ dbt.type_string() }})
+    || '/'
+    || history_activity_code as movement_key,
     facility_id,
     facility_code,
     movement_date,

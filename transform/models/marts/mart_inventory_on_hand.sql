@@ -18,24 +18,33 @@
 -- received but not put away, an OBLPN on a trailer). inventory_rows, locations, lpns,
 -- locked_qty, earliest_expiry_date and last_change_ts are our own, over the counted rows.
 with container_statuses as (
-    select container_status_id, container_status_code
+    select
+        container_status_id,
+        container_status_code
     from {{ ref('stg_wms__container_status') }}
 ),
 
 allocation_statuses as (
-    select allocation_status_id, allocation_status_code
+    select
+        allocation_status_id,
+        allocation_status_code
     from {{ ref('stg_wms__allocation_status') }}
 ),
 
 iblpns as (
-    select iblpn.iblpn_id, container_statuses.container_status_code
+    select
+        iblpn.iblpn_id,
+        container_statuses.container_status_code
     from {{ ref('stg_wms__iblpn') }} as iblpn
     inner join container_statuses
         on iblpn.container_status_id = container_statuses.container_status_id
 ),
 
 oblpns as (
-    select oblpn.oblpn_id, oblpn.container_nbr, oblpn.location_id
+    select
+        oblpn.oblpn_id,
+        oblpn.container_nbr,
+        oblpn.location_id
     from {{ ref('stg_wms__oblpn') }} as oblpn
     inner join container_statuses
         on oblpn.container_status_id = container_statuses.container_status_id
@@ -136,7 +145,10 @@ units as (
 ),
 
 locations as (
-    select location_id, location_type_code from {{ ref('stg_wms__location') }}
+    select
+        location_id,
+        location_type_code
+    from {{ ref('stg_wms__location') }}
 ),
 
 grouped as (
@@ -162,7 +174,6 @@ grouped as (
 )
 
 select
-    facility_code || '/' || item_code || '/' || location_type_code as on_hand_key,
     facility_id,
     facility_code,
     item_id,
@@ -179,5 +190,6 @@ select
     cast(active_qty as numeric(18, 3)) as active_qty,
     cast(iblpn_qty as numeric(18, 3)) as iblpn_qty,
     cast(oblpn_qty as numeric(18, 3)) as oblpn_qty,
-    cast(allocated_qty as numeric(18, 3)) as allocated_qty
+    cast(allocated_qty as numeric(18, 3)) as allocated_qty,
+    facility_code || '/' || item_code || '/' || location_type_code as on_hand_key
 from grouped

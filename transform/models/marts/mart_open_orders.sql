@@ -9,7 +9,10 @@ with orders as (
 ),
 
 statuses as (
-    select order_status_id, order_status_code from {{ ref('stg_wms__order_status') }}
+    select
+        order_status_id,
+        order_status_code
+    from {{ ref('stg_wms__order_status') }}
 ),
 
 lines as (
@@ -28,7 +31,7 @@ open_orders as (
         statuses.order_status_code,
         {{ wms_as_of_date() }} as as_of_date
     from orders
-    inner join statuses on statuses.order_status_id = orders.order_status_id
+    inner join statuses on orders.order_status_id = statuses.order_status_id
     where statuses.order_status_code not in ('SHIPPED', 'CANCELLED')
 )
 
@@ -58,4 +61,4 @@ select
     cast(coalesce(lines.ord_qty, 0) as numeric(18, 3)) as ord_qty,
     cast(coalesce(lines.alloc_qty, 0) as numeric(18, 3)) as alloc_qty
 from open_orders
-left join lines on lines.order_id = open_orders.order_id
+left join lines on open_orders.order_id = lines.order_id

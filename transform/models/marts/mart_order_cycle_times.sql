@@ -14,7 +14,10 @@ with orders as (
 ),
 
 statuses as (
-    select order_status_id, order_status_code from {{ ref('stg_wms__order_status') }}
+    select
+        order_status_id,
+        order_status_code
+    from {{ ref('stg_wms__order_status') }}
 ),
 
 allocations as (
@@ -25,9 +28,9 @@ allocations as (
         allocation_status.allocation_status_code
     from {{ ref('stg_wms__allocation') }} as allocation
     inner join {{ ref('stg_wms__order_dtl') }} as order_dtl
-        on order_dtl.order_dtl_id = allocation.order_dtl_id
+        on allocation.order_dtl_id = order_dtl.order_dtl_id
     inner join {{ ref('stg_wms__allocation_status') }} as allocation_status
-        on allocation_status.allocation_status_id = allocation.allocation_status_id
+        on allocation.allocation_status_id = allocation_status.allocation_status_id
 ),
 
 allocated as (
@@ -35,18 +38,24 @@ allocated as (
         order_id,
         min(create_ts) as allocated_ts,
         count(*) as allocations,
-        sum(case when allocation_status_code in ('PICKED', 'PACKED') then 1 else 0 end) as picked_allocations,
-        sum(case when allocation_status_code = 'CANCELLED' then 1 else 0 end) as cancelled_allocations,
-        max(case when allocation_status_code in ('PICKED', 'PACKED') then mod_ts end) as last_pick_ts
+        sum(case when allocation_status_code in ('PICKED', 'PACKED') then 1 else 0 end)
+            as picked_allocations,
+        sum(case when allocation_status_code = 'CANCELLED' then 1 else 0 end)
+            as cancelled_allocations,
+        max(case when allocation_status_code in ('PICKED', 'PACKED') then mod_ts end)
+            as last_pick_ts
     from allocations
     group by order_id
 ),
 
 shipped_lpns as (
-    select oblpn.order_id, max(oblpn.mod_ts) as shipped_ts, count(*) as shipped_lpns
+    select
+        oblpn.order_id,
+        max(oblpn.mod_ts) as shipped_ts,
+        count(*) as shipped_lpns
     from {{ ref('stg_wms__oblpn') }} as oblpn
     inner join {{ ref('stg_wms__container_status') }} as container_status
-        on container_status.container_status_id = oblpn.container_status_id
+        on oblpn.container_status_id = container_status.container_status_id
     where container_status.container_status_code = 'SHIPPED'
     group by oblpn.order_id
 ),
@@ -62,8 +71,10 @@ milestones as (
         orders.create_ts as created_ts,
         allocated.allocated_ts,
         case
-            when allocated.picked_allocations > 0
-                and allocated.picked_allocations + allocated.cancelled_allocations = allocated.allocations
+            when
+                allocated.picked_allocations > 0
+                and allocated.picked_allocations + allocated.cancelled_allocations
+                = allocated.allocations
                 then allocated.last_pick_ts
         end as picked_ts,
         case
@@ -73,9 +84,9 @@ milestones as (
         coalesce(allocated.allocations, 0) as allocations,
         coalesce(shipped_lpns.shipped_lpns, 0) as shipped_lpns
     from orders
-    inner join statuses on statuses.order_status_id = orders.order_status_id
-    left join allocated on allocated.order_id = orders.order_id
-    left join shipped_lpns on shipped_lpns.order_id = orders.order_id
+    inner join statuses on orders.order_status_id = statuses.order_status_id
+    left join allocated on orders.order_id = allocated.order_id
+    left join shipped_lpns on orders.order_id = shipped_lpns.order_id
 )
 
 select
