@@ -16,6 +16,9 @@ _TRIES = 64
 locations (reserve locations hold LPNs), units in LPNs only in LPNs that can hold them."""
 
 
+_LOW_STOCK_EVERY = 20
+
+
 def _active_location(p: Picker, rng: Random, fac: int) -> int | None:
     for _ in range(_TRIES):
         loc = p.pick("location", rng, fac=fac)
@@ -43,13 +46,17 @@ def inventory(p: Picker, rng: Random, ident: int, parent: int | None, mod_ts: st
     else:
         loc = _active_location(p, rng, fac) or p.pick("location", rng, fac=fac)
     orig = qty(rng, 1, 1000)
+    item = p.pick("item", rng, co=co) or must(p.pick("item", rng), "item")
+    curr = float(rng.randint(0, int(orig)))
     return {
         "company_id": co,
         "facility_id": fac,
-        "item_id": p.pick("item", rng, co=co) or must(p.pick("item", rng), "item"),
+        "item_id": item,
         "location_id": loc,
         "container_id": container,
-        "curr_qty": float(rng.randint(0, int(orig))),
+        # every 20th item runs low (at most 4 units a row), as some items of a real warehouse do
+        # (no draw from `rng`: the rest of the generated data stays as it was)
+        "curr_qty": min(curr, 4.0) if item % _LOW_STOCK_EVERY == 0 else curr,
         "orig_qty": orig,
         "pack_qty": float(rng.choice((1, 6, 12))),
         "case_qty": float(rng.choice((6, 12, 24, 48))),
