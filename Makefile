@@ -48,10 +48,22 @@ validate: lint  ## lint, the tests with coverage (at least COVERAGE_MIN %), then
 audit: install  ## pip-audit of the installed dependencies (asks PyPI; --strict: a package it cannot check fails)
 	$(AUDIT)
 
-lint: install  ## ruff, ruff format --check, mypy --strict
+# sqlfluff renders the dbt models with dbt's own templater against the DuckDB profile (no
+# database is opened: DBT_DUCKDB_PATH only has to be set); transform/.sqlfluff holds the rules.
+# It lives in a virtual environment of its own (transform/requirements-lint.txt says why).
+SQLFLUFF_VENV := $(VENV)/sqlfluff
+SQLFLUFF_STAMP := $(SQLFLUFF_VENV)/.installed-stamp
+$(SQLFLUFF_STAMP): transform/requirements-lint.txt $(STAMP)
+	$(BIN)/uv venv --quiet --allow-existing --python $(BIN)/python $(SQLFLUFF_VENV)
+	$(BIN)/uv pip install --quiet --python $(SQLFLUFF_VENV)/bin/python -r transform/requirements-lint.txt
+	touch $@
+
+lint: install $(SQLFLUFF_STAMP)  ## ruff, ruff format --check, mypy --strict, sqlfluff (dbt templater) on transform/
 	$(BIN)/ruff check oracle_wms tap_oracle_wms target_oracle_wms oracle_wms_sim orchestration tests scripts benchmarks
 	$(BIN)/ruff format --check oracle_wms tap_oracle_wms target_oracle_wms oracle_wms_sim orchestration tests scripts benchmarks
 	$(BIN)/mypy --strict oracle_wms tap_oracle_wms target_oracle_wms oracle_wms_sim orchestration
+	cd transform && DBT_DUCKDB_PATH=:memory: DBT_TARGET_PATH=$(CURDIR)/.venv/dbt-lint \
+		$(CURDIR)/$(SQLFLUFF_VENV)/bin/sqlfluff lint --nocolor models tests
 
 catalog: install  ## rediscover catalogs/tap-oracle-wms.catalog.json from the simulator
 	$(BIN)/python scripts/discover_catalog.py

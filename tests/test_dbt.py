@@ -1,12 +1,13 @@
 """The dbt project in transform/ (issue 17), through Meltano's dbt utilities, on DuckDB and
 PostgreSQL: `meltano run tap-oracle-wms target-<db> dbt-<db>:build` after the first load and after
-an incremental run with churn, the marts checked against the simulator's own records (read over
+an incremental run with churn, a wave, picks, a shipment and a receipt, the marts checked against
+what Oracle's definitions give on the simulator's own records (tests/wms_truth.py, read over
 HTTP, never through the models under test)."""
 
 from __future__ import annotations
 
 import subprocess
-from collections import defaultdict
+import time
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -15,12 +16,13 @@ from typing import Any
 
 import duckdb
 import pytest
+import requests
 
 from oracle_wms_sim import Simulator
+from tests import wms_truth
 from tests.conftest import BIN, PG, ROOT, all_records, meltano, meltano_env
 
 AS_OF = "2026-01-05"  # the simulator's history ends here; pinned so lateness does not move
-CLOSED_ORDER_STATUSES = {90, 99}  # Shipped, Cancelled (docs/simulator.md, order_status)
 
 
 def _env(sim: Simulator, tmp_path: Path) -> dict[str, str]:
@@ -37,40 +39,12 @@ def _env(sim: Simulator, tmp_path: Path) -> dict[str, str]:
     }
 
 
-def _on_hand_truth(sim: Simulator) -> dict[tuple[str, str, str], Decimal]:
-    """On hand per (facility, item, location type) from the simulator's inventory and location
-    records: curr_qty summed, NO_LOCATION for inventory in no location."""
-    location_types = {
-        loc["id"]: loc["location_type_id"]["key"] for loc in all_records(sim, "location")
-    }
-    totals: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
-    for row in all_records(sim, "inventory"):
-        location = row["location_id"]
-        kind = location_types[location["id"]] if location else "NO_LOCATION"
-        key = (row["facility_id"]["key"], row["item_id"]["key"], kind)
-        totals[key] += Decimal(row["curr_qty"])
-    return dict(totals)
-
-
-def _open_orders_truth(sim: Simulator) -> dict[str, tuple[int, int]]:
-    """Per facility: orders neither Shipped nor Cancelled, and how many of them are past their
-    req_ship_date on AS_OF."""
-    as_of = date.fromisoformat(AS_OF)
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for order in all_records(sim, "order_hdr"):
-        if order["status_id"] in CLOSED_ORDER_STATUSES:
-            continue
-        facility = counts[order["facility_id"]["key"]]
-        facility[0] += 1
-        req = order["req_ship_date"]
-        facility[1] += bool(req and date.fromisoformat(req) < as_of)
-    return {code: (n, late) for code, (n, late) in counts.items()}
-
-
-ON_HAND_SQL = "select facility_code, item_code, location_type_code, on_hand_qty from {}"
+ON_HAND_SQL = (
+    "select facility_code, item_code, location_type_code, on_hand_qty, available_qty from {}"
+)
 OPEN_SQL = (
-    "select facility_code, count(*), sum(case when is_late then 1 else 0 end) from {} "
-    "group by facility_code"
+    "select facility_code, count(*), sum(case when is_late then 1 else 0 end), sum(ord_qty), "
+    "sum(alloc_qty) from {} group by facility_code"
 )
 
 
@@ -103,6 +77,70 @@ def _churn(sim: Simulator) -> None:
     sim.insert_records("inventory_history", 24, same_mod_ts=True)
     sim.update_records("ib_shipment_dtl", 20, same_mod_ts=False)
     sim.update_records("allocation", 20, same_mod_ts=True)
+    _operate(sim)
+
+
+def _operate(sim: Simulator) -> None:
+    """The warehouse at work through the API: a template wave in F1, two of its allocations
+    picked into outbound LPNs and closed (Packed), one of them shipped, and a receipt into a new
+    IBLPN against an In Transit ASN."""
+    with requests.Session() as http:
+        http.auth = (sim.username, sim.password)
+
+        def post(path: str, body: dict[str, Any], status: int = 200) -> Any:
+            response = http.post(f"{sim.api_url}{path}", json=body)
+            assert response.status_code == status, response.text
+            return response.json() if response.content else None
+
+        f1 = {"facility_id__code": "F1", "company_id__code": "C1"}
+        run = post(
+            "entity/wave_template/run_template/",
+            {"parameters": {"facility_id__code": "F1", "template_name": "TPL-F1-ALL"}},
+            202,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            (wave,) = all_records(sim, "wave", run_nbr=run["run_nbr"], facility_id__code="F1")
+            if wave["status_id"] == 90:
+                break
+            assert time.monotonic() < deadline, "the wave did not complete"
+            time.sleep(0.1)
+        allocations = all_records(sim, "allocation", wave_id=wave["id"])
+        assert len(allocations) >= 2, "the wave allocated too little to pick"
+        for n, alloc in enumerate(allocations[:2]):
+            lpn = f"OB-MART-{n}"
+            common = {**f1, "async_flg": False, "to_container_nbr": lpn}
+            post(
+                "pick_pack/pick_confirm/",
+                {
+                    **common,
+                    "action_code": "Pick",
+                    "qty": alloc["alloc_qty"],
+                    "order_nbr": alloc["order_dtl_id"]["key"].rsplit("-", 1)[0],
+                    "item_barcode": alloc["item_id"]["key"],
+                    "pick_location": alloc["from_location_id"]["key"],
+                },
+                204,
+            )
+            post("pick_pack/pick_confirm/", {**common, "action_code": "Close"}, 204)
+        post(
+            "entity/oblpn/bulk_ship/",
+            {
+                "parameters": {**f1, "container_nbr__in": ["OB-MART-0"]},
+                "options": {"locn_barcode": allocations[0]["from_location_id"]["key"]},
+            },
+        )
+        asn = all_records(sim, "ib_shipment", facility_id=1, status_id=0)[0]
+        line = all_records(sim, "ib_shipment_dtl", shipment_id=asn["id"])[0]
+        post(
+            "entity/iblpn/receive",
+            {
+                **f1,
+                "shipment_nbr": asn["shipment_nbr"],
+                "container_nbr": "IB-MART-1",
+                "item_list": [{"item_barcode": line["item_id"]["key"], "qty": "7"}],
+            },
+        )
 
 
 @pytest.fixture
@@ -143,7 +181,7 @@ def test_dbt_build_after_load_and_after_churn_matches_the_wms(
         with psycopg.connect(**PG) as conn:
             return conn.execute(sql.format(f'"{where}".{name}')).fetchall()
 
-    on_hand: list[dict[tuple[str, str, str], Decimal]] = []
+    on_hand: list[dict[wms_truth.Key, tuple[Decimal, Decimal]]] = []
     for run in range(2):
         if run:
             _churn(fresh_sim)
@@ -160,13 +198,17 @@ def test_dbt_build_after_load_and_after_churn_matches_the_wms(
             _assert_typed_like_the_api(fresh_sim, mart("stg_wms__order_hdr", STAGED_ORDERS_SQL))
 
         loaded = {
-            (f, i, t): Decimal(q) for f, i, t, q in mart("mart_inventory_on_hand", ON_HAND_SQL)
+            (f, i, t): (Decimal(q), Decimal(a))
+            for f, i, t, q, a in mart("mart_inventory_on_hand", ON_HAND_SQL)
         }
         assert loaded, "the on-hand mart is empty"
-        assert loaded == _on_hand_truth(fresh_sim)
+        assert loaded == wms_truth.on_hand(fresh_sim)
         on_hand.append(loaded)
-        open_orders = {f: (int(n), int(late)) for f, n, late in mart("mart_open_orders", OPEN_SQL)}
-        assert open_orders == _open_orders_truth(fresh_sim)
+        open_orders = {
+            f: (int(n), int(late), Decimal(o), Decimal(a))
+            for f, n, late, o, a in mart("mart_open_orders", OPEN_SQL)
+        }
+        assert open_orders == wms_truth.open_orders(fresh_sim, date.fromisoformat(AS_OF))
     assert on_hand[0] != on_hand[1], "the churn changed no on-hand quantity"
 
 

@@ -256,7 +256,7 @@ def test_postgres_to_wms_job_works_out_of_the_box(tmp_path: Path, pg_database: s
     with psycopg.connect(**{**PG, "dbname": pg_database}, autocommit=True) as conn:
         conn.execute((ROOT / "writeback" / "wms_writeback.sql").read_text())  # type: ignore[arg-type]
     with Simulator(seed=42, scale=1) as demo:
-        before = demo.inventory_qty("F1", "C-014-00-B", "ITM000035")
+        before = demo.inventory_qty("F1", "B-001-03-A", "ITM000189")
         assert before is not None
         env = {
             "TAP_POSTGRES_SQLALCHEMY_URL": (
@@ -269,8 +269,8 @@ def test_postgres_to_wms_job_works_out_of_the_box(tmp_path: Path, pg_database: s
         first = meltano(tmp_path, "run", "postgres-to-wms", env=env)
         again = meltano(tmp_path, "run", "postgres-to-wms", env=env)
 
-        assert demo.inventory_qty("F1", "C-014-00-B", "ITM000035") == before + 5
-        assert demo.inventory_qty("F1", "B-003-05-D", "ITM000187") == Decimal(700)
+        assert demo.inventory_qty("F1", "B-001-03-A", "ITM000189") == before + 5
+        assert demo.inventory_qty("F1", "B-001-03-D", "ITM000147") == Decimal(700)
         orders = {
             r["order_nbr"]: (r["priority"], r["cust_field_1"])
             for r in all_records(demo, "order_hdr", facility_id__code="F1")
@@ -282,7 +282,7 @@ def test_postgres_to_wms_job_works_out_of_the_box(tmp_path: Path, pg_database: s
             for r in all_records(demo, "oblpn", facility_id__code="F1")
         }
         shipped_status = status[demo.oblpn_numbers("F1", shipped=True, count=1)[0]]
-        assert status["OB00000003"] == status["OB00000012"] == shipped_status
+        assert status["OB00000010"] == status["OB00000012"] == shipped_status
     for stream in ("inventory_adjustment", "order_hdr", "oblpn_shipment"):
         assert (
             f"Stream 'wms_writeback-{stream}': 2 applied, 0 already applied (skipped), 0 rejected"

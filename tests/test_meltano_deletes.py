@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,9 @@ import pytest
 import requests
 
 from oracle_wms_sim import Simulator
+from tests import wms_truth
 from tests.conftest import PG, all_records, meltano, pg_rows
-from tests.test_dbt import _env, _open_orders_truth, pg_marts  # noqa: F401 (a fixture)
+from tests.test_dbt import AS_OF, _env, pg_marts  # noqa: F401 (a fixture)
 from tests.test_simulator_writes import adjust, location_id
 
 
@@ -111,14 +113,15 @@ def test_rows_deleted_in_the_wms_leave_staging_and_the_marts(
 
     assert "Completed successfully" in meltano(tmp_path, *run, env=env)  # tests pass too
 
-    inventory = all_records(fresh_sim, "inventory")
+    truth = wms_truth.on_hand(fresh_sim)  # by Oracle's definition, from the WMS's rows
     rows, qty = query("mart_inventory_on_hand", ON_HAND_TOTAL)[0]
     assert (int(rows), Decimal(qty)) == (
-        len(inventory),
-        sum(Decimal(r["curr_qty"]) for r in inventory),
+        wms_truth.inventory_rows(fresh_sim),
+        sum(held for held, _ in truth.values()),
     )
     opened = {f: (int(n), int(late)) for f, n, late in query("mart_open_orders", OPEN_SQL)}
-    assert opened == _open_orders_truth(fresh_sim)
+    open_truth = wms_truth.open_orders(fresh_sim, date.fromisoformat(AS_OF))
+    assert opened == {f: (n, late) for f, (n, late, _, _) in open_truth.items()}
     keys = {
         "order_hdr": "order_id",
         "inventory": "inventory_id",

@@ -22,8 +22,8 @@ CREATE TABLE wms_writeback.inventory_adjustment (
     transaction_ref_nbr text
 );
 INSERT INTO wms_writeback.inventory_adjustment VALUES
-    (1, 'F1', 'C-014-00-B', 'ITM000035', 5, NULL, 'CC', 'WRITEBACK-DEMO-1'),
-    (2, 'F1', 'B-003-05-D', 'ITM000187', NULL, 700, 'CC', NULL);
+    (1, 'F1', 'B-001-03-A', 'ITM000189', 5, NULL, 'CC', 'WRITEBACK-DEMO-1'),
+    (2, 'F1', 'B-001-03-D', 'ITM000147', NULL, 700, 'CC', NULL);
 
 -- Updates of writable order header fields, keyed by facility and order number.
 CREATE TABLE wms_writeback.order_hdr (
@@ -46,5 +46,5 @@ CREATE TABLE wms_writeback.oblpn_shipment (
     PRIMARY KEY (facility_code, container_nbr)
 );
 INSERT INTO wms_writeback.oblpn_shipment VALUES
-    ('F1', 'OB00000003', 'B-000-01-B'),
+    ('F1', 'OB00000010', 'B-000-01-B'),
     ('F1', 'OB00000012', 'B-000-01-B');

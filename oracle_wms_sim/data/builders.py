@@ -76,7 +76,8 @@ PARENTS: dict[str, tuple[str, str]] = {
 KEPT_ATTRS: dict[str, tuple[str, ...]] = {
     "company": ("_tzm",),
     "facility": ("_tzm",),
-    "iblpn": ("location_id",),
+    "iblpn": ("location_id", "status_id"),
+    "location": ("location_type_id",),
     "order_hdr": ("status_id",),
     "order_dtl": ("item_id",),
 }

@@ -5,24 +5,58 @@ from __future__ import annotations
 from random import Random
 
 from .builder_base import Picker, Row, date_between, maybe, must, pick_facility, qty
+from .codes import ACTIVE_LOCATION, LPN_CANCELLED, code_id
 from .reference import CODE_ROWS, FACILITIES, HISTORY_REASONS, HISTORY_STATUS
+
+_EMPTY_LPN = frozenset((code_id("container_status", "CONSUMED"), LPN_CANCELLED))
+"""IBLPNs that hold no units: a consumed LPN's inventory went to zero (Oracle's "Direct
+Consume": "update its inventory to zero"), a cancelled one never received any."""
+_TRIES = 64
+"""Draws of a location (or an LPN) before settling for none: loose units live only in ACTIVE
+locations (reserve locations hold LPNs), units in LPNs only in LPNs that can hold them."""
+
+
+_LOW_STOCK_EVERY = 20
+
+
+def _active_location(p: Picker, rng: Random, fac: int) -> int | None:
+    for _ in range(_TRIES):
+        loc = p.pick("location", rng, fac=fac)
+        if loc is None or int(p.attr("location", loc, "location_type_id")) == ACTIVE_LOCATION:
+            return loc
+    return None
+
+
+def _holding_lpn(p: Picker, rng: Random, fac: int) -> int | None:
+    for _ in range(_TRIES):
+        lpn = p.pick("iblpn", rng, fac=fac)
+        if lpn is None or int(p.attr("iblpn", lpn, "status_id")) not in _EMPTY_LPN:
+            return lpn
+    return None
 
 
 def inventory(p: Picker, rng: Random, ident: int, parent: int | None, mod_ts: str) -> Row:
+    """A stock record: in an IBLPN that can hold units (its location is the LPN's), or loose in
+    an ACTIVE location, as Oracle keeps them (24D "Inventory Management Modules": active
+    inventory by active location, IBLPN inventory by LPN)."""
     fac, co = pick_facility(p, rng)
-    container = p.pick("iblpn", rng, fac=fac) if rng.random() < 0.3 else None
+    container = _holding_lpn(p, rng, fac) if rng.random() < 0.3 else None
     if container is not None:
         loc = p.attr("iblpn", container, "location_id")
     else:
-        loc = p.pick("location", rng, fac=fac)
+        loc = _active_location(p, rng, fac) or p.pick("location", rng, fac=fac)
     orig = qty(rng, 1, 1000)
+    item = p.pick("item", rng, co=co) or must(p.pick("item", rng), "item")
+    curr = float(rng.randint(0, int(orig)))
     return {
         "company_id": co,
         "facility_id": fac,
-        "item_id": p.pick("item", rng, co=co) or must(p.pick("item", rng), "item"),
+        "item_id": item,
         "location_id": loc,
         "container_id": container,
-        "curr_qty": float(rng.randint(0, int(orig))),
+        # every 20th item runs low (at most 4 units a row), as some items of a real warehouse do
+        # (no draw from `rng`: the rest of the generated data stays as it was)
+        "curr_qty": min(curr, 4.0) if item % _LOW_STOCK_EVERY == 0 else curr,
         "orig_qty": orig,
         "pack_qty": float(rng.choice((1, 6, 12))),
         "case_qty": float(rng.choice((6, 12, 24, 48))),

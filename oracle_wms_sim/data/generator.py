@@ -21,6 +21,7 @@ from typing import Any
 
 from .builder_base import Row
 from .builders import KEPT_ATTRS, PARENTS, builder_for
+from .coherence import settle
 from .entities import ENTITIES
 from .model import FOREIGN_KEY, Entity
 from .reference import COMPANIES, FACILITIES, code_rows
@@ -182,6 +183,7 @@ def generate(conn: sqlite3.Connection, seed: int, scale: int) -> None:
             picker=picker,
             keep=entity.name in referenced,
         )
+    settle(conn)
     create_indexes(conn)
     conn.executemany(
         "INSERT INTO _sim_meta (key, value) VALUES (?, ?)",

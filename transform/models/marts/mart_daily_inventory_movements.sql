@@ -1,5 +1,6 @@
 -- Inventory movements per facility, UTC day and history activity, from inventory_history:
 -- quantities in (adj_qty > 0) and out (adj_qty < 0, shown positive), net, rows and transactions.
+-- Our own measures (no Oracle screen sums them this way); activities by their CODE.
 with history as (
     select * from {{ ref('stg_wms__inventory_history') }}
 ),
@@ -21,7 +22,11 @@ daily as (
 )
 
 select
-    facility_code || '/' || cast(movement_date as {{ dbt.type_string() }}) || '/' || history_activity_code as movement_key,
+    facility_code
+    || '/'
+    || cast(movement_date as {{ dbt.type_string() }})
+    || '/'
+    || history_activity_code as movement_key,
     facility_id,
     facility_code,
     movement_date,

@@ -1,11 +1,18 @@
--- Orders not yet Shipped or Cancelled, with their age (days since ord_date) and lateness against
--- req_ship_date, both as of var as_of_date (env WMS_AS_OF_DATE; default today).
+-- Open orders: orders whose status is below Shipped and not Cancelled, as Oracle treats an order
+-- as open (REST API guide 25B, "PATCH Order": an order changes only while its status is below
+-- Shipped), read by status CODE from the loaded order_status table. ord_qty and alloc_qty are
+-- the sums of the order's lines (order_dtl ord_qty and alloc_qty, the Ordered and Allocated
+-- quantities). Age (days since ord_date) and lateness against req_ship_date, as of var
+-- as_of_date (env WMS_AS_OF_DATE; default today), are our own measures.
 with orders as (
     select * from {{ ref('stg_wms__order_hdr') }}
 ),
 
 statuses as (
-    select order_status_id, order_status_code from {{ ref('stg_wms__order_status') }}
+    select
+        order_status_id,
+        order_status_code
+    from {{ ref('stg_wms__order_status') }}
 ),
 
 lines as (
@@ -24,7 +31,7 @@ open_orders as (
         statuses.order_status_code,
         {{ wms_as_of_date() }} as as_of_date
     from orders
-    inner join statuses on statuses.order_status_id = orders.order_status_id
+    inner join statuses on orders.order_status_id = statuses.order_status_id
     where statuses.order_status_code not in ('SHIPPED', 'CANCELLED')
 )
 
@@ -54,4 +61,4 @@ select
     cast(coalesce(lines.ord_qty, 0) as numeric(18, 3)) as ord_qty,
     cast(coalesce(lines.alloc_qty, 0) as numeric(18, 3)) as alloc_qty
 from open_orders
-left join lines on lines.order_id = open_orders.order_id
+left join lines on open_orders.order_id = lines.order_id

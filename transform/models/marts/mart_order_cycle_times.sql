@@ -1,19 +1,23 @@
--- How fast an order goes from created to allocated, picked and shipped. The WMS keeps no status
--- history per order, so each milestone is derived from the rows the data has:
+-- How fast an order goes from created to allocated, picked and shipped: our own measures (no
+-- Oracle screen shows them). The WMS keeps no status history per order, so each milestone is
+-- derived from the rows the data has (statuses by CODE from the loaded status tables):
 --   created_ts   order_hdr.create_ts
 --   allocated_ts the first allocation of any of the order's lines (min allocation.create_ts)
 --   picked_ts    when every live allocation of the order is Picked (90) or Packed (91): the last
 --                of their mod_ts (the change that picked it); else null
 --   shipped_ts   for an order in status Shipped: the last mod_ts of its outbound LPNs in status
 --                Shipped (80), else the order's own mod_ts (a shipped order is not changed again)
--- A milestone not reached is null, and so are the durations that need it. (The simulator draws
--- orders, allocations and LPNs independently: on its data a step can take negative hours.)
+-- A milestone not reached is null, and so are the durations that need it. (The simulator's
+-- generated instants are drawn per entity: on its data a step can take negative hours.)
 with orders as (
     select * from {{ ref('stg_wms__order_hdr') }}
 ),
 
 statuses as (
-    select order_status_id, order_status_code from {{ ref('stg_wms__order_status') }}
+    select
+        order_status_id,
+        order_status_code
+    from {{ ref('stg_wms__order_status') }}
 ),
 
 allocations as (
@@ -24,9 +28,9 @@ allocations as (
         allocation_status.allocation_status_code
     from {{ ref('stg_wms__allocation') }} as allocation
     inner join {{ ref('stg_wms__order_dtl') }} as order_dtl
-        on order_dtl.order_dtl_id = allocation.order_dtl_id
+        on allocation.order_dtl_id = order_dtl.order_dtl_id
     inner join {{ ref('stg_wms__allocation_status') }} as allocation_status
-        on allocation_status.allocation_status_id = allocation.allocation_status_id
+        on allocation.allocation_status_id = allocation_status.allocation_status_id
 ),
 
 allocated as (
@@ -34,18 +38,24 @@ allocated as (
         order_id,
         min(create_ts) as allocated_ts,
         count(*) as allocations,
-        sum(case when allocation_status_code in ('PICKED', 'PACKED') then 1 else 0 end) as picked_allocations,
-        sum(case when allocation_status_code = 'CANCELLED' then 1 else 0 end) as cancelled_allocations,
-        max(case when allocation_status_code in ('PICKED', 'PACKED') then mod_ts end) as last_pick_ts
+        sum(case when allocation_status_code in ('PICKED', 'PACKED') then 1 else 0 end)
+            as picked_allocations,
+        sum(case when allocation_status_code = 'CANCELLED' then 1 else 0 end)
+            as cancelled_allocations,
+        max(case when allocation_status_code in ('PICKED', 'PACKED') then mod_ts end)
+            as last_pick_ts
     from allocations
     group by order_id
 ),
 
 shipped_lpns as (
-    select oblpn.order_id, max(oblpn.mod_ts) as shipped_ts, count(*) as shipped_lpns
+    select
+        oblpn.order_id,
+        max(oblpn.mod_ts) as shipped_ts,
+        count(*) as shipped_lpns
     from {{ ref('stg_wms__oblpn') }} as oblpn
     inner join {{ ref('stg_wms__container_status') }} as container_status
-        on container_status.container_status_id = oblpn.container_status_id
+        on oblpn.container_status_id = container_status.container_status_id
     where container_status.container_status_code = 'SHIPPED'
     group by oblpn.order_id
 ),
@@ -61,8 +71,10 @@ milestones as (
         orders.create_ts as created_ts,
         allocated.allocated_ts,
         case
-            when allocated.picked_allocations > 0
-                and allocated.picked_allocations + allocated.cancelled_allocations = allocated.allocations
+            when
+                allocated.picked_allocations > 0
+                and allocated.picked_allocations + allocated.cancelled_allocations
+                = allocated.allocations
                 then allocated.last_pick_ts
         end as picked_ts,
         case
@@ -72,9 +84,9 @@ milestones as (
         coalesce(allocated.allocations, 0) as allocations,
         coalesce(shipped_lpns.shipped_lpns, 0) as shipped_lpns
     from orders
-    inner join statuses on statuses.order_status_id = orders.order_status_id
-    left join allocated on allocated.order_id = orders.order_id
-    left join shipped_lpns on shipped_lpns.order_id = orders.order_id
+    inner join statuses on orders.order_status_id = statuses.order_status_id
+    left join allocated on orders.order_id = allocated.order_id
+    left join shipped_lpns on orders.order_id = shipped_lpns.order_id
 )
 
 select

@@ -1,5 +1,5 @@
--- allocation: the latest version of each row, typed (exact decimals, dates, timestamps with time zone),
--- foreign keys as the plain id and the business key.
+-- allocation: the latest version of each row, typed (exact decimals, dates, timestamps
+-- with time zone), foreign keys as the plain id and the business key.
 {%- set relation = source('wms', 'allocation') -%}
 {%- set types = wms_column_types(relation) %}
 with latest as (

@@ -1,5 +1,5 @@
--- ib_shipment: the latest version of each row, typed (exact decimals, dates, timestamps with time zone),
--- foreign keys as the plain id and the business key.
+-- ib_shipment: the latest version of each row, typed (exact decimals, dates, timestamps
+-- with time zone), foreign keys as the plain id and the business key.
 {%- set relation = source('wms', 'ib_shipment') -%}
 {%- set types = wms_column_types(relation) %}
 with latest as (

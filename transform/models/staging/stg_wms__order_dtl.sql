@@ -1,5 +1,5 @@
--- order_dtl: the latest version of each row, typed (exact decimals, dates, timestamps with time zone),
--- foreign keys as the plain id and the business key.
+-- order_dtl: the latest version of each row, typed (exact decimals, dates, timestamps
+-- with time zone), foreign keys as the plain id and the business key.
 {%- set relation = source('wms', 'order_dtl') -%}
 {%- set types = wms_column_types(relation) %}
 with latest as (
