@@ -9,6 +9,7 @@ import math
 import re
 import time
 from collections import Counter
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from oracle_wms_sim import Simulator
@@ -55,22 +56,35 @@ def test_a_default_run_logs_summaries_not_requests(tmp_path: Path, sim: Simulato
 
 
 def test_rereads_at_the_bookmark_are_said(tmp_path: Path, sim: Simulator) -> None:
-    """The second run asks `mod_ts__gte` the bookmark: rows at it come again, and say so."""
+    """The second run asks `mod_ts__gte` the bookmark less `lookback`, at whole seconds: the
+    rows of that window come again, unchanged, so none is emitted (issue 23) and the log says
+    how many were read again. The count is computed here from the first run's records."""
+    lookback = 300
     config = tap_config(
-        sim, entities=["order_hdr", "item"], discovery_cache_path=str(tmp_path / "cache")
+        sim,
+        entities=["order_hdr", "item"],
+        lookback=lookback,
+        discovery_cache_path=str(tmp_path / "cache"),
     )
     first = run_tap(tmp_path, config)
     assert first.returncode == 0, first.stderr[-3000:]
     state = first.states[-1]
     second = run_tap(tmp_path, config, state=state)
     assert second.returncode == 0, second.stderr[-3000:]
-    expected = 0
     for entity in ("order_hdr", "item"):
-        mark = state["bookmarks"][entity]["replication_key_value"]
-        expected += sum(1 for r in second.records.get(entity, []) if r["mod_ts"] <= mark)
-    assert expected > 0  # the simulator's rows share mod_ts values: some sit at the bookmark
-    (total,) = [RUN.search(line) for line in second.stderr.splitlines() if RUN.search(line)]
-    assert total is not None and int(total.group(3)) == expected
+        mark = datetime.fromisoformat(state["bookmarks"][entity]["replication_key_value"])
+        since = (mark - timedelta(seconds=lookback)).replace(microsecond=0)
+        expected = sum(
+            1 for r in first.records[entity] if datetime.fromisoformat(r["mod_ts"]) >= since
+        )
+        assert expected > 0
+        assert second.records.get(entity, []) == [], "an unchanged WMS: nothing emitted again"
+        said = [
+            line
+            for line in second.stderr.splitlines()
+            if f"Entity '{entity}': {expected} rows read again" in line
+        ]
+        assert len(said) == 1, second.stderr[-3000:]
 
 
 def test_per_request_metrics_are_one_setting_away(tmp_path: Path, sim: Simulator) -> None:

@@ -88,7 +88,7 @@ def test_every_entity_within_the_budget_reads_what_a_sequential_run_reads(
     assert alone.returncode == 0, alone.stderr[-3000:]
     assert 2 <= peak <= 3, f"{peak} requests in flight with max_concurrent_requests 3"
     assert _records(ahead.stdout) == _records(alone.stdout)
-    assert ahead.last_state == alone.last_state
+    assert _without_clock(ahead.last_state) == _without_clock(alone.last_state)
     assert _schemas_before_records(ahead.stdout)
 
 
@@ -140,7 +140,7 @@ def test_history_combinations_answered_empty_are_not_asked_again_within_the_rech
     second = run_tap(tmp_path, config, catalog=catalog, state=first.last_state)
     assert second.returncode == 0, second.stderr[-3000:]
     assert history_requests() == len(read)
-    assert second.last_state == first.last_state
+    assert _without_clock(second.last_state) == _without_clock(first.last_state)
     assert "every combination is asked this run" not in second.stderr
 
     fresh_sim.clear_request_log()
@@ -178,7 +178,7 @@ def test_an_incremental_first_run_reads_id_ranges_with_a_correct_bookmark(
     # issue 23), which id ranges read in no order do not
     assert _without_recent(backfill.last_state) == _without_recent(alone.last_state)
     assert _records(fast.stdout) == _records(alone.stdout)
-    assert fast.last_state == alone.last_state
+    assert _without_clock(fast.last_state) == _without_clock(alone.last_state)
     bookmark = backfill.last_state["bookmarks"]["inventory"]["replication_key_value"]
     assert bookmark == max(r["mod_ts"] for r in backfill.records["inventory"])
 
@@ -188,8 +188,22 @@ def test_an_incremental_first_run_reads_id_ranges_with_a_correct_bookmark(
     assert set(changed) <= {r["id"] for r in after.records["inventory"]}
 
 
+def _without_clock(state: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The state less the time each delete sweep ran (`deletes.swept_at`: the clock of the run,
+    not what it read)."""
+    bookmarks = {}
+    for stream, value in state["bookmarks"].items():
+        deletes = value.get("deletes")
+        if isinstance(deletes, dict):
+            kept = {k: v for k, v in deletes.items() if k != "swept_at"}
+            bookmarks[stream] = {**value, "deletes": kept}
+        else:
+            bookmarks[stream] = value
+    return {**state, "bookmarks": bookmarks}
+
+
 def _without_recent(state: dict[str, t.Any]) -> dict[str, t.Any]:
     return {
         stream: {k: v for k, v in value.items() if k != "recent"}
-        for stream, value in state["bookmarks"].items()
+        for stream, value in _without_clock(state)["bookmarks"].items()
     }
