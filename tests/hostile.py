@@ -14,6 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import requests
+
 
 @dataclass
 class Seen:
@@ -131,3 +133,25 @@ def catalog_for(entity: str, properties: dict[str, Any], key: str | None = None)
             }
         ]
     }
+
+
+def pass_through(base_url: str, auth: tuple[str, str]) -> Handler:
+    """A handler that sends each request on to the WMS at `base_url` (the same path after the
+    environment, `/env` here; query, body and method as they came) and answers what it answered:
+    the honest part of a proxy that misbehaves only where a test says."""
+    prefix = base_url.split("/", 3)[3]
+    origin = base_url[: -len(prefix) - 1]
+
+    def forward(seen: Seen) -> Reply:
+        answer = requests.request(
+            seen.method,
+            origin + "/" + prefix + seen.path[len("/env") :],
+            params=seen.query,
+            data=seen.body or None,
+            headers={"Content-Type": "application/json"},
+            auth=auth,
+            timeout=30,
+        )
+        return Reply(answer.status_code, answer.content)
+
+    return forward

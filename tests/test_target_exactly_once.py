@@ -16,7 +16,7 @@ import requests
 
 from oracle_wms_sim import Simulator
 from tests.conftest import all_records
-from tests.hostile import Hostile, Reply, Seen
+from tests.hostile import Hostile, Reply, Seen, pass_through
 from tests.test_target import messages, run_target, target_config
 from tests.test_target_fulfilment import (
     PICK_SCHEMA,
@@ -228,13 +228,11 @@ def test_a_stage_update_is_not_proven_by_someone_elses_change_of_its_order(
     order_nbr, _ = fresh_sim.order_with_lines("F1", status="open")
     (order,) = all_records(fresh_sim, "order_hdr", facility_id__code="F1", order_nbr=order_nbr)
     new_priority = 7 if order["priority"] != 7 else 8
-    prefix = fresh_sim.base_url.split("/", 3)[3]
-    origin = fresh_sim.base_url[: -len(prefix) - 1]
     auth = (fresh_sim.username, fresh_sim.password)
+    send = pass_through(fresh_sim.base_url, auth)
     first = [True]
 
     def forward(seen: Seen) -> Reply:
-        url = origin + "/" + prefix + seen.path[len("/env") :]
         if seen.method == "POST" and first[0]:
             first[0] = False
             other = requests.patch(
@@ -245,16 +243,7 @@ def test_a_stage_update_is_not_proven_by_someone_elses_change_of_its_order(
             )
             assert other.status_code == 200, other.text
             return Reply(500, {"message": "Internal error."})
-        answer = requests.request(
-            seen.method,
-            url,
-            params=seen.query,
-            data=seen.body or None,
-            headers={"Content-Type": "application/json"},
-            auth=auth,
-            timeout=30,
-        )
-        return Reply(answer.status_code, answer.content)
+        return send(seen)
 
     schema = {
         "type": "object",

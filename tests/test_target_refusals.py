@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from oracle_wms_sim import Simulator
 from tests.conftest import all_records
-from tests.hostile import Hostile, Reply, Seen
+from tests.hostile import Hostile, Reply, Seen, pass_through
 from tests.test_target import (
     ADJUSTMENT_SCHEMA,
     ORDER_SCHEMA,
@@ -81,27 +80,13 @@ def test_a_pick_whose_wave_nbr_the_wms_refuses_is_its_reject_and_the_rest_goes_o
 def poison_proxy(sim: Simulator) -> Hostile:
     """The simulator behind a proxy that answers 400 to a read carrying `POISON` anywhere in
     its query, naming the parameter, as the WMS does for a filter value it cannot take."""
-    prefix = sim.base_url.split("/", 3)[3]
-    origin = sim.base_url[: -len(prefix) - 1]
-    auth = (sim.username, sim.password)
+    send = pass_through(sim.base_url, (sim.username, sim.password))
 
     def forward(seen: Seen) -> Reply:
-        url = origin + "/" + prefix + seen.path[len("/env") :]
-        if seen.method != "GET":
-            answer = requests.request(
-                seen.method,
-                url,
-                data=seen.body,
-                headers={"Content-Type": "application/json"},
-                auth=auth,
-                timeout=30,
-            )
-            return Reply(answer.status_code, answer.content)
         bad = [name for name, value in seen.query.items() if POISON in value]
-        if bad:
+        if seen.method == "GET" and bad:
             return Reply(400, {"message": "Invalid filter value.", "details": {bad[0]: "invalid"}})
-        answer = requests.get(url, params=seen.query, auth=auth, timeout=30)
-        return Reply(answer.status_code, answer.content)
+        return send(seen)
 
     return Hostile(forward)
 
@@ -319,24 +304,12 @@ def test_a_value_the_wms_refuses_on_a_read_is_one_reject_in_every_sink(
 def write_refusing_proxy(sim: Simulator, refuse: Callable[[dict[str, Any]], bool]) -> Hostile:
     """The simulator behind a proxy that answers 400 to a POST whose JSON body `refuse` picks
     (a WMS refusing one record's value for the whole request), forwarding the rest."""
-    prefix = sim.base_url.split("/", 3)[3]
-    origin = sim.base_url[: -len(prefix) - 1]
-    auth = (sim.username, sim.password)
+    send = pass_through(sim.base_url, (sim.username, sim.password))
 
     def forward(seen: Seen) -> Reply:
-        url = origin + "/" + prefix + seen.path[len("/env") :]
         if seen.method == "POST" and refuse(json.loads(seen.body)):
             return Reply(400, {"message": "Invalid value.", "details": {"value": POISON}})
-        answer = requests.request(
-            seen.method,
-            url,
-            params=seen.query,
-            data=seen.body or None,
-            headers={"Content-Type": "application/json"},
-            auth=auth,
-            timeout=30,
-        )
-        return Reply(answer.status_code, answer.content)
+        return send(seen)
 
     return Hostile(forward)
 
