@@ -92,10 +92,39 @@ class LoadCommand:
         """Run the group's load to its end, each log line of Meltano and the plugins passed to
         `log` with whether it is an error.
 
+        A first load of several groups into a new raw schema races: target-postgres (the
+        Singer SDK's `prepare_schema`) checks that the schema exists, then creates it, so when
+        two groups start together one of them fails on PostgreSQL's `DuplicateSchema` before it
+        wrote a row. That run is started again once, at once: the schema now exists and the
+        failed run committed neither rows nor state.
+
         Raises:
             LoadError: the run exited non-zero, with the connector's error line (else Meltano's).
         """
+        returncode, errors, lost_race = self._run_once(group, base_env, log)
+        if returncode != 0 and lost_race:
+            log(
+                f"{group.extractor}: another load created schema {self.raw_schema} at the same "
+                "moment (target-postgres checks, then creates it); running the load again",
+                False,
+            )
+            returncode, errors, _ = self._run_once(group, base_env, log)
+        if returncode != 0:
+            raise LoadError(
+                f"{group.extractor}: {_reason(errors) or f'meltano run exited {returncode}'}"
+            )
+
+    def _run_once(
+        self,
+        group: EntityGroup,
+        base_env: Mapping[str, str],
+        log: Callable[[str, bool], None],
+    ) -> tuple[int, list[str], bool]:
+        """One `meltano run`: its exit code, its error lines, and whether target-postgres said
+        PostgreSQL's DuplicateSchema (in its traceback: Meltano passes those lines on at its
+        `info` level, so they are not among the error lines)."""
         errors: list[str] = []
+        lost_race = False
         with subprocess.Popen(  # noqa: S603 (argv built from meltano.yml's plugin names)
             self.argv(group),
             cwd=self.project_root,
@@ -112,16 +141,14 @@ class LoadCommand:
                         log(line, is_error)
                     if is_error:
                         errors.append(line)
+                    lost_race = lost_race or "DuplicateSchema" in line
                 returncode = proc.wait()
             except BaseException:
                 # The step was interrupted (a Dagster termination): the load ends with it.
                 proc.terminate()
                 proc.wait(timeout=30)
                 raise
-        if returncode != 0:
-            raise LoadError(
-                f"{group.extractor}: {_reason(errors) or f'meltano run exited {returncode}'}"
-            )
+        return returncode, errors, lost_race
 
 
 def _event(raw: str) -> tuple[str, bool]:
