@@ -362,7 +362,7 @@ def tap_logged_rate(stderr: str, entity: str, expected: int, ceiling: float | No
     leaves out process start-up (and its ratio to `ceiling`); flags a record count that is not
     the simulator's."""
     found = re.findall(
-        rf"Entity '{re.escape(entity)}' done: (\d+) records(?: \(\d+ re-read at the bookmark\))?"
+        rf"Entity '{re.escape(entity)}' done: (\d+) records(?: \(\d+ behind the bookmark\))?"
         rf", \d+ requests in ([\d.]+) s \(([\d.]+) records/s",
         stderr,
     )

@@ -211,7 +211,7 @@ class ScopedHistoryStream(EntityStream):
             "%d requests in %.1f s",
             self.name,
             sum(lists),
-            f" ({self._rereads} re-read at the bookmark)" if self._rereads else "",
+            f" ({self._rereads} behind the bookmark)" if self._rereads else "",
             len(lists),
             sum(1 for n in lists if n),
             sum(1 for n in lists if not n),

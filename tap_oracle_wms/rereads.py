@@ -17,7 +17,7 @@ the same version: not emitted. A row that is not recorded, or has another `{key}
 row committed late behind the cursor (a long transaction, a backdated create) within
 `lookback` of the bookmark, or a row changed since. A run says in the log how many rows it read
 again and did not emit. Runs that read in no order (a first run's id ranges, an entity refusing
-its ordering) record nothing: the next run emits the window again.
+its ordering) record the same window: the rows within `lookback` of the newest row they emitted.
 """
 
 from __future__ import annotations
@@ -52,6 +52,9 @@ class _Window:
         self.bookmark = bookmark
         self.recorded = recorded
         self.emitted: deque[tuple[str, str]] = deque()
+        self.unordered: dict[str, str] = {}
+        self.newest = ""
+        self.cutoff = ""
         self.kept: dict[str, str] = {}
         self.skipped = 0
 
@@ -114,13 +117,32 @@ class Rereads:
         if window.recorded.get(ident) == value:
             window.skipped += 1
             return None  # this very version was emitted by an earlier run
-        if not self._backfilling:
-            window.emitted.append((value, ident))
-            newest = window.emitted[-1][0]
-            cutoff = moved(newest, self.lookback)
-            while window.emitted and window.emitted[0][0] < cutoff:
-                window.emitted.popleft()
+        if self._backfilling:
+            self._note_unordered(window, ident, value)
+            return row
+        window.emitted.append((value, ident))
+        newest = window.emitted[-1][0]
+        cutoff = moved(newest, self.lookback)
+        while window.emitted and window.emitted[0][0] < cutoff:
+            window.emitted.popleft()
         return row
+
+    def _note_unordered(self, window: _Window, ident: str, value: str) -> None:
+        """A row of a run in no order (a first run's id ranges, an entity refusing its ordering):
+        kept while it may still lie within `lookback` of the newest row emitted, so the window
+        is recorded as an ordered run records it. At most 2 x MAX_RECENT rows are held."""
+        if value > window.newest:
+            window.newest = value
+            window.cutoff = moved(value, self.lookback)
+        if value < window.cutoff:
+            return
+        window.unordered[ident] = value
+        if len(window.unordered) > 2 * MAX_RECENT:
+            kept = sorted(
+                (item for item in window.unordered.items() if item[1] >= window.cutoff),
+                key=lambda item: item[1],
+            )
+            window.unordered = dict(kept[-MAX_RECENT:])
 
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         yield from super().get_records(context)  # type: ignore[misc]
@@ -135,15 +157,15 @@ class Rereads:
         """The window before the new bookmark into the context's state (rows this run emitted,
         and those recorded before that are still in it and were not emitted again)."""
         state = self.get_context_state(context)
-        if self._backfilling:
-            state.pop(RECENT, None)
-            return
-        newest = max(window.emitted[-1][0] if window.emitted else "", window.bookmark or "")
+        newest = max(
+            window.emitted[-1][0] if window.emitted else "", window.newest, window.bookmark or ""
+        )
         if not newest:
             return
         cutoff = moved(newest, self.lookback)
         recent = {i: v for i, v in window.recorded.items() if v >= cutoff}
         recent.update((i, v) for v, i in window.emitted if v >= cutoff)
+        recent.update((i, v) for i, v in window.unordered.items() if v >= cutoff)
         if len(recent) > MAX_RECENT:
             keep = sorted(recent.items(), key=lambda item: item[1])[-MAX_RECENT:]
             recent = dict(keep)

@@ -94,8 +94,7 @@ class TapOverrides(Tap):
             if isinstance(stream, RecordPathOverrides) and stream.run_totals is not None
         ]
         self.logger.info(
-            "Run done: %d entities, %d records (%d re-read at their bookmark), %d requests "
-            "in %.1f s",
+            "Run done: %d entities, %d records (%d behind their bookmark), %d requests in %.1f s",
             len(done),
             sum(total[0] for total in done),
             sum(total[1] for total in done),

@@ -491,7 +491,7 @@ class EntityStream(StreamParts, DeleteSweeps, RESTStream[PageToken]):
             self.name,
             stage,
             count,
-            f" ({rereads} re-read at the bookmark)" if rereads else "",
+            f" ({rereads} behind the bookmark)" if rereads else "",
             self.requests_sent,
             elapsed,
             rate,

@@ -18,7 +18,7 @@ from tests.conftest import run_tap, tap_config
 from tests.test_target import messages, run_target, target_config
 
 SUMMARY = re.compile(r"\| (tap-oracle-wms\.\w+)\s*\| Entity '(\w+)' done: (\d+) records")
-RUN = re.compile(r"Run done: (\d+) entities, (\d+) records \((\d+) re-read at their bookmark\)")
+RUN = re.compile(r"Run done: (\d+) entities, (\d+) records \((\d+) behind their bookmark\)")
 
 
 def _info_lines(stderr: str) -> list[str]:
