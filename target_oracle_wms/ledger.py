@@ -28,6 +28,15 @@ one line naming the run that holds the ledger (the lock file's text: pid, host, 
 ledger on a network volume needs one whose locks work across hosts (NFSv4, SMB); the plainer
 choice is write-back pinned to one worker.
 
+A ledger belongs to one WMS: table `wms` holds the WMS it records writes to, as host and
+environment (`base_url` less its scheme and port: `ta3.wms.ocs.oraclecloud.com/acme_prod`; a
+local simulator keeps its identity when it starts on another port), written by the first run (or
+by the first run that opens a ledger from before the table). A run
+against another WMS is refused before it sends anything: its records were not applied there,
+and a ledger saying they were would skip them in silence (one Meltano project, one default
+ledger, `dev` and `prod` environments pointing at two WMSs). The same WMS at a new address is the
+user's call to make, in the file (the error says how).
+
 The file carries its format version in SQLite's `user_version` (`LEDGER_VERSION`): 0 is a ledger
 from before versions (migrated in place), a higher one than this code knows is refused rather
 than misread. A file that is not a SQLite database, a SQLite database of something else, a
@@ -49,12 +58,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from oracle_wms.errors import WmsError
 
-LEDGER_VERSION = 1
+LEDGER_VERSION = 2
 """The ledger format this code writes (SQLite `user_version`): 1 = tables `applied` (with
-`content`) and `pending`."""
+`content`) and `pending`; 2 = and `wms`, the WMS it belongs to (a target that reads only 1 would
+not check it, so it refuses a 2)."""
 
 LEDGER_SETTING = "ledger_path"
 LOST_LEDGER = (
@@ -135,6 +146,13 @@ def hold_run_lock(path: Path) -> IO[str]:
     return lock
 
 
+def wms_identity(base_url: str) -> str:
+    """The WMS a ledger belongs to: `base_url`'s host (lower case) and path (the environment),
+    without scheme and port."""
+    parts = urlsplit(base_url)
+    return f"{(parts.hostname or '').lower()}{parts.path.rstrip('/')}"
+
+
 def sqlite_problem(exc: sqlite3.Error) -> tuple[str, str]:
     """(what is wrong, the fix) for a SQLite error on the ledger file."""
     message = str(exc)
@@ -156,15 +174,20 @@ class Ledger:
     """Applied record identities per stream, durable after each `mark_applied`; held by this
     run alone from construction to `close`."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, wms: str) -> None:
         """Open (or create) the ledger at `path`, an absolute path with symlinks resolved (so
-        every way of naming one file takes the same lock).
+        every way of naming one file takes the same lock), for the WMS at `wms` (its
+        `base_url`).
 
         Raises:
-            LocalFileError: another run holds the ledger, or the file cannot be used as one.
+            LocalFileError: another run holds the ledger, the file cannot be used as one, or it
+                records the writes to another WMS.
         """
         prepare_directory(LEDGER_SETTING, path)
         self.path = path
+        self.wms = wms_identity(wms)
+        self.adopted = False
+        """This run wrote its WMS into a ledger that named none (new, or from before `wms`)."""
         self._lock = threading.Lock()
         self._run_lock = hold_run_lock(path)
         try:
@@ -222,11 +245,34 @@ class Ledger:
             columns = {row[1] for row in db.execute("PRAGMA table_info(applied)")}
             if "content" not in columns:  # a ledger from before content hashes
                 db.execute("ALTER TABLE applied ADD COLUMN content TEXT")
+            self._check_wms()
             db.execute(f"PRAGMA user_version = {LEDGER_VERSION}")
         except BaseException:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+    def _check_wms(self) -> None:
+        """Record the run's WMS in a ledger that names none; refuse one that names another."""
+        db = self._db
+        db.execute("CREATE TABLE IF NOT EXISTS wms (identity TEXT NOT NULL)")
+        row = db.execute("SELECT identity FROM wms").fetchone()
+        if row is None:
+            db.execute("INSERT INTO wms (identity) VALUES (?)", (self.wms,))
+            self.adopted = True
+            return
+        if row[0] != self.wms:
+            update = f"UPDATE wms SET identity = '{self.wms}'"  # noqa: S608 (shown, never run)
+            raise LocalFileError(
+                LEDGER_SETTING,
+                self.path,
+                f"records the writes to the WMS {row[0]}, not to {self.wms} (base_url): its "
+                "records would be skipped here as applied although this WMS never had them",
+                "give each WMS its own ledger_path (for example one per Meltano environment: "
+                ".meltano/target-oracle-wms/ledger-${MELTANO_ENVIRONMENT}.sqlite); if it is the "
+                "same WMS at a new address, record that in the ledger: "
+                f'sqlite3 {self.path} "{update}"',
+            )
 
     def applied(self, stream: str, identities: list[str]) -> dict[str, str | None]:
         """Which of these identities were applied before, each with the content hash applied

@@ -249,8 +249,10 @@ class TargetOracleWMS(Target, WriteServices):
             raise LocalFileError(
                 "rejects_path", path, "is the ledger's file", "give the rejects a file of their own"
             )
-        ledger = Ledger(path)
+        ledger = Ledger(path, self.settings.base_url)
         self.logger.info("Ledger %s (held by this run)", ledger.path)
+        if ledger.adopted:
+            self.logger.info("Ledger %s records the writes to the WMS %s", ledger.path, ledger.wms)
         former = ledger.path.parent.name == FORMER_DIR and not self.config.get("ledger_path")
         if former and os.environ.get("MELTANO_PROJECT_ROOT"):  # the default outside Meltano
             self.logger.warning(

@@ -92,7 +92,9 @@ class Hostile:
         self.server.daemon_threads = True
         self.port = int(self.server.server_address[1])
         self.origin = f"http://127.0.0.1:{self.port}"
-        self.base_url = f"{self.origin}/env"
+        # The simulator's environment name: a proxy in front of it is the same WMS to the
+        # target's ledger (host and environment, ledger.wms_identity).
+        self.base_url = f"{self.origin}/demo"
         self.api = f"{self.base_url}/wms/lgfapi/v10/"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -137,7 +139,7 @@ def catalog_for(entity: str, properties: dict[str, Any], key: str | None = None)
 
 def pass_through(base_url: str, auth: tuple[str, str]) -> Handler:
     """A handler that sends each request on to the WMS at `base_url` (the same path after the
-    environment, `/env` here; query, body and method as they came) and answers what it answered:
+    environment, `/demo` here; query, body and method as they came) and answers what it answered:
     the honest part of a proxy that misbehaves only where a test says."""
     prefix = base_url.split("/", 3)[3]
     origin = base_url[: -len(prefix) - 1]
@@ -145,7 +147,7 @@ def pass_through(base_url: str, auth: tuple[str, str]) -> Handler:
     def forward(seen: Seen) -> Reply:
         answer = requests.request(
             seen.method,
-            origin + "/" + prefix + seen.path[len("/env") :],
+            origin + "/" + prefix + seen.path[len("/demo") :],
             params=seen.query,
             data=seen.body or None,
             headers={"Content-Type": "application/json"},

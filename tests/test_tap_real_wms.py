@@ -108,9 +108,9 @@ def test_core_entities_are_described_while_the_index_is_asked_and_only_listed_on
     assert [entity.name for entity in found] == ["facility", "item", "thing"]
     early = [p.split("/")[-3] for p in arrived if p.endswith("/describe/")]
     assert len(early) == 7 and set(early) <= set(CORE_ENTITIES), paths
-    assert paths.count("/env/wms/lgfapi/v10/entity/item/describe/") == 1, "answered early: kept"
-    assert paths.count("/env/wms/lgfapi/v10/entity/thing/describe/") == 1
-    assert paths.count("/env/wms/lgfapi/v10/entity/facility/describe/") == 2, "failed: again"
+    assert paths.count("/demo/wms/lgfapi/v10/entity/item/describe/") == 1, "answered early: kept"
+    assert paths.count("/demo/wms/lgfapi/v10/entity/thing/describe/") == 1
+    assert paths.count("/demo/wms/lgfapi/v10/entity/facility/describe/") == 2, "failed: again"
 
 
 def test_patterns_limit_the_early_describes_and_a_warm_cache_makes_none(tmp_path: Path) -> None:
@@ -120,8 +120,8 @@ def test_patterns_limit_the_early_describes_and_a_warm_cache_makes_none(tmp_path
         cache = DiscoveryCache(directory=tmp_path, ttl=3600)
         assert [e.name for e in discover(client, ["fac*"], cache, workers=8)] == ["facility"]
         assert sorted(seen.path for seen in server.requests) == [
-            "/env/wms/lgfapi/v10/entity/",
-            "/env/wms/lgfapi/v10/entity/facility/describe/",
+            "/demo/wms/lgfapi/v10/entity/",
+            "/demo/wms/lgfapi/v10/entity/facility/describe/",
         ], "no early describe of a core entity the patterns leave out"
         server.requests.clear()
         assert [e.name for e in discover(client, ["fac*"], cache, workers=8)] == ["facility"]
@@ -209,7 +209,7 @@ def test_an_entity_described_but_not_readable_is_offered_and_its_sync_fails_nami
     def forward(seen: Seen) -> Reply:
         describe = seen.path.endswith("/describe/")
         auth = (sim.username, sim.password) if describe else ("etl_company", "company-pw")
-        path = "/" + prefix + seen.path[len("/env") :]
+        path = "/" + prefix + seen.path[len("/demo") :]
         answer = requests.get(origin + path, params=seen.query, auth=auth, timeout=30)
         return Reply(answer.status_code, answer.content)
 
@@ -358,7 +358,7 @@ def test_a_404_in_the_middle_of_a_list_fails_naming_entity_and_path(
 
     assert run.returncode != 0
     assert "entity 'thing': a later page of the list answered 404" in run.stderr
-    assert "/env/wms/lgfapi/v10/entity/thing/" in run.stderr
+    assert "/demo/wms/lgfapi/v10/entity/thing/" in run.stderr
     assert says in run.stderr
     assert "Traceback" not in run.stderr
 
@@ -415,7 +415,7 @@ def test_a_redirect_to_another_origin_is_an_error_and_sends_nothing_there(
 
     assert elsewhere.requests == []
     assert run.returncode != 0
-    assert f"redirected /env/wms/lgfapi/v10/entity/thing/ (302) to {elsewhere.origin}" in (
+    assert f"redirected /demo/wms/lgfapi/v10/entity/thing/ (302) to {elsewhere.origin}" in (
         run.stderr.replace("127.0.0.1:", "127.0.0.1:")
     )
 

@@ -142,7 +142,7 @@ def another_run_first(sim: Simulator, other: dict[str, Any], path: str) -> Hosti
     auth = (sim.username, sim.password)
 
     def forward(seen: Seen) -> Reply:
-        url = origin + "/" + prefix + seen.path[len("/env") :]
+        url = origin + "/" + prefix + seen.path[len("/demo") :]
         if seen.method == "POST":
             before = {w["id"] for w in waves(sim)}
             answer = post(sim, path, other)

@@ -688,7 +688,7 @@ def wave_proxy(sim: Simulator, also_run: str | None = None) -> Hostile:
     auth = (sim.username, sim.password)
 
     def forward(seen: Seen) -> Reply:
-        url = origin + "/" + prefix + seen.path[len("/env") :]
+        url = origin + "/" + prefix + seen.path[len("/demo") :]
         if seen.method == "POST":
             if also_run and "run_template" in seen.path:
                 other = {"parameters": {"template_name": also_run, "facility_id__code": "F1"}}

@@ -304,7 +304,7 @@ CASES: dict[str, tuple[str, str, Callable[[Path], Any], str]] = {
         "ledger_path",
         "ledger.sqlite",
         lambda p: sqlite_file(p, *LEDGER_V0, "PRAGMA user_version = 7"),
-        "written by a newer target-oracle-wms (ledger version 7; this one reads up to 1); "
+        "written by a newer target-oracle-wms (ledger version 7; this one reads up to 2); "
         "upgrade target-oracle-wms",
     ),
     "ledger read-only": (
@@ -401,8 +401,57 @@ def test_a_ledger_from_before_versions_is_migrated_and_still_skips_its_records(
     assert "1 applied, 1 already applied (skipped), 0 rejected" in outcome(run.stderr)
     assert qty(fresh_sim, "F1", loc, item) == before + 1
     db = sqlite3.connect(ledger)
-    assert db.execute("PRAGMA user_version").fetchone() == (1,)
+    assert db.execute("PRAGMA user_version").fetchone() == (2,)
+    # it now belongs to the WMS that opened it: host and environment, no scheme, no port
+    assert db.execute("SELECT identity FROM wms").fetchall() == [("127.0.0.1/demo",)]
     db.close()
+
+
+def test_a_ledger_of_another_wms_is_one_line_and_no_write(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    """One Meltano project, one default ledger, `dev` and `prod` pointing at two WMSs: the
+    records applied in one are not applied in the other, so the ledger must not skip them."""
+    ledger = tmp_path / "ledger.sqlite"
+    (tmp_path / "dev").mkdir()
+    (tmp_path / "prod").mkdir()
+    ((loc, item, _),) = active_stock(fresh_sim, "F1", 1)
+    lines = messages(
+        STREAM, ADJUSTMENT_SCHEMA, ["adj_id"], [adjustment(1, "F1", loc, item, adjustment_qty=2)]
+    )
+    first = run_target(
+        tmp_path / "dev", target_config(fresh_sim, tmp_path, ledger_path=str(ledger)), lines
+    )
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "1 applied, 0 already applied" in outcome(first.stderr)
+
+    with Simulator(seed=7, scale=1, environment="acme_prod") as prod:
+        ((loc, item, _),) = active_stock(prod, "F1", 1)
+        before = qty(prod, "F1", loc, item)
+        lines = messages(
+            STREAM,
+            ADJUSTMENT_SCHEMA,
+            ["adj_id"],
+            [adjustment(1, "F1", loc, item, adjustment_qty=2)],
+        )
+        refused = run_target(
+            tmp_path / "prod", target_config(prod, tmp_path, ledger_path=str(ledger)), lines
+        )
+        assert refused.returncode != 0
+        (line,) = error_lines(refused.stderr, "ledger_path")
+        assert "records the writes to the WMS 127.0.0.1/demo, not to 127.0.0.1/acme_prod" in line
+        assert "give each WMS its own ledger_path" in line
+        assert "Traceback" not in refused.stderr
+        assert writes(prod) == []
+
+        own = run_target(
+            tmp_path / "prod",
+            target_config(prod, tmp_path, ledger_path=str(tmp_path / "prod.sqlite")),
+            lines,
+        )
+        assert own.returncode == 0, own.stderr[-3000:]
+        assert "1 applied, 0 already applied" in outcome(own.stderr)
+        assert qty(prod, "F1", loc, item) == before + 2
 
 
 # 2. No STATE past a rejected record -------------------------------------------------------------

@@ -39,7 +39,7 @@ def proxy(sim: Simulator, refuse: Callable[[Seen], Reply | None] = lambda seen: 
         refused = refuse(seen)
         if refused is not None:
             return refused
-        url = origin + "/" + prefix + seen.path[len("/env") :]
+        url = origin + "/" + prefix + seen.path[len("/demo") :]
         if seen.method == "POST":
             body = json.loads(seen.body or b"{}")
             answer = requests.post(url, params=seen.query, json=body, auth=auth, timeout=30)
