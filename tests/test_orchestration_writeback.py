@@ -1,0 +1,220 @@
+"""The write-back job of the Dagster definitions (orchestration/write_back.py, issue 27 "What moves
+between machines") on a temporary Dagster instance: real Meltano (its system database, the state
+backend, in PostgreSQL), tap-postgres reading the shipped sample (writeback/wms_writeback.sql),
+target-oracle-wms writing into the simulator over HTTP. What was applied is read from the
+simulator (its inventory, its inventory history, its request log), never from the target's log."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pytest
+
+pytest.importorskip("dagster")
+
+from dagster import (  # noqa: E402
+    DagsterEventType,
+    DagsterInstance,
+    execute_job,
+    reconstructable,
+)
+
+from oracle_wms_sim import Simulator  # noqa: E402
+from orchestration.definitions import build_definitions  # noqa: E402
+from target_oracle_wms.ledger import Ledger  # noqa: E402
+from tests.conftest import BIN, PG, ROOT  # noqa: E402
+
+# writeback/wms_writeback.sql's rows in the demo warehouse (seed 42), written out.
+DELTA = ("F1", "B-001-03-A", "ITM000189")  # adjustment_qty 5, transaction_ref_nbr WRITEBACK-DEMO-1
+COUNT = ("F1", "B-001-03-D", "ITM000147")  # actual_qty 700
+ORDERS = {"ORD0000007": (1, "expedite"), "ORD0000008": (2, "customer called")}
+
+
+class WriteBack(NamedTuple):
+    sim: Simulator
+    env: str
+    instance: DagsterInstance
+    volume: Path
+    database: str
+
+
+def write_back_job() -> Any:
+    """The job, rebuilt from the environment in each step's process (reconstructable)."""
+    return build_definitions(os.environ).resolve_job_def(
+        f"{os.environ['WMS_ENVIRONMENT']}_write_back"
+    )
+
+
+@pytest.fixture
+def write_back(
+    pg_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[WriteBack]:
+    """The sample source in pg_database (with Meltano's system database), the demo warehouse,
+    the ledger's "volume" (a directory that exists), a temporary Dagster instance whose
+    write-back pool allows one step, as README "When one job is not enough" says to set it."""
+    psycopg = pytest.importorskip("psycopg")
+    with psycopg.connect(**{**PG, "dbname": pg_database}, autocommit=True) as conn:
+        conn.execute((ROOT / "writeback" / "wms_writeback.sql").read_text())  # type: ignore[arg-type]
+    name = f"w{uuid.uuid4().hex[:8]}"
+    volume = tmp_path / "ledger-volume"
+    volume.mkdir()
+    with Simulator(seed=42, scale=1) as sim:
+        for key, value in {
+            "TAP_POSTGRES_SQLALCHEMY_URL": (
+                f"postgresql+psycopg2://{PG['user']}:trust@{PG['host']}:{PG['port']}/{pg_database}"
+            ),
+            "TARGET_ORACLE_WMS_BASE_URL": sim.base_url,
+            "TARGET_ORACLE_WMS_USERNAME": sim.username,
+            "TARGET_ORACLE_WMS_PASSWORD": sim.password,
+            "MELTANO_DATABASE_URI": (
+                f"postgresql+psycopg://{PG['user']}@{PG['host']}:{PG['port']}/{pg_database}"
+            ),
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "WMS_ENVIRONMENT": name,
+            "WMS_LEDGER_DIR": str(volume),
+            "PATH": f"{BIN}:{os.environ['PATH']}",
+        }.items():
+            monkeypatch.setenv(key, value)
+        home = tmp_path / "dagster"
+        home.mkdir()
+        with DagsterInstance.local_temp(str(home)) as instance:
+            instance.event_log_storage.set_concurrency_slots(f"oracle_wms_{name}_write_back", 1)
+            yield WriteBack(sim, name, instance, volume, pg_database)
+
+
+def launch(instance: DagsterInstance, executor: str = "multiprocess") -> Any:
+    config = {"execution": {"config": {executor: {}}}}
+    with execute_job(reconstructable(write_back_job), instance, run_config=config) as result:
+        return result.success, result.run_id, result.all_events
+
+
+def failure_line(events: list[Any]) -> str:
+    failures = [e for e in events if e.event_type == DagsterEventType.STEP_FAILURE]
+    assert len(failures) == 1, [e.message for e in events]
+    message = str(failures[0].step_failure_data.error.message).strip()
+    assert "Traceback" not in message and len(message.splitlines()) == 1, message
+    return message.removeprefix("dagster._core.definitions.events.Failure: ")
+
+
+def writes(sim: Simulator) -> list[dict[str, Any]]:
+    """Every write request the WMS answered (the token endpoint's POST is not one)."""
+    return [
+        entry
+        for entry in sim.request_log()
+        if entry["method"] in {"POST", "PATCH"} and "/lgfapi/" in entry["path"]
+    ]
+
+
+def step_window(instance: DagsterInstance, run_id: str) -> tuple[float, float]:
+    """The write-back step's (start, success) times, from the run's event log."""
+    times = {
+        entry.dagster_event.event_type: entry.timestamp
+        for entry in instance.all_logs(run_id)
+        if entry.dagster_event is not None and entry.dagster_event.step_key is not None
+    }
+    return times[DagsterEventType.STEP_START], times[DagsterEventType.STEP_SUCCESS]
+
+
+@pytest.mark.timeout(600)
+def test_two_write_backs_at_once_apply_each_record_once(write_back: WriteBack) -> None:
+    """Two runs launched at the same moment (as two workers would, on one instance): the second
+    step waits for the pool's one slot, then finds every record in the ledger."""
+    sim, env, instance = write_back.sim, write_back.env, write_back.instance
+    before = sim.inventory_qty(*DELTA)
+    assert before is not None
+    outcomes: dict[int, Any] = {}
+    start = threading.Barrier(2)
+
+    def worker(index: int) -> None:
+        start.wait()
+        outcomes[index] = launch(instance)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=540)
+    for ok, _, events in outcomes.values():
+        assert ok, [e.message for e in events if e.event_type == DagsterEventType.STEP_FAILURE]
+
+    # One after the other.
+    first, second = sorted(step_window(instance, run_id) for _, run_id, _ in outcomes.values())
+    assert first[1] <= second[0]
+    # Each record applied once in the WMS: the delta once, the count's history row once, one
+    # PATCH per order row (an order update has no trace in the WMS to dedupe on: only the
+    # ledger keeps a second run from sending it again).
+    assert sim.inventory_qty(*DELTA) == before + 5
+    assert len(sim.history_with_ref("WRITEBACK-DEMO-1:")) == 1
+    assert sim.inventory_qty(*COUNT) == Decimal(700)
+    assert len(sim.history_with_ref("singer:")) == 1
+    patches = [w for w in writes(sim) if w["method"] == "PATCH" and "order_hdr" in w["path"]]
+    assert len(patches) == len(ORDERS)
+    # The ledger is on the volume, and the state in the PostgreSQL every worker reaches.
+    assert (write_back.volume / env / "ledger.sqlite").is_file()
+    psycopg = pytest.importorskip("psycopg")
+    with psycopg.connect(**{**PG, "dbname": write_back.database}) as conn:
+        ids = [row[0] for row in conn.execute("select state_id from state").fetchall()]
+    assert f"dev:tap-postgres-to-target-oracle-wms:{env}" in ids
+
+
+def test_a_run_the_ledger_lock_refuses_fails_in_the_targets_line(write_back: WriteBack) -> None:
+    """A run the pool does not see (another deployment, a `meltano run` by hand) holds the
+    ledger: the write-back is refused before it writes, in target-oracle-wms's own line."""
+    ledger = (write_back.volume / write_back.env / "ledger.sqlite").resolve()
+    holder = Ledger(ledger)
+    try:
+        ok, _, events = launch(write_back.instance, "in_process")
+    finally:
+        holder.close()
+    assert not ok
+    line = failure_line(events)
+    assert line.startswith("write-back: target-oracle-wms")
+    assert f"ledger_path '{ledger}': in use by another run" in line
+    assert f"(pid {os.getpid()} on host {socket.gethostname()}, started " in line
+    assert writes(write_back.sim) == []
+
+
+def test_write_back_runs_only_beside_its_ledger_one_at_a_time(
+    write_back: WriteBack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No ledger directory, one this worker does not have, or a pool that would let two runs
+    in: each is one line, and nothing is written or created."""
+    sim, env, instance = write_back.sim, write_back.env, write_back.instance
+    pool = f"oracle_wms_{env}_write_back"
+    job = write_back_job()
+    assert job.tags["oracle_wms/write_back"] == env
+    assert {node.definition.pool for node in job.graph.nodes} == {pool}
+
+    monkeypatch.delenv("WMS_LEDGER_DIR")
+    ok, _, events = launch(instance, "in_process")
+    assert not ok
+    assert failure_line(events).startswith(
+        f"WMS_LEDGER_DIR is not set: the write-back of WMS environment {env} keeps"
+    )
+
+    missing = tmp_path / "not-mounted"
+    monkeypatch.setenv("WMS_LEDGER_DIR", str(missing))
+    ok, _, events = launch(instance, "in_process")
+    assert not ok
+    assert failure_line(events).startswith(
+        f"WMS_LEDGER_DIR {missing} does not exist on this worker ({socket.gethostname()})"
+    )
+    assert not missing.exists()
+
+    monkeypatch.setenv("WMS_LEDGER_DIR", str(write_back.volume))
+    instance.event_log_storage.set_concurrency_slots(pool, 2)
+    ok, _, events = launch(instance, "in_process")
+    assert not ok
+    assert failure_line(events) == (
+        f"pool {pool} allows 2 steps at once; write-back must run one at a time (two runs "
+        f"would race on one ledger): `dagster instance concurrency set {pool} 1`"
+    )
+    assert writes(sim) == []
+    assert list(write_back.volume.iterdir()) == []
