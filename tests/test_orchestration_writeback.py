@@ -6,6 +6,7 @@ simulator (its inventory, its inventory history, its request log), never from th
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import threading
@@ -19,17 +20,19 @@ import pytest
 
 pytest.importorskip("dagster")
 
-from dagster import (  # noqa: E402
+from dagster import (
     DagsterEventType,
     DagsterInstance,
+    Failure,
     execute_job,
     reconstructable,
 )
 
-from oracle_wms_sim import Simulator  # noqa: E402
-from orchestration.definitions import build_definitions  # noqa: E402
-from target_oracle_wms.ledger import Ledger  # noqa: E402
-from tests.conftest import BIN, PG, ROOT  # noqa: E402
+from oracle_wms_sim import Simulator
+from orchestration.definitions import build_definitions
+from orchestration.write_back import one_at_a_time
+from target_oracle_wms.ledger import Ledger
+from tests.conftest import BIN, PG, ROOT, all_records
 
 # writeback/wms_writeback.sql's rows in the demo warehouse (seed 42), written out.
 DELTA = ("F1", "B-001-03-A", "ITM000189")  # adjustment_qty 5, transaction_ref_nbr WRITEBACK-DEMO-1
@@ -61,7 +64,7 @@ def write_back(
     write-back pool allows one step, as README "When one job is not enough" says to set it."""
     psycopg = pytest.importorskip("psycopg")
     with psycopg.connect(**{**PG, "dbname": pg_database}, autocommit=True) as conn:
-        conn.execute((ROOT / "writeback" / "wms_writeback.sql").read_text())  # type: ignore[arg-type]
+        conn.execute((ROOT / "writeback" / "wms_writeback.sql").read_text())
     name = f"w{uuid.uuid4().hex[:8]}"
     volume = tmp_path / "ledger-volume"
     volume.mkdir()
@@ -90,7 +93,7 @@ def write_back(
 
 
 def launch(instance: DagsterInstance, executor: str = "multiprocess") -> Any:
-    config = {"execution": {"config": {executor: {}}}}
+    config: dict[str, Any] = {"execution": {"config": {executor: {}}}}
     with execute_job(reconstructable(write_back_job), instance, run_config=config) as result:
         return result.success, result.run_id, result.all_events
 
@@ -122,13 +125,29 @@ def step_window(instance: DagsterInstance, run_id: str) -> tuple[float, float]:
     return times[DagsterEventType.STEP_START], times[DagsterEventType.STEP_SUCCESS]
 
 
-@pytest.mark.timeout(600)
-def test_two_write_backs_at_once_apply_each_record_once(write_back: WriteBack) -> None:
-    """Two runs launched at the same moment (as two workers would, on one instance): the second
-    step waits for the pool's one slot, then finds every record in the ledger."""
+@pytest.mark.timeout(900)
+def test_write_backs_run_one_at_a_time_and_apply_each_record_once(write_back: WriteBack) -> None:
     sim, env, instance = write_back.sim, write_back.env, write_back.instance
     before = sim.inventory_qty(*DELTA)
     assert before is not None
+
+    # A run the pool does not see (another deployment, a `meltano run` by hand) holds the
+    # ledger: the write-back is refused before it writes, in target-oracle-wms's own line.
+    ledger = (write_back.volume / env / "ledger.sqlite").resolve()
+    holder = Ledger(ledger)
+    try:
+        ok, _, events = launch(instance, "in_process")
+    finally:
+        holder.close()
+    assert not ok
+    line = failure_line(events)
+    assert line.startswith("write-back: target-oracle-wms")
+    assert f"ledger_path '{ledger}': in use by another run" in line
+    assert f"(pid {os.getpid()} on host {socket.gethostname()}, started " in line
+    assert writes(sim) == []
+
+    # Two runs launched at the same moment, as two workers would (each step in a process of
+    # its own): the second waits for the pool's one slot, then finds every record applied.
     outcomes: dict[int, Any] = {}
     start = threading.Barrier(2)
 
@@ -140,45 +159,32 @@ def test_two_write_backs_at_once_apply_each_record_once(write_back: WriteBack) -
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=540)
+        thread.join(timeout=800)
     for ok, _, events in outcomes.values():
         assert ok, [e.message for e in events if e.event_type == DagsterEventType.STEP_FAILURE]
-
-    # One after the other.
     first, second = sorted(step_window(instance, run_id) for _, run_id, _ in outcomes.values())
     assert first[1] <= second[0]
+
     # Each record applied once in the WMS: the delta once, the count's history row once, one
-    # PATCH per order row (an order update has no trace in the WMS to dedupe on: only the
-    # ledger keeps a second run from sending it again).
+    # PATCH per order row (an order update leaves no trace in the WMS to dedupe on: only the
+    # ledger keeps the second run from sending it again).
     assert sim.inventory_qty(*DELTA) == before + 5
     assert len(sim.history_with_ref("WRITEBACK-DEMO-1:")) == 1
     assert sim.inventory_qty(*COUNT) == Decimal(700)
     assert len(sim.history_with_ref("singer:")) == 1
     patches = [w for w in writes(sim) if w["method"] == "PATCH" and "order_hdr" in w["path"]]
     assert len(patches) == len(ORDERS)
-    # The ledger is on the volume, and the state in the PostgreSQL every worker reaches.
-    assert (write_back.volume / env / "ledger.sqlite").is_file()
+    orders = {
+        o["order_nbr"]: (o["priority"], o["cust_field_1"])
+        for o in all_records(sim, "order_hdr", facility_id__code="F1")
+    }
+    assert {nbr: orders[nbr] for nbr in ORDERS} == ORDERS
+    # The ledger is on the volume; the state in the PostgreSQL every worker reaches.
+    assert ledger.is_file()
     psycopg = pytest.importorskip("psycopg")
     with psycopg.connect(**{**PG, "dbname": write_back.database}) as conn:
         ids = [row[0] for row in conn.execute("select state_id from state").fetchall()]
     assert f"dev:tap-postgres-to-target-oracle-wms:{env}" in ids
-
-
-def test_a_run_the_ledger_lock_refuses_fails_in_the_targets_line(write_back: WriteBack) -> None:
-    """A run the pool does not see (another deployment, a `meltano run` by hand) holds the
-    ledger: the write-back is refused before it writes, in target-oracle-wms's own line."""
-    ledger = (write_back.volume / write_back.env / "ledger.sqlite").resolve()
-    holder = Ledger(ledger)
-    try:
-        ok, _, events = launch(write_back.instance, "in_process")
-    finally:
-        holder.close()
-    assert not ok
-    line = failure_line(events)
-    assert line.startswith("write-back: target-oracle-wms")
-    assert f"ledger_path '{ledger}': in use by another run" in line
-    assert f"(pid {os.getpid()} on host {socket.gethostname()}, started " in line
-    assert writes(write_back.sim) == []
 
 
 def test_write_back_runs_only_beside_its_ledger_one_at_a_time(
@@ -191,6 +197,20 @@ def test_write_back_runs_only_beside_its_ledger_one_at_a_time(
     job = write_back_job()
     assert job.tags["oracle_wms/write_back"] == env
     assert {node.definition.pool for node in job.graph.nodes} == {pool}
+    # On Kubernetes, the run's pod mounts the ledger's claim at WMS_LEDGER_DIR (dagster-k8s's
+    # `dagster-k8s/config` tag, its documented keys).
+    monkeypatch.setenv("WMS_LEDGER_VOLUME_CLAIM", "wms-ledger-prod")
+    assert json.loads(write_back_job().tags["dagster-k8s/config"]) == {
+        "container_config": {
+            "volume_mounts": [{"name": "wms-ledger", "mount_path": str(write_back.volume)}]
+        },
+        "pod_spec_config": {
+            "volumes": [
+                {"name": "wms-ledger", "persistent_volume_claim": {"claim_name": "wms-ledger-prod"}}
+            ]
+        },
+    }
+    monkeypatch.delenv("WMS_LEDGER_VOLUME_CLAIM")
 
     monkeypatch.delenv("WMS_LEDGER_DIR")
     ok, _, events = launch(instance, "in_process")
@@ -208,11 +228,11 @@ def test_write_back_runs_only_beside_its_ledger_one_at_a_time(
     )
     assert not missing.exists()
 
-    monkeypatch.setenv("WMS_LEDGER_DIR", str(write_back.volume))
+    # The pool is checked before anything else a run does (here without a run: the same call).
     instance.event_log_storage.set_concurrency_slots(pool, 2)
-    ok, _, events = launch(instance, "in_process")
-    assert not ok
-    assert failure_line(events) == (
+    with pytest.raises(Failure) as refused:
+        one_at_a_time(instance, pool)
+    assert refused.value.description == (
         f"pool {pool} allows 2 steps at once; write-back must run one at a time (two runs "
         f"would race on one ledger): `dagster instance concurrency set {pool} 1`"
     )
