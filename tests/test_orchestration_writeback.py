@@ -29,7 +29,7 @@ from dagster import (
 )
 
 from oracle_wms_sim import Simulator
-from orchestration.definitions import build_definitions
+from orchestration.definitions import SettingsError, WmsEnvironment, build_definitions
 from orchestration.write_back import one_at_a_time
 from target_oracle_wms.ledger import Ledger
 from tests.conftest import BIN, PG, ROOT, all_records
@@ -55,19 +55,38 @@ def write_back_job() -> Any:
     )
 
 
+class Place(NamedTuple):
+    env: str
+    instance: DagsterInstance
+    volume: Path
+
+
 @pytest.fixture
-def write_back(
-    pg_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[WriteBack]:
-    """The sample source in pg_database (with Meltano's system database), the demo warehouse,
-    the ledger's "volume" (a directory that exists), a temporary Dagster instance whose
-    write-back pool allows one step, as README "When one job is not enough" says to set it."""
-    psycopg = pytest.importorskip("psycopg")
-    with psycopg.connect(**{**PG, "dbname": pg_database}, autocommit=True) as conn:
-        conn.execute((ROOT / "writeback" / "wms_writeback.sql").read_text())
+def place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Place]:
+    """A WMS environment of its own, the ledger's "volume" (a directory that exists), a
+    temporary Dagster instance whose write-back pool allows one step, as README "When one job
+    is not enough" says to set it."""
     name = f"w{uuid.uuid4().hex[:8]}"
     volume = tmp_path / "ledger-volume"
     volume.mkdir()
+    monkeypatch.setenv("WMS_ENVIRONMENT", name)
+    monkeypatch.setenv("WMS_LEDGER_DIR", str(volume))
+    home = tmp_path / "dagster"
+    home.mkdir()
+    with DagsterInstance.local_temp(str(home)) as instance:
+        instance.event_log_storage.set_concurrency_slots(f"oracle_wms_{name}_write_back", 1)
+        yield Place(name, instance, volume)
+
+
+@pytest.fixture
+def write_back(
+    place: Place, pg_database: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[WriteBack]:
+    """`place`, the sample source in pg_database (with Meltano's system database) and the
+    demo warehouse."""
+    psycopg = pytest.importorskip("psycopg")
+    with psycopg.connect(**{**PG, "dbname": pg_database}, autocommit=True) as conn:
+        conn.execute((ROOT / "writeback" / "wms_writeback.sql").read_text())
     with Simulator(seed=42, scale=1) as sim:
         for key, value in {
             "TAP_POSTGRES_SQLALCHEMY_URL": (
@@ -80,16 +99,10 @@ def write_back(
                 f"postgresql+psycopg://{PG['user']}@{PG['host']}:{PG['port']}/{pg_database}"
             ),
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "WMS_ENVIRONMENT": name,
-            "WMS_LEDGER_DIR": str(volume),
             "PATH": f"{BIN}:{os.environ['PATH']}",
         }.items():
             monkeypatch.setenv(key, value)
-        home = tmp_path / "dagster"
-        home.mkdir()
-        with DagsterInstance.local_temp(str(home)) as instance:
-            instance.event_log_storage.set_concurrency_slots(f"oracle_wms_{name}_write_back", 1)
-            yield WriteBack(sim, name, instance, volume, pg_database)
+        yield WriteBack(sim, place.env, place.instance, place.volume, pg_database)
 
 
 def launch(instance: DagsterInstance, executor: str = "multiprocess") -> Any:
@@ -188,11 +201,11 @@ def test_write_backs_run_one_at_a_time_and_apply_each_record_once(write_back: Wr
 
 
 def test_write_back_runs_only_beside_its_ledger_one_at_a_time(
-    write_back: WriteBack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    place: Place, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No ledger directory, one this worker does not have, or a pool that would let two runs
-    in: each is one line, and nothing is written or created."""
-    sim, env, instance = write_back.sim, write_back.env, write_back.instance
+    in: each is one line, and nothing is created (the run stops before Meltano starts)."""
+    env, instance = place.env, place.instance
     pool = f"oracle_wms_{env}_write_back"
     job = write_back_job()
     assert job.tags["oracle_wms/write_back"] == env
@@ -202,7 +215,7 @@ def test_write_back_runs_only_beside_its_ledger_one_at_a_time(
     monkeypatch.setenv("WMS_LEDGER_VOLUME_CLAIM", "wms-ledger-prod")
     assert json.loads(write_back_job().tags["dagster-k8s/config"]) == {
         "container_config": {
-            "volume_mounts": [{"name": "wms-ledger", "mount_path": str(write_back.volume)}]
+            "volume_mounts": [{"name": "wms-ledger", "mount_path": str(place.volume)}]
         },
         "pod_spec_config": {
             "volumes": [
@@ -236,5 +249,13 @@ def test_write_back_runs_only_beside_its_ledger_one_at_a_time(
         f"pool {pool} allows 2 steps at once; write-back must run one at a time (two runs "
         f"would race on one ledger): `dagster instance concurrency set {pool} 1`"
     )
-    assert writes(sim) == []
-    assert list(write_back.volume.iterdir()) == []
+    assert list(place.volume.iterdir()) == []
+
+    # Write-back's share of the request budget: the loads get what is left.
+    assert WmsEnvironment.from_environ({"WMS_REQUEST_BUDGET": "9"}).load_budget == 8
+    with pytest.raises(SettingsError) as too_many:
+        WmsEnvironment.from_environ({"WMS_REQUEST_BUDGET": "4", "WMS_WRITE_BACK_REQUESTS": "4"})
+    assert str(too_many.value) == (
+        "WMS_WRITE_BACK_REQUESTS='4': a whole number from 1 to 8 (target-oracle-wms's "
+        "max_parallel_writes) and below WMS_REQUEST_BUDGET (4)"
+    )
