@@ -108,7 +108,9 @@ def write_back(
 def launch(instance: DagsterInstance, executor: str = "multiprocess") -> Any:
     """One run of the job: its step in a process of its own (forked from a server that imported
     Dagster and the definitions once), or `in_process` for runs that stop before Meltano."""
-    settings = {"start_method": {"forkserver": {}}} if executor == "multiprocess" else {}
+    settings: dict[str, Any] = (
+        {"start_method": {"forkserver": {}}} if executor == "multiprocess" else {}
+    )
     config: dict[str, Any] = {"execution": {"config": {executor: settings}}}
     with execute_job(reconstructable(write_back_job), instance, run_config=config) as result:
         return result.success, result.run_id, result.all_events
