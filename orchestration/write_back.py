@@ -15,7 +15,8 @@ rule is: every write-back of an environment runs where its ledger is, one at a t
   of the instance. The job carries the tag `oracle_wms/write_back: <environment>` for a run-queue
   limit of 1 (orchestration/dagster.yaml) and, with `WMS_LEDGER_VOLUME_CLAIM`, Dagster's
   `dagster-k8s/config` tag mounting that PersistentVolumeClaim at `WMS_LEDGER_DIR` in the run's
-  pod (a ReadWriteOnce claim: one node at a time, where `flock` is sound).
+  pod (a ReadWriteOncePod claim, one pod at a time; or ReadWriteOnce, one node, where `flock`
+  holds).
 - If a run escapes both (another deployment, a hand-run `meltano run`), the ledger's lock refuses
   it before it writes, and the target's line is the step's failure.
 
