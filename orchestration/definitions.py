@@ -12,7 +12,9 @@ Per environment:
   budget in flight whatever runs at once (README "Settings": fewer than 10 simultaneous requests);
 - the dbt project's models as dagster-dbt assets, their sources mapped onto the entity assets, so
   lineage runs WMS entity -> staging -> mart and a mart builds after the loads it reads;
-- one job of it all and an hourly schedule of that job (stopped until turned on).
+- one job of it all and an hourly schedule of that job (stopped until turned on);
+- the job `<environment>_write_back` (orchestration.write_back): tap-postgres -> target-oracle-wms
+  one run at a time beside its ledger, in the pool `oracle_wms_<environment>_write_back`.
 
 Nothing secret is in code: the WMS's URL and credentials (TAP_ORACLE_WMS_BASE_URL, _USERNAME,
 _PASSWORD), the loader's database (TARGET_POSTGRES_SQLALCHEMY_URL), dbt's (DBT_POSTGRES_*) and
@@ -48,7 +50,8 @@ from dagster import (
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.entity_groups import EntityGroup, entity_groups
-from orchestration.meltano_run import LoadCommand, LoadError, inherited_environment
+from orchestration.meltano_run import LoadCommand, LoadError, inherited_environment, step_log
+from orchestration.write_back import write_back_job
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "transform"
@@ -73,15 +76,26 @@ class WmsEnvironment:
     raw_schema: str
     marts_schema: str
     request_budget: int
+    write_back_requests: int = 1
 
     @property
     def pool(self) -> str:
         return f"oracle_wms_{self.name}"
 
+    @property
+    def write_back_pool(self) -> str:
+        return f"oracle_wms_{self.name}_write_back"
+
+    @property
+    def load_budget(self) -> int:
+        """The requests the loads share: the budget less what write-back keeps for itself."""
+        return self.request_budget - self.write_back_requests
+
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> "WmsEnvironment":
         """`WMS_ENVIRONMENT` (default demo), `WMS_RAW_SCHEMA` (default oracle_wms_<name>),
-        `WMS_MARTS_SCHEMA` (default analytics_<name>), `WMS_REQUEST_BUDGET` (default 9).
+        `WMS_MARTS_SCHEMA` (default analytics_<name>), `WMS_REQUEST_BUDGET` (default 9),
+        `WMS_WRITE_BACK_REQUESTS` (default 1: write-back's writes in flight, out of the budget).
 
         Raises:
             SettingsError: naming the variable.
@@ -95,18 +109,25 @@ class WmsEnvironment:
         budget = environ.get("WMS_REQUEST_BUDGET", str(DEFAULT_REQUEST_BUDGET))
         if not budget.isdigit() or int(budget) < 1:
             raise SettingsError(f"WMS_REQUEST_BUDGET={budget!r}: a whole number of requests, >= 1")
+        writes = environ.get("WMS_WRITE_BACK_REQUESTS", "1")
+        if not writes.isdigit() or not 1 <= int(writes) <= min(8, int(budget) - 1):
+            raise SettingsError(
+                f"WMS_WRITE_BACK_REQUESTS={writes!r}: a whole number from 1 to 8 "
+                f"(target-oracle-wms's max_parallel_writes) and below WMS_REQUEST_BUDGET ({budget})"
+            )
         return cls(
             name=name,
             raw_schema=environ.get("WMS_RAW_SCHEMA", f"oracle_wms_{name}"),
             marts_schema=environ.get("WMS_MARTS_SCHEMA", f"analytics_{name}"),
             request_budget=int(budget),
+            write_back_requests=int(writes),
         )
 
 
 def request_share(instance: DagsterInstance, environment: WmsEnvironment) -> int:
-    """`max_concurrent_requests` for one load: the budget over the pool's limit (the most loads
-    of this environment that run at once, on any worker: Dagster counts pool slots in the
-    instance's database).
+    """`max_concurrent_requests` for one load: the budget less write-back's requests, over the
+    pool's limit (the most loads of this environment that run at once, on any worker: Dagster
+    counts pool slots in the instance's database).
 
     Raises:
         Failure: the pool has no limit, or more slots than the budget has requests.
@@ -122,12 +143,13 @@ def request_share(instance: DagsterInstance, environment: WmsEnvironment) -> int
             ),
             allow_retries=False,
         )
-    share = environment.request_budget // limit
+    share = environment.load_budget // limit
     if share < 1:
         raise Failure(
             description=(
-                f"pool {environment.pool} allows {limit} loads at once, more than the budget of "
-                f"{environment.request_budget} requests (WMS_REQUEST_BUDGET): lower the limit"
+                f"pool {environment.pool} allows {limit} loads at once, more than the "
+                f"{environment.load_budget} requests the budget leaves them "
+                "(WMS_REQUEST_BUDGET less WMS_WRITE_BACK_REQUESTS): lower the limit"
             ),
             allow_retries=False,
         )
@@ -183,15 +205,8 @@ def group_asset(group: EntityGroup, environment: WmsEnvironment, meltano: str) -
             f"max_concurrent_requests {command.max_concurrent_requests}"
         )
 
-        def log(line: str, is_error: bool) -> None:
-            # Every line to the step's stderr (its compute log in the UI: hundreds a run, too
-            # many for the event log); errors to the event log too.
-            print(line, file=sys.stderr, flush=True)
-            if is_error:
-                context.log.error(line)
-
         try:
-            command.run(group, inherited_environment(), log)
+            command.run(group, inherited_environment(), step_log(context.log.error))
         except LoadError as exc:
             raise Failure(description=str(exc), allow_retries=False) from None
         for spec in specs:
@@ -281,6 +296,14 @@ def build_definitions(environ: Mapping[str, str]) -> Definitions:
         for group in entity_groups(PROJECT_ROOT / "meltano.yml")
     ]
     marts = marts_asset(environment, dbt)
+    write_back = write_back_job(
+        environment.name,
+        pool=environment.write_back_pool,
+        max_parallel_writes=environment.write_back_requests,
+        meltano=executable("meltano", environ),
+        project_root=PROJECT_ROOT,
+        environ=environ,
+    )
     job = define_asset_job(
         f"{environment.name}_wms_to_marts",
         selection=AssetSelection.assets(*loads, marts),
@@ -288,7 +311,7 @@ def build_definitions(environ: Mapping[str, str]) -> Definitions:
     )
     return Definitions(
         assets=[*loads, marts],
-        jobs=[job],
+        jobs=[job, write_back],
         schedules=[
             ScheduleDefinition(
                 name=f"{environment.name}_hourly", cron_schedule="0 * * * *", job=job

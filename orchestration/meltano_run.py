@@ -19,6 +19,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -183,3 +184,51 @@ def _reason(errors: list[str]) -> str:
 def inherited_environment() -> dict[str, str]:
     """The process environment a load starts from (a copy: the runs never change ours)."""
     return dict(os.environ)
+
+
+def run_meltano(
+    name: str,
+    argv: list[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    log: Callable[[str, bool], None],
+) -> None:
+    """Run a `meltano --log-format=json run ...` that is not a group's load (the write-back) to
+    its end, as `LoadCommand.run` does: each line to `log` with whether it is an error, a step
+    interruption ends the subprocess.
+
+    Raises:
+        LoadError: it exited non-zero: `<name>: ` and the plugin's error line (else Meltano's).
+    """
+    errors: list[str] = []
+    with subprocess.Popen(  # noqa: S603 (argv built from meltano.yml's plugin names)
+        argv, cwd=cwd, env=dict(env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    ) as proc:
+        assert proc.stderr is not None
+        try:
+            for raw in proc.stderr:
+                line, is_error = _event(raw)
+                if line:
+                    log(line, is_error)
+                if is_error:
+                    errors.append(line)
+            returncode = proc.wait()
+        except BaseException:
+            proc.terminate()
+            proc.wait(timeout=30)
+            raise
+    if returncode != 0:
+        raise LoadError(f"{name}: {_reason(errors) or f'meltano run exited {returncode}'}")
+
+
+def step_log(error: Callable[[str], None]) -> Callable[[str, bool], None]:
+    """A `log` for a Dagster step: every line to the step's stderr (its compute log in the UI:
+    hundreds a run, too many for the event log), errors also to `error` (the event log)."""
+
+    def log(line: str, is_error: bool) -> None:
+        print(line, file=sys.stderr, flush=True)
+        if is_error:
+            error(line)
+
+    return log
