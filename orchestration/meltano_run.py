@@ -124,32 +124,43 @@ class LoadCommand:
         """One `meltano run`: its exit code, its error lines, and whether target-postgres said
         PostgreSQL's DuplicateSchema (in its traceback: Meltano passes those lines on at its
         `info` level, so they are not among the error lines)."""
-        errors: list[str] = []
         lost_race = False
-        with subprocess.Popen(  # noqa: S603 (argv built from meltano.yml's plugin names)
-            self.argv(group),
-            cwd=self.project_root,
-            env=self.env(group, base_env),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        ) as proc:
-            assert proc.stderr is not None
-            try:
-                for raw in proc.stderr:
-                    line, is_error = _event(raw)
-                    if line:
-                        log(line, is_error)
-                    if is_error:
-                        errors.append(line)
-                    lost_race = lost_race or "DuplicateSchema" in line
-                returncode = proc.wait()
-            except BaseException:
-                # The step was interrupted (a Dagster termination): the load ends with it.
-                proc.terminate()
-                proc.wait(timeout=30)
-                raise
+
+        def watch(line: str, is_error: bool) -> None:
+            nonlocal lost_race
+            lost_race = lost_race or "DuplicateSchema" in line
+            log(line, is_error)
+
+        returncode, errors = _meltano_subprocess(
+            self.argv(group), cwd=self.project_root, env=self.env(group, base_env), log=watch
+        )
         return returncode, errors, lost_race
+
+
+def _meltano_subprocess(
+    argv: list[str], *, cwd: Path, env: Mapping[str, str], log: Callable[[str, bool], None]
+) -> tuple[int, list[str]]:
+    """Run `meltano --log-format=json ...` to its end: each line to `log` with whether it is
+    an error; (exit code, the error lines). An interruption of the step (a Dagster termination)
+    ends the subprocess with it."""
+    errors: list[str] = []
+    with subprocess.Popen(  # noqa: S603 (argv built from meltano.yml's plugin names)
+        argv, cwd=cwd, env=dict(env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    ) as proc:
+        assert proc.stderr is not None
+        try:
+            for raw in proc.stderr:
+                line, is_error = _event(raw)
+                if line:
+                    log(line, is_error)
+                if is_error:
+                    errors.append(line)
+            returncode = proc.wait()
+        except BaseException:
+            proc.terminate()
+            proc.wait(timeout=30)
+            raise
+    return returncode, errors
 
 
 def _event(raw: str) -> tuple[str, bool]:
@@ -201,23 +212,7 @@ def run_meltano(
     Raises:
         LoadError: it exited non-zero: `<name>: ` and the plugin's error line (else Meltano's).
     """
-    errors: list[str] = []
-    with subprocess.Popen(  # noqa: S603 (argv built from meltano.yml's plugin names)
-        argv, cwd=cwd, env=dict(env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    ) as proc:
-        assert proc.stderr is not None
-        try:
-            for raw in proc.stderr:
-                line, is_error = _event(raw)
-                if line:
-                    log(line, is_error)
-                if is_error:
-                    errors.append(line)
-            returncode = proc.wait()
-        except BaseException:
-            proc.terminate()
-            proc.wait(timeout=30)
-            raise
+    returncode, errors = _meltano_subprocess(argv, cwd=cwd, env=env, log=log)
     if returncode != 0:
         raise LoadError(f"{name}: {_reason(errors) or f'meltano run exited {returncode}'}")
 
