@@ -152,7 +152,7 @@ def test_write_backs_run_one_at_a_time_and_apply_each_record_once(write_back: Wr
     # A run the pool does not see (another deployment, a `meltano run` by hand) holds the
     # ledger: the write-back is refused before it writes, in target-oracle-wms's own line.
     ledger = (write_back.volume / env / "ledger.sqlite").resolve()
-    holder = Ledger(ledger)
+    holder = Ledger(ledger, sim.base_url)
     try:
         ok, _, events = launch(instance, "in_process")
     finally:
