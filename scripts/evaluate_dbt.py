@@ -42,7 +42,7 @@ def package(path: str, project_name: str) -> Path:
     directory = Path(path).expanduser().resolve()
     project = directory / "dbt_project.yml"
     if not project.is_file() or f"name: '{project_name}'" not in project.read_text():
-        sys.exit(f"evaluate_dbt: {directory} is not a checkout of {project_name} (its dbt_project.yml)")
+        sys.exit(f"evaluate_dbt: {directory} is not a checkout of {project_name} (no such project)")
     return directory
 
 
@@ -77,7 +77,11 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="wms-evaluate-") as tmp:
         project = copy_project(evaluator, dbt_utils, Path(tmp))
         database = Path(tmp) / "evaluator.duckdb"
-        env = {**os.environ, "DBT_DUCKDB_PATH": str(database), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+        env = {
+            **os.environ,
+            "DBT_DUCKDB_PATH": str(database),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
         proc = subprocess.run(
             [
                 str(DBT),
