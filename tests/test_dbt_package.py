@@ -21,7 +21,7 @@ import yaml
 
 from oracle_wms_sim import Simulator
 from tests import wms_truth
-from tests.conftest import ROOT, meltano
+from tests.conftest import ROOT, copy_working_tree, meltano
 
 DBT = ROOT / ".meltano" / "utilities" / "dbt-duckdb" / "venv" / "bin" / "dbt"
 AS_OF = "2026-01-05"
@@ -65,16 +65,7 @@ def documented_selection() -> list[str]:
 def package_repository(into: Path) -> str:
     """A git repository holding transform/ as the working tree has it (what `git add` would
     take: ignored files left out), committed and tagged; its file:// URL."""
-    files = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z", "--", "transform"],
-        cwd=ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for name in filter(None, files.split("\0")):
-        if (ROOT / name).is_file():
-            (into / name).parent.mkdir(parents=True, exist_ok=True)
-            (into / name).write_bytes((ROOT / name).read_bytes())
+    copy_working_tree(into, "transform")
     git = ["git", "-c", "user.name=test", "-c", "user.email=test@localhost", "-C", str(into)]
     subprocess.run([*git, "init", "--quiet"], check=True)
     subprocess.run([*git, "add", "."], check=True)
