@@ -164,3 +164,19 @@ def test_another_project_installs_the_package_from_git_and_builds_it(
         }
     assert on_hand == wms_truth.on_hand(sim)
     assert open_orders == wms_truth.open_orders(sim, date.fromisoformat(AS_OF))
+
+
+def test_each_profile_has_a_target_per_meltano_environment() -> None:
+    """Meltano runs dbt with MELTANO_ENVIRONMENT, which picks the profile's target: every
+    environment of meltano.yml, and the `staging` a new Meltano project has, needs one."""
+    environments = {
+        environment["name"]
+        for environment in yaml.safe_load((ROOT / "meltano.yml").read_text())["environments"]
+    }
+    for adapter in ("duckdb", "postgres"):
+        profiles = yaml.safe_load(
+            (ROOT / "transform" / "profiles" / adapter / "profiles.yml").read_text()
+        )
+        outputs = profiles["meltano"]["outputs"]
+        assert environments | {"dev", "staging", "prod"} <= set(outputs), adapter
+        assert outputs["staging"] == outputs["dev"], adapter
