@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # compile its ~400 modules again (half a second per process).
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: install dagster demo demo-writeback demo-fulfilment test validate audit lint bench catalog sim clean check-connection
+.PHONY: install dagster demo demo-writeback demo-fulfilment test validate audit lint evaluate bench catalog sim clean check-connection
 
 $(STAMP): pyproject.toml meltano.yml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,12 +58,19 @@ $(SQLFLUFF_STAMP): transform/requirements-lint.txt $(STAMP)
 	$(BIN)/uv pip install --quiet --python $(SQLFLUFF_VENV)/bin/python -r transform/requirements-lint.txt
 	touch $@
 
-lint: install $(SQLFLUFF_STAMP)  ## ruff, ruff format --check, mypy --strict, sqlfluff (dbt templater) on transform/
+lint: install $(SQLFLUFF_STAMP)  ## ruff, ruff format --check, mypy --strict, sqlfluff (dbt templater) on transform/; `make evaluate` too when its two variables are set
 	$(BIN)/ruff check oracle_wms tap_oracle_wms target_oracle_wms oracle_wms_sim orchestration tests scripts benchmarks
 	$(BIN)/ruff format --check oracle_wms tap_oracle_wms target_oracle_wms oracle_wms_sim orchestration tests scripts benchmarks
 	$(BIN)/mypy --strict oracle_wms tap_oracle_wms target_oracle_wms oracle_wms_sim orchestration
 	cd transform && DBT_DUCKDB_PATH=:memory: DBT_TARGET_PATH=$(CURDIR)/.venv/dbt-lint \
 		$(CURDIR)/$(SQLFLUFF_VENV)/bin/sqlfluff lint --nocolor models tests
+	@if [ -n "$(DBT_PROJECT_EVALUATOR)" ] && [ -n "$(DBT_UTILS)" ]; then $(MAKE) --no-print-directory evaluate; \
+	else echo "dbt-project-evaluator skipped: set DBT_PROJECT_EVALUATOR and DBT_UTILS (transform/README.md)"; fi
+
+# dbt-labs' dbt-project-evaluator over transform/, from local checkouts of dbt-project-evaluator
+# and dbt-utils (dbt packages, not on PyPI; CI is offline): transform/README.md.
+evaluate: install  ## dbt-project-evaluator over transform/: make evaluate DBT_PROJECT_EVALUATOR=<dir> DBT_UTILS=<dir>
+	$(BIN)/python scripts/evaluate_dbt.py "$(DBT_PROJECT_EVALUATOR)" "$(DBT_UTILS)"
 
 catalog: install  ## rediscover catalogs/tap-oracle-wms.catalog.json from the simulator
 	$(BIN)/python scripts/discover_catalog.py

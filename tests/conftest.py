@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -291,3 +292,19 @@ def meltano(tmp_path: Path, *args: str, env: dict[str, str], timeout: float = 60
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, f"meltano {' '.join(args)} failed:\n{output[-6000:]}"
     return output
+
+
+def copy_working_tree(into: Path, *pathspec: str) -> None:
+    """The repository's files (or those under `pathspec`) into `into`, as `git clone` of a
+    commit of the working tree would give them: tracked and new, not ignored."""
+    names = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z", "--", *pathspec],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\0")
+    for name in filter(None, names):
+        if (ROOT / name).is_file():
+            (into / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, into / name)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from oracle_wms_sim import Simulator
-from tests.conftest import BIN, PG, ROOT, result_count
+from tests.conftest import BIN, PG, ROOT, copy_working_tree, result_count
 from tests.test_readme import SIM_ADDRESS, readme_commands
 
 README = ROOT / "README.md"
@@ -33,17 +32,7 @@ CLONE = "~/oracle-wms-singer"
 def _clone(tmp_path: Path) -> Path:
     """The repository's files, as `git clone` would give them (tracked and new, not ignored)."""
     clone = tmp_path / "oracle-wms-singer"
-    names = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split("\0")
-    for name in filter(None, names):
-        if (ROOT / name).is_file():
-            (clone / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, clone / name)
+    copy_working_tree(clone)
     return clone
 
 
