@@ -1,12 +1,14 @@
 """What lets a batch of pick lines go out at one request a line: the allocations of every line
 read ahead in one go, and the lines split into chains that touch no WMS row in common.
 
-Reads ahead (`BatchScopes.read`): the allocations the WMS may touch for a Pick or Short are
-those of the order's lines of the item from the location (contract L15). Instead of one
+Reads ahead (`BatchScopes`): the allocations the WMS may touch for a Pick or Short are those
+of the order's lines of the item from the location (contract L15). Instead of one
 `GET entity/allocation/` per line, the batch's orders are read once: `order_dtl` by
-`order_id__in` (which order each line belongs to: an allocation names its `order_dtl_id`, not
-its order) and `allocation` by `order_dtl_id__in` (100 ids a request, as `lookups.py` chunks
-keys); each line's scope is then cut from those rows here. The rows are what the WMS held
+`order_id__order_nbr__in` (which order each line belongs to: an allocation names its
+`order_dtl_id`, not its order) and `allocation` by `order_dtl_id__order_id__order_nbr__in` (100
+numbers a request, as `lookups.py` chunks keys; relation filters with a lookup, contract D11),
+both at once and beside the batch's key lookups; each line's scope is then cut from those rows
+here. The rows are what the WMS held
 before this batch sent anything: the pending marker of each line is built from them (`before`)
 plus what the batch's own earlier lines of the same scope were answered to have moved
 (`offset`), so no line needs a read of its own before it is sent.
@@ -42,65 +44,84 @@ def chunks(values: t.Sequence[str]) -> t.Iterator[str]:
 
 
 class BatchScopes:
-    """The allocations of a batch's orders, read once before anything is sent."""
+    """The allocations of a batch's orders in one facility, read before anything is sent:
+    `read_lines` and `read_allocations` are independent (both filter by the orders' numbers),
+    so they go out in parallel with the batch's key lookups; `file` then sorts the rows by
+    order once the order numbers' ids are known."""
 
-    def __init__(self) -> None:
+    def __init__(self, facility_id: int) -> None:
+        self.facility_id = facility_id
         self.order_of_line: dict[int, int] = {}
         """order_dtl id -> order_hdr id."""
         self.rows: dict[int, list[dict[str, t.Any]]] = {}
         """order_hdr id -> its allocations (every status), by id."""
+        self._unfiled: list[dict[str, t.Any]] = []
+        self.numbers: list[str] = []
+        """The order numbers whose lines and allocations were both read in full."""
+        self._done: set[str] = set()
 
-    def read(self, wms: WmsClient, facility_id: int, order_ids: t.Collection[int]) -> None:
-        """`order_dtl` of the orders, then their allocations: two reads (a chunk of 100 each)
-        for the whole batch."""
-        wanted = sorted({str(i) for i in order_ids} - {str(i) for i in self.rows})
-        if not wanted:
-            return
-        lines: list[str] = []
-        for chunk in chunks(wanted):
-            params = {"order_id__in": chunk, "fields": "id,order_id", "ordering": "id"}
+    def read_lines(self, wms: WmsClient, numbers: t.Sequence[str]) -> None:
+        """Which order each line of these orders belongs to (an allocation names its
+        `order_dtl_id`, not its order): `order_dtl` by `order_id__order_nbr__in`."""
+        for chunk in chunks(numbers):
+            params = {
+                "order_id__facility_id": str(self.facility_id),
+                "order_id__order_nbr__in": chunk,
+                "fields": "id,order_id",
+                "ordering": "id",
+            }
             for row in wms.iter_records("order_dtl", params):
                 order = fk_id(row.get("order_id"))
                 if order is not None:
                     self.order_of_line[int(row["id"])] = order
-                    lines.append(str(row["id"]))
-        self.read_allocations(wms, facility_id, lines, [int(w) for w in wanted])
+        self._read("lines", numbers)
 
     def read_allocations(
-        self, wms: WmsClient, facility_id: int, lines: list[str], orders: t.Iterable[int]
+        self, wms: WmsClient, numbers: t.Sequence[str], by: str = "order_nbr"
     ) -> None:
-        """The allocations of these order lines (`order_dtl_id__in`), filed by order."""
-        for order_id in orders:
-            self.rows.setdefault(order_id, [])
-        for chunk in chunks(lines):
+        """Every allocation of these orders (`numbers`: order numbers, or ids with `by` "id"),
+        every status, in one read a chunk of 100."""
+        for chunk in chunks(numbers):
             params = {
-                "facility_id": str(facility_id),
-                "order_dtl_id__in": chunk,
+                "facility_id": str(self.facility_id),
+                f"order_dtl_id__order_id__{by}__in": chunk,
                 "fields": ALLOCATION_FIELDS,
                 "ordering": "id",
             }
-            for row in wms.iter_records("allocation", params):
-                order = self.order_of_line.get(fk_id(row.get("order_dtl_id")) or -1)
-                if order is not None:
-                    self.rows[order].append(row)
+            self._unfiled.extend(wms.iter_records("allocation", params))
+        self._read("allocations", numbers)
+
+    def _read(self, what: str, numbers: t.Sequence[str]) -> None:
+        """Both reads of `numbers` done (a read that raised never gets here): they count."""
+        self._done.add(what)
+        if self._done >= {"lines", "allocations"}:
+            self.numbers = list(numbers)
+
+    def file(self, order_ids: t.Iterable[int]) -> None:
+        """Sort the rows read by order (`order_ids`: the ids of `numbers`, orders read in full,
+        with or without allocations)."""
+        for order_id in order_ids:
+            self.rows.setdefault(order_id, [])
+        for row in self._unfiled:
+            order = self.order_of_line.get(fk_id(row.get("order_dtl_id")) or -1)
+            if order in self.rows:
+                self.rows[order].append(row)
+        self._unfiled = []
 
     def shortfalls(
-        self,
-        wms: WmsClient,
-        facility_id: int,
-        expected: dict[tuple[tuple[str, ...], str], Decimal],
+        self, wms: WmsClient, expected: dict[tuple[tuple[str, ...], str], Decimal]
     ) -> list[tuple[dict[str, str], Decimal]]:
         """Scopes of this facility that moved less than `expected` ((scope key, field) -> the
-        qty its lines were answered to have moved) since this read: the allocations read again
-        in one go (the lines' orders already known)."""
-        touched = [k for k in expected if k[0][0] == str(facility_id)]
+        qty its lines were answered to have moved) since this read: the orders' allocations
+        read again in one go (which order each line belongs to is known already)."""
+        touched = [k for k in expected if k[0][0] == str(self.facility_id)]
         if not touched:
             return []
-        after = BatchScopes()
+        after = BatchScopes(self.facility_id)
         after.order_of_line = self.order_of_line
-        orders = {int(key[1]) for key, _ in touched}
-        lines = [str(line) for line, order in self.order_of_line.items() if order in orders]
-        after.read_allocations(wms, facility_id, lines, orders)
+        orders = sorted({int(key[1]) for key, _ in touched})
+        after.read_allocations(wms, [str(o) for o in orders], by="id")
+        after.file(orders)
         short = []
         for key, field in touched:
             wide = dict(zip(SCOPE_KEYS, key, strict=True))

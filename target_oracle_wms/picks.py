@@ -57,6 +57,7 @@ from target_oracle_wms.pick_chains import (
     segments,
 )
 from target_oracle_wms.pick_forms import fallback_for, form_of, other_form, request_for
+from target_oracle_wms.pick_reads import reads_ahead, run_reads
 from target_oracle_wms.validation import Reasons, RecordSchema, as_decimal, quantity_property
 from target_oracle_wms.values import REFUSALS
 
@@ -94,7 +95,11 @@ MOVED_LOCK = threading.Lock()
 """Guards each batch's `_moved_by_us` (chains run in threads; each touches its own keys)."""
 
 
-def openrow_qty(allocation: dict[str, t.Any], closed_ids: t.Collection[int] = ()) -> Decimal:
+def scope_of(facility: Facility) -> dict[str, str]:
+    return {"facility_id__code": facility.code}
+
+
+def open_qty(allocation: dict[str, t.Any], closed_ids: t.Collection[int] = ()) -> Decimal:
     """`alloc_qty - packed_qty` of an allocation; 0 when its `status_id` is one of
     `closed_ids` (the ids of `CLOSED_WORDS` in the WMS's `allocation_status` list)."""
     status = fk_id(allocation.get("status_id"))
@@ -119,6 +124,7 @@ class PickConfirmSink(WmsSink):
         self.__dict__["_batch"] = {}  # facility id -> BatchScopes, read ahead in `prefetch`
         self.__dict__["_chain"] = {}  # id(record) -> its chain (`pick_chains.chains`)
         self.__dict__["_moved_by_us"] = {}  # (scope key, field) -> qty answered applied
+        self.__dict__["_lpns_read"] = set()  # (facility code, LPN) read fresh for the batch
         super().process_batch(context)
 
     def document_key(self, record: dict[str, t.Any]) -> str:
@@ -131,50 +137,30 @@ class PickConfirmSink(WmsSink):
         return str(item.record.get("facility_code")) if chain is None else f"chain {chain}"
 
     def prefetch(self, records: list[dict[str, t.Any]]) -> None:
-        """Every key of the batch in one lookup per entity (waves, orders, items, locations,
-        each `__in`), then the allocations of every order named, in two reads
-        (`BatchScopes.read`): validation then cuts each line's scope from them, with no read
-        of its own. A lookup the WMS refuses for a value leaves its records to validation,
-        which reports it."""
+        """Everything the batch's validation and markers read, in one round of parallel reads
+        after the facility list (`max_parallel_writes` at once): each entity's keys in one
+        `__in` lookup (waves, orders, items, locations), the Closes' LPNs, the allocation
+        statuses, and the allocations of every order named (`BatchScopes`). Validation then
+        cuts each line's scope from them, with no read of its own. A lookup the WMS refuses for
+        a value leaves its records to validation, which reports it."""
         lookups = self.services.lookups
         by_facility: dict[Facility, list[dict[str, t.Any]]] = {}
         for record in records:
             facility = lookups.record_facility(record, {})
             if facility is not None:
                 by_facility.setdefault(facility, []).append(record)
+        reads: list[t.Callable[[], t.Any]] = [self.closed_allocation_ids]
         for facility, group in by_facility.items():
-            scope, by_id = {"facility_id__code": facility.code}, {"facility_id": str(facility.id)}
-
-            def values(name: str, rows: list[dict[str, t.Any]] = group) -> list[str]:
-                return sorted({str(r[name]) for r in rows if r.get(name) not in (None, "")})
-
-            reads = [
-                ("wave", "run_nbr", values("wave_nbr"), by_id, "id,status_id"),
-                ("order_hdr", "order_nbr", values("order_nbr"), scope, "id"),
-                ("location", "barcode", values("pick_location"), scope, "id"),
-            ]
-            companies: dict[str, list[dict[str, t.Any]]] = {}
-            for record in group:
-                company = str(record.get("company_code") or facility.company_code)
-                companies.setdefault(company, []).append(record)
-            reads += [
-                ("item", "code", values("item_code", rows), {"company_id__code": c}, "id,barcode")
-                for c, rows in sorted(companies.items())
-            ]
-            for entity, key, wanted, filters, fields in reads:
-                if wanted:
-                    try:
-                        lookups.find(entity, key, wanted, filters, fields)
-                    except REFUSALS:
-                        continue
+            batch = self.__dict__["_batch"].setdefault(facility.id, BatchScopes(facility.id))
+            reads += reads_ahead(self.services, facility, group, batch, self.__dict__["_lpns_read"])
+        run_reads(reads, self.services.max_parallel_writes)
+        for facility in by_facility:
+            ahead: BatchScopes = self.__dict__["_batch"][facility.id]
             try:
-                orders = lookups.find("order_hdr", "order_nbr", values("order_nbr"), scope)
+                orders = lookups.find("order_hdr", "order_nbr", ahead.numbers, scope_of(facility))
             except REFUSALS:
                 continue
-            ids = [int(row["id"]) for row in orders.values() if row is not None]
-            batch = self.__dict__["_batch"].setdefault(facility.id, BatchScopes())
-            if ids:
-                batch.read(self.services.wms, facility.id, ids)
+            ahead.file(int(row["id"]) for row in orders.values() if row is not None)
 
     # Validation --------------------------------------------------------------------------
 
@@ -352,14 +338,16 @@ class PickConfirmSink(WmsSink):
         """Lines the WMS shows applied before this batch sends anything: a Pick or Short with
         a pending marker (a lost answer or a killed run) whose scope moved, read per marker;
         a Close whose LPN is Packed, every Close's LPN in one `container_nbr__in` read per
-        facility ahead of the batch (only a Close packs an LPN, so a Close found Packed here
-        was applied, by an earlier run or by hand, and none of this batch's picks can change
-        that before it is sent)."""
+        facility ahead of the batch, in `prefetch` (only a Close packs an LPN, so a Close found
+        Packed there was applied, by an earlier run or by hand, and none of this batch's picks
+        can change that before it is sent); LPNs `prefetch` did not read are read here."""
         closes: dict[str, set[str]] = {}
+        read = self.__dict__.setdefault("_lpns_read", set())
         for item in pending:
             if item.record.get("action_code") == "Close":
                 facility = str(item.record["facility_code"])
-                closes.setdefault(facility, set()).add(str(item.record["to_container_nbr"]))
+                if (facility, str(item.record["to_container_nbr"])) not in read:
+                    closes.setdefault(facility, set()).add(str(item.record["to_container_nbr"]))
         for facility, numbers in closes.items():
             scope = {"facility_id__code": facility}
             self.services.lookups.find(
@@ -377,7 +365,7 @@ class PickConfirmSink(WmsSink):
             rows = self.__dict__.get("_scope_rows", {}).get(id(item.record))
             if rows is None:
                 continue
-            open_now = sum((openrow_qty(r, closed) for r in rows), Decimal(0))
+            open_now = sum((open_qty(r, closed) for r in rows), Decimal(0))
             qty = as_decimal(item.record["qty"]) or Decimal(0)
             if qty > open_now:
                 ids = ", ".join(str(r["id"]) for r in rows)
@@ -462,8 +450,8 @@ class PickConfirmSink(WmsSink):
         `async_flg` false is the WMS saying it processed the line, L12; docs/api-behaviour.md).
         """
         expected = self.__dict__.get("_moved_by_us", {})
-        for facility_id, batch in self.__dict__.get("_batch", {}).items():
-            for scope, qty in batch.shortfalls(self.services.wms, facility_id, expected):
+        for batch in self.__dict__.get("_batch", {}).values():
+            for scope, qty in batch.shortfalls(self.services.wms, expected):
                 self.logger.warning(
                     "%s: lines of order id %s, item id %s, location id %s answered 204 by the "
                     "WMS, but their allocations did not move by %s: counted as applied, not resent",

@@ -114,7 +114,7 @@ def test_two_lpns_go_in_parallel_a_close_waits_for_its_picks_and_a_lost_answer_a
     )
     for chain in (a_sent, b_sent):  # one chain: one line at a time, in input order
         assert all(later[0] >= earlier[1] for earlier, later in itertools.pairwise(chain))
-    gets = [r for r in proxy.requests if r.method == "GET" and "allocation" in r.path]
+    gets = [r for r in proxy.requests if r.method == "GET" and r.path.endswith("/allocation/")]
     assert len(gets) < len(picks), "the allocations read for the batch, not per line"
 
     rerun = run_target(tmp_path, {**config, "base_url": fresh_sim.base_url}, lines)
