@@ -16,7 +16,9 @@ The Singer SDK drains several streams' sinks at once, in threads: one lock guard
 from __future__ import annotations
 
 import threading
+import typing as t
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -237,3 +239,16 @@ class Lookups:
                 cache[str(row[key_field])] = row
         for value in chunk:
             cache.setdefault(value, None)
+
+
+def run_reads(reads: list[t.Callable[[], t.Any]], budget: int) -> None:
+    """Every read, `budget` at once (the write concurrency setting). A read the WMS refuses
+    for a value (400) is left to the records' validation, which reads again and reports it."""
+    if not reads:
+        return
+    with ThreadPoolExecutor(min(budget, len(reads)), thread_name_prefix="reads-ahead") as pool:
+        for future in [pool.submit(read) for read in reads]:
+            try:
+                future.result()
+            except (ValueRefusedError, WmsValidationError):
+                continue

@@ -8,26 +8,11 @@ codes, barcodes), never by an id another of them returns.
 from __future__ import annotations
 
 import typing as t
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 from target_oracle_wms.lookups import Facility
 from target_oracle_wms.pick_chains import BatchScopes
 from target_oracle_wms.services import WriteServices
-from target_oracle_wms.values import REFUSALS
-
-
-def run_reads(reads: list[t.Callable[[], t.Any]], budget: int) -> None:
-    """Every read, `budget` at once (the write concurrency setting). A read the WMS refuses
-    for a value (400) is left to the records' validation, which reads again and reports it."""
-    if not reads:
-        return
-    with ThreadPoolExecutor(min(budget, len(reads)), thread_name_prefix="pick-reads") as pool:
-        for future in [pool.submit(read) for read in reads]:
-            try:
-                future.result()
-            except REFUSALS:
-                continue
 
 
 def reads_ahead(

@@ -45,7 +45,7 @@ from decimal import Decimal
 
 from oracle_wms.errors import WmsNotFoundError
 from target_oracle_wms.base import Call, Pending, RecordRejectedError, WmsSink
-from target_oracle_wms.lookups import Facility, fk_id
+from target_oracle_wms.lookups import Facility, fk_id, run_reads
 from target_oracle_wms.pick_chains import (
     ALLOCATION_FIELDS,
     SCOPE_KEYS,
@@ -57,7 +57,7 @@ from target_oracle_wms.pick_chains import (
     segments,
 )
 from target_oracle_wms.pick_forms import fallback_for, form_of, other_form, request_for
-from target_oracle_wms.pick_reads import reads_ahead, run_reads
+from target_oracle_wms.pick_reads import reads_ahead
 from target_oracle_wms.validation import Reasons, RecordSchema, as_decimal, quantity_property
 from target_oracle_wms.values import REFUSALS
 
