@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from oracle_wms_sim import Simulator
+from target_oracle_wms.pick_chains import chains, segments
 from tests.hostile import Hostile, Reply, Seen, pass_through
 from tests.test_target import messages, run_target, target_config
 from tests.test_target_fulfilment import PICK_SCHEMA, allocations, picked_order
@@ -120,3 +121,38 @@ def test_two_lpns_go_in_parallel_a_close_waits_for_its_picks_and_a_lost_answer_a
     rerun = run_target(tmp_path, {**config, "base_url": fresh_sim.base_url}, lines)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert f"0 applied, {len(records)} already applied" in rerun.stderr
+
+
+def test_chains_join_a_scope_or_an_lpn_and_a_complete_stands_alone() -> None:
+    """Which lines may go in parallel, worked out by hand: lines 0 and 2 share a scope, 2 and
+    3 an LPN, so 0, 2, 3 and the Close of that LPN (5) are one chain; 1 (another order, another
+    LPN) and its Close (6) another; the Complete (4) splits the batch in three segments."""
+
+    def pick(order: str, lpn: str) -> dict[str, Any]:
+        return {"facility_code": "F1", "action_code": "Pick", "order_nbr": order} | {
+            "to_container_nbr": lpn
+        }
+
+    records = [
+        pick("A", "L1"),
+        pick("B", "L2"),
+        pick("A", "L3"),
+        pick("C", "L3"),
+        {"facility_code": "F1", "action_code": "Complete", "wave_nbr": "7"},
+        {"facility_code": "F1", "action_code": "Close", "to_container_nbr": "L3"},
+        {"facility_code": "F1", "action_code": "Close", "to_container_nbr": "L2"},
+    ]
+
+    def scope(order: str) -> dict[str, str]:
+        return {"facility_id": "1", "order_dtl_id__order_id": order, "item_id": "9"} | {
+            "from_location_id": "5",
+            "wave_id": "4",
+        }
+
+    scopes = [scope("1"), scope("2"), scope("1"), scope("3"), None, None, None]
+    labels = chains(records, scopes)
+
+    assert labels[0] == labels[2] == labels[3] == labels[5]
+    assert labels[1] == labels[6] != labels[0]
+    assert labels[4] not in {labels[0], labels[1]}
+    assert segments(records) == [(0, 4), (4, 5), (5, 7)]
