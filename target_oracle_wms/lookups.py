@@ -16,7 +16,9 @@ The Singer SDK drains several streams' sinks at once, in threads: one lock guard
 from __future__ import annotations
 
 import threading
+import typing as t
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,12 +97,12 @@ class Lookups:
             WmsNotFoundError: the WMS lists no such entity (the caller decides what that means).
         """
         with self._lock:
-            if entity not in self._statuses:
-                rows = self.client.iter_records(entity, {"ordering": "id"})
-                self._statuses[entity] = {
-                    int(row["id"]): status_word(row) for row in rows if row.get("id") is not None
-                }
-            return self._statuses[entity]
+            if entity in self._statuses:
+                return self._statuses[entity]
+        rows = self.client.iter_records(entity, {"ordering": "id"})  # outside the lock: a
+        words = {int(r["id"]): status_word(r) for r in rows if r.get("id") is not None}  # read
+        with self._lock:  # ahead in parallel with the lookups (`pick_reads.py`)
+            return self._statuses.setdefault(entity, words)
 
     def status_of(self, entity: str, value: Any) -> str:
         """The `status_word` a row's `status_id` (any `fk_id` form) names in a status entity,
@@ -150,47 +152,51 @@ class Lookups:
 
         Returns a mapping for every requested value (None where no record matched). `refresh`
         asks the WMS again instead of trusting the cache (for rows this run may have created).
+        The lock guards the caches only, not the requests: sinks that read ahead in parallel
+        (`pick_reads.py`) have their lookups in flight at once.
 
         Raises:
             ValueRefusedError: the WMS refused one of `values` as a filter (400), after every
                 other value was looked up (and cached).
         """
+        values = [str(v) for v in values]
+        key = (entity, key_field, *sorted(scope.items()), fields)
         with self._lock:
-            return self._find(entity, key_field, values, scope, fields, refresh=refresh)
-
-    def _find(
-        self,
-        entity: str,
-        key_field: str,
-        values: Iterable[str],
-        scope: dict[str, Any],
-        fields: str,
-        *,
-        refresh: bool,
-    ) -> dict[str, dict[str, Any] | None]:
-        cache = self._cache.setdefault((entity, key_field, *sorted(scope.items()), fields), {})
-        requested = {str(v) for v in values}
-        for value in requested - cache.keys():
-            if not value.strip():  # an empty key names nothing: never an unfiltered read
-                cache[value] = None
-        wanted = sorted(
-            v for v in (requested if refresh else requested - cache.keys()) if v.strip()
-        )
-        if refresh:
-            for value in wanted:
-                cache.pop(value, None)
+            cache = self._cache.setdefault(key, {})
+            requested = set(values)
+            for value in requested - cache.keys():
+                if not value.strip():  # an empty key names nothing: never an unfiltered read
+                    cache[value] = None
+            wanted = sorted(
+                v for v in (requested if refresh else requested - cache.keys()) if v.strip()
+            )
+        found: dict[str, dict[str, Any] | None] = {}
+        refused: dict[tuple[Any, ...], str] = {}
         plain = [v for v in wanted if "," not in v]
         for start in range(0, len(plain), CHUNK):
             chunk = plain[start : start + CHUNK]
-            self._fetch(entity, key_field, chunk, scope=scope, fields=fields, cache=cache)
+            self._fetch(
+                entity, key_field, chunk, scope=scope, fields=fields, cache=found, refused=refused
+            )
         for value in wanted:
             if "," in value:  # cannot travel in an `__in` list
-                self._fetch(entity, key_field, [value], scope=scope, fields=fields, cache=cache)
-        for value in (str(v) for v in values):
-            refused = self._refused.get((entity, key_field, value))
-            if refused is not None:
-                raise ValueRefusedError(entity, key_field, value, refused)
-        return {str(v): cache[str(v)] for v in values}
+                self._fetch(
+                    entity,
+                    key_field,
+                    [value],
+                    scope=scope,
+                    fields=fields,
+                    cache=found,
+                    refused=refused,
+                )
+        with self._lock:
+            cache.update(found)
+            self._refused.update(refused)
+            for value in values:
+                message = self._refused.get((entity, key_field, value))
+                if message is not None:
+                    raise ValueRefusedError(entity, key_field, value, message)
+            return {value: cache[value] for value in values}
 
     def _fetch(
         self,
@@ -201,6 +207,7 @@ class Lookups:
         scope: dict[str, Any],
         fields: str,
         cache: dict[str, dict[str, Any] | None],
+        refused: dict[tuple[Any, ...], str],
     ) -> None:
         """Look `chunk` up (one value: an equality filter when it has a comma); a 400 for
         several values asks each alone, a 400 for one value is that value's (`_refused`)."""
@@ -214,9 +221,17 @@ class Lookups:
         except WmsValidationError as exc:
             if len(chunk) > 1:
                 for value in chunk:
-                    self._fetch(entity, key_field, [value], scope=scope, fields=fields, cache=cache)
+                    self._fetch(
+                        entity,
+                        key_field,
+                        [value],
+                        scope=scope,
+                        fields=fields,
+                        cache=cache,
+                        refused=refused,
+                    )
                 return
-            self._refused[(entity, key_field, chunk[0])] = str(exc)
+            refused[(entity, key_field, chunk[0])] = str(exc)
             cache[chunk[0]] = None
             return
         for row in rows:
@@ -224,3 +239,16 @@ class Lookups:
                 cache[str(row[key_field])] = row
         for value in chunk:
             cache.setdefault(value, None)
+
+
+def run_reads(reads: list[t.Callable[[], t.Any]], budget: int) -> None:
+    """Every read, `budget` at once (the write concurrency setting). A read the WMS refuses
+    for a value (400) is left to the records' validation, which reads again and reports it."""
+    if not reads:
+        return
+    with ThreadPoolExecutor(min(budget, len(reads)), thread_name_prefix="reads-ahead") as pool:
+        for future in [pool.submit(read) for read in reads]:
+            try:
+                future.result()
+            except (ValueRefusedError, WmsValidationError):
+                continue

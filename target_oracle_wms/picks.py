@@ -17,31 +17,49 @@ action code Close or Complete in pick_confirm, one that refuses `pick_list` (a 4
 gets the pick in the query string (the practitioner's OpenAPI's form).
 
 One line per request, with `async_flg` false, so the answer (204, or 400 with the WMS's reason)
-is the outcome; the log's lines are sent one after another per facility, in input order (a
-Close after the picks into its LPN). Oracle has no idempotency key for a pick, so exactly-once
-rests on the allocations the WMS may touch for the line. The WMS spreads one pick over every
-open allocation of the order's lines of the item from the location (of the wave, when named),
-oldest first (contract L15): that set is the line's *scope*. Before a Pick (Short) is sent, the
-`packed_qty` (`alloc_qty`) of every allocation in the scope is committed to the ledger as a
-pending marker; after a lost answer, or on a rerun that finds the marker, the scope is read
-again and the pick counts as applied when the scope's total moved by the record's `qty`, and is
-sent only when it did not. Watching one allocation of the scope is not enough: a pick of 3 may
-put 1 on one allocation and 2 on the next. A Close is applied when its LPN is Packed (or
-further); a Complete changes nothing the target can read and is sent again only when the ledger
-does not know it.
+is the outcome. Oracle has no idempotency key for a pick, so exactly-once rests on the
+allocations the WMS may touch for the line. The WMS spreads one pick over every open allocation
+of the order's lines of the item from the location (of the wave, when named), oldest first
+(contract L15): that set is the line's *scope*. Before a Pick (Short) is sent, the `packed_qty`
+(`alloc_qty`) of every allocation in the scope is committed to the ledger as a pending marker;
+after a lost answer, or on a rerun that finds the marker, the scope is read again and the pick
+counts as applied when the scope's total moved by the record's `qty` (beyond what the batch's
+earlier lines of the scope moved: the marker's `offset`), and is sent only when it did not.
+Watching one allocation of the scope is not enough: a pick of 3 may put 1 on one allocation and
+2 on the next. A Close is applied when its LPN is Packed (or further); a Complete changes
+nothing the target can read and is sent again only when the ledger does not know it.
+
+At one request a line (`pick_chains.py`): the batch's allocations are read once ahead of
+sending (the markers are built from that read, not from a read per line), the lines go in
+chains that share no scope and no LPN, chains in parallel (`max_parallel_writes`), each chain
+in input order (a Close after every earlier pick into its LPN was answered; a Complete after
+everything before it), and one read after the batch checks what moved.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import threading
 import typing as t
 from decimal import Decimal
-from urllib.parse import parse_qsl, urlencode
 
 from oracle_wms.errors import WmsNotFoundError
 from target_oracle_wms.base import Call, Pending, RecordRejectedError, WmsSink
-from target_oracle_wms.lookups import Facility, fk_id
+from target_oracle_wms.lookups import Facility, fk_id, run_reads
+from target_oracle_wms.pick_chains import (
+    ALLOCATION_FIELDS,
+    SCOPE_KEYS,
+    BatchScopes,
+    chains,
+    moved,
+    row_qty,
+    scope_key,
+    segments,
+)
+from target_oracle_wms.pick_forms import fallback_for, form_of, other_form, request_for
+from target_oracle_wms.pick_reads import reads_ahead
 from target_oracle_wms.validation import Reasons, RecordSchema, as_decimal, quantity_property
+from target_oracle_wms.values import REFUSALS
 
 PICK_FIELDS = frozenset(
     {
@@ -71,76 +89,14 @@ Oracle documents neither the allocation statuses' ids nor their names (contract 
 are read by word from the `allocation_status` list; an allocation of any other status is open
 by its quantities (`alloc_qty - packed_qty`)."""
 PACKED_OR_LATER = ("PACKED", "LOADED", "SHIPPED")
-ALLOCATION_FIELDS = (
-    "id,order_dtl_id,item_id,from_location_id,wave_id,alloc_qty,packed_qty,status_id"
-)
 
 
-PICK_CONFIRM = "pick_pack/pick_confirm/"
-CLOSE_LPN = "pick_pack/close_lpn/"
-WAVE_COMPLETE = "pick_pack/wave_complete/"
-CONTEXT = ("facility_id__code", "company_id__code")
-REQUEST_FLAGS = {"async_flg": False, "mhe_mode_flg": False}
-"""`async_flg` false: the answer is the outcome (L12). `mhe_mode_flg` false: the target is no MHE
-system and sends no `mhe_system_code`, which the flag's default (true) enforces (REST 25C)."""
+MOVED_LOCK = threading.Lock()
+"""Guards each batch's `_moved_by_us` (chains run in threads; each touches its own keys)."""
 
 
-def request_for(line: dict[str, t.Any]) -> Call:
-    """The request for one checked line (`line`: the context keys, `action_code` and the
-    fields its action needs, as pick_confirm names them)."""
-    action = line["action_code"]
-    context = {k: line[k] for k in CONTEXT if k in line}
-    if action == "Close":
-        query = {**context, "to_container_nbr": line["to_container_nbr"]}
-        return "POST", _with_query(CLOSE_LPN, query), {}
-    if action == "Complete":
-        return "POST", _with_query(WAVE_COMPLETE, {**context, "wave_nbr": line["wave_nbr"]}), {}
-    pick = dict(line)
-    if action == "Short":  # REST 21B: short_flg replaces the action code Short
-        pick.update(action_code="Pick", short_flg=True)
-    return "POST", PICK_CONFIRM, {"pick_list": [pick], **REQUEST_FLAGS}
-
-
-def _with_query(path: str, fields: dict[str, t.Any]) -> str:
-    flags = {k: "true" if v else "false" for k, v in REQUEST_FLAGS.items() if k == "async_flg"}
-    wire = {
-        k: ("true" if v else "false") if isinstance(v, bool) else str(v) for k, v in fields.items()
-    }
-    return f"{path}?{urlencode({**wire, **flags})}"
-
-
-def other_form(call: Call) -> Call | None:
-    """The other documented form of a pick_pack request: close_lpn or wave_complete -> the
-    action code Close or Complete in pick_confirm (owmol 24D); a `pick_list` -> the pick in the
-    query string (the practitioner's OpenAPI's form). None: no other form."""
-    _, path, body = call
-    base, _, query = path.partition("?")
-    if base in (CLOSE_LPN, WAVE_COMPLETE):
-        fields = {k: v for k, v in parse_qsl(query) if k != "async_flg"}
-        pick = {**fields, "action_code": "Close" if base == CLOSE_LPN else "Complete"}
-        return "POST", PICK_CONFIRM, {"pick_list": [pick], **REQUEST_FLAGS}
-    if base == PICK_CONFIRM and "pick_list" in body:
-        (pick,) = body["pick_list"]
-        return "POST", _with_query(PICK_CONFIRM, {**pick, "mhe_mode_flg": False}), {}
-    return None
-
-
-def _form(call: Call) -> str:
-    """A request's form: its path, and for pick_confirm whether it carries `pick_list`."""
-    base = call[1].partition("?")[0]
-    return f"{base} pick_list" if "pick_list" in call[2] else base
-
-
-def fallback_for(call: Call, refusal: RecordRejectedError) -> Call | None:
-    """`other_form(call)` when the WMS's refusal says it lacks this form: a 404 on close_lpn
-    or wave_complete (a WMS before REST 21D / 24D), a 400 naming `pick_list` itself. None: the
-    refusal is about the line, not the form."""
-    base = call[1].partition("?")[0]
-    if base in (CLOSE_LPN, WAVE_COMPLETE) and isinstance(refusal.__cause__, WmsNotFoundError):
-        return other_form(call)
-    if base == PICK_CONFIRM and "pick_list" in refusal.reasons:
-        return other_form(call)
-    return None
+def scope_of(facility: Facility) -> dict[str, str]:
+    return {"facility_id__code": facility.code}
 
 
 def open_qty(allocation: dict[str, t.Any], closed_ids: t.Collection[int] = ()) -> Decimal:
@@ -149,11 +105,7 @@ def open_qty(allocation: dict[str, t.Any], closed_ids: t.Collection[int] = ()) -
     status = fk_id(allocation.get("status_id"))
     if status is not None and status in closed_ids:
         return Decimal(0)
-    return _qty(allocation, "alloc_qty") - _qty(allocation, "packed_qty")
-
-
-def _qty(row: dict[str, t.Any], name: str) -> Decimal:
-    return Decimal(str(row.get(name) or 0))
+    return row_qty(allocation, "alloc_qty") - row_qty(allocation, "packed_qty")
 
 
 class PickConfirmSink(WmsSink):
@@ -169,14 +121,46 @@ class PickConfirmSink(WmsSink):
     def process_batch(self, context: dict[str, t.Any]) -> None:
         self.__dict__["_scope"] = {}  # keyed by id(record): one batch's records only
         self.__dict__["_scope_rows"] = {}  # id(record) -> the scope's rows read at validation
+        self.__dict__["_batch"] = {}  # facility id -> BatchScopes, read ahead in `prefetch`
+        self.__dict__["_chain"] = {}  # id(record) -> its chain (`pick_chains.chains`)
+        self.__dict__["_moved_by_us"] = {}  # (scope key, field) -> qty answered applied
+        self.__dict__["_lpns_read"] = set()  # (facility code, LPN) read fresh for the batch
         super().process_batch(context)
 
     def document_key(self, record: dict[str, t.Any]) -> str:
         return self.identity(record)
 
     def write_key(self, item: Pending) -> str:
-        """A facility's lines go one after another, in input order."""
-        return str(item.record.get("facility_code"))
+        """Lines of one chain (a scope or an LPN in common) go one after another, in input
+        order; chains go in parallel (`pick_chains`)."""
+        chain = self.__dict__.get("_chain", {}).get(id(item.record))
+        return str(item.record.get("facility_code")) if chain is None else f"chain {chain}"
+
+    def prefetch(self, records: list[dict[str, t.Any]]) -> None:
+        """Everything the batch's validation and markers read, in one round of parallel reads
+        after the facility list (`max_parallel_writes` at once): each entity's keys in one
+        `__in` lookup (waves, orders, items, locations), the Closes' LPNs, the allocation
+        statuses, and the allocations of every order named (`BatchScopes`). Validation then
+        cuts each line's scope from them, with no read of its own. A lookup the WMS refuses for
+        a value leaves its records to validation, which reports it."""
+        lookups = self.services.lookups
+        by_facility: dict[Facility, list[dict[str, t.Any]]] = {}
+        for record in records:
+            facility = lookups.record_facility(record, {})
+            if facility is not None:
+                by_facility.setdefault(facility, []).append(record)
+        reads: list[t.Callable[[], t.Any]] = [self.closed_allocation_ids]
+        for facility, group in by_facility.items():
+            batch = self.__dict__["_batch"].setdefault(facility.id, BatchScopes(facility.id))
+            reads += reads_ahead(self.services, facility, group, batch, self.__dict__["_lpns_read"])
+        run_reads(reads, self.services.max_parallel_writes)
+        for facility in by_facility:
+            ahead: BatchScopes = self.__dict__["_batch"][facility.id]
+            try:
+                orders = lookups.find("order_hdr", "order_nbr", ahead.numbers, scope_of(facility))
+            except REFUSALS:
+                continue
+            ahead.file(int(row["id"]) for row in orders.values() if row is not None)
 
     # Validation --------------------------------------------------------------------------
 
@@ -272,7 +256,8 @@ class PickConfirmSink(WmsSink):
         wave = self._wave(facility, str(record["wave_nbr"])) if record.get("wave_nbr") else None
         if wave is not None:
             params["wave_id"] = str(wave["id"])
-        rows = self.scope_rows(params)
+        batch = self.__dict__.get("_batch", {}).get(facility.id)
+        rows = batch.cut(params) if batch and batch.known(params) else self.scope_rows(params)
         if not rows:
             reasons["order_nbr"] = (
                 f"no allocation of order {order_nbr} for item {record['item_code']} from "
@@ -304,19 +289,17 @@ class PickConfirmSink(WmsSink):
                 "before": {str(marker["allocation_id"]): marker["before"]},
             }
         before = {str(k): Decimal(str(v)) for k, v in marker["before"].items()}
-        now = {str(r["id"]): _qty(r, field) for r in self.scope_rows(marker["scope"])}
-        if field == "packed_qty":
-            moved = sum((q - before.get(k, Decimal(0)) for k, q in now.items()), Decimal(0))
-        else:
-            moved = sum((q - now.get(k, Decimal(0)) for k, q in before.items()), Decimal(0))
-        return moved >= qty
+        now = {str(r["id"]): row_qty(r, field) for r in self.scope_rows(marker["scope"])}
+        offset = Decimal(str(marker.get("offset", 0)))  # earlier lines of the batch, answered
+        return moved(before, now, field) - offset >= qty
 
-    def _lpn_word(self, item: Pending) -> str | None:
-        """The status of the record's outbound LPN (None: no such LPN)."""
+    def _lpn_word(self, item: Pending, *, refresh: bool = True) -> str | None:
+        """The status of the record's outbound LPN (None: no such LPN); `refresh` False: as
+        `already_in_wms` read it for the whole batch."""
         number = str(item.record["to_container_nbr"])
         scope = {"facility_id__code": str(item.record["facility_code"])}
         row = self.services.lookups.find(
-            "oblpn", "container_nbr", [number], scope, "id,status_id", refresh=True
+            "oblpn", "container_nbr", [number], scope, "id,status_id", refresh=refresh
         )[number]
         if row is None:
             return None
@@ -342,17 +325,35 @@ class PickConfirmSink(WmsSink):
         closed: frozenset[int] = self.__dict__["_closed_ids"]
         return closed
 
-    def _done(self, item: Pending) -> bool:
+    def _done(self, item: Pending, *, refresh: bool = True) -> bool:
         """Whether the WMS shows this line applied (a marker's allocation moved; a Close's LPN
         Packed or further). False for what cannot be told (no marker; Complete)."""
         action = item.record["action_code"]
         if action == "Close":
-            return self._lpn_word(item) in PACKED_OR_LATER
+            return self._lpn_word(item, refresh=refresh) in PACKED_OR_LATER
         marker = self.services.ledger.pending(self.stream_name, item.identity)
         return action in ("Pick", "Short") and marker is not None and self._moved(item, marker)
 
     def already_in_wms(self, pending: list[Pending]) -> set[str]:
-        return {item.identity for item in pending if self._done(item)}
+        """Lines the WMS shows applied before this batch sends anything: a Pick or Short with
+        a pending marker (a lost answer or a killed run) whose scope moved, read per marker;
+        a Close whose LPN is Packed, every Close's LPN in one `container_nbr__in` read per
+        facility ahead of the batch, in `prefetch` (only a Close packs an LPN, so a Close found
+        Packed there was applied, by an earlier run or by hand, and none of this batch's picks
+        can change that before it is sent); LPNs `prefetch` did not read are read here."""
+        closes: dict[str, set[str]] = {}
+        read = self.__dict__.setdefault("_lpns_read", set())
+        for item in pending:
+            if item.record.get("action_code") == "Close":
+                facility = str(item.record["facility_code"])
+                if (facility, str(item.record["to_container_nbr"])) not in read:
+                    closes.setdefault(facility, set()).add(str(item.record["to_container_nbr"]))
+        for facility, numbers in closes.items():
+            scope = {"facility_id__code": facility}
+            self.services.lookups.find(
+                "oblpn", "container_nbr", sorted(numbers), scope, "id,status_id", refresh=True
+            )
+        return {item.identity for item in pending if self._done(item, refresh=False)}
 
     def would_refuse(self, pending: list[Pending]) -> dict[int, Reasons]:
         """A Pick or Short over the open quantity of its scope as read at validation (the sum
@@ -390,7 +391,7 @@ class PickConfirmSink(WmsSink):
                 other = fallback_for(call, refusal)
                 if other is None:
                     raise
-                form = _form(call)
+                form = form_of(call)
                 fallen[form] = True
                 self.logger.warning(
                     "%s: the WMS refused %s (%s); sending the other documented form, %s, for "
@@ -398,43 +399,84 @@ class PickConfirmSink(WmsSink):
                     self.stream_name,
                     form,
                     refusal,
-                    _form(other),
+                    form_of(other),
                 )
                 call = self._known_form(other, fallen)
 
     @staticmethod
     def _known_form(call: Call, fallen: dict[str, bool]) -> Call:
-        while fallen.get(_form(call)):
+        while fallen.get(form_of(call)):
             other = other_form(call)
             if other is None:
                 break
             call = other
         return call
 
+    def apply_all(self, items: list[Pending]) -> t.Iterator[tuple[Pending, str, t.Any]]:
+        """The batch's lines in chains (`pick_chains.chains`: a scope or an LPN in common),
+        chains in parallel, each chain in input order; a Complete alone between the lines
+        before and after it (`pick_chains.segments`). Then one read of the batch's
+        allocations checks that what was answered applied moved them (`_check_moved`)."""
+        scopes = [self.__dict__.get("_scope", {}).get(id(p.record)) for p in items]
+        labels = chains([p.record for p in items], scopes)
+        self.__dict__["_chain"] = {id(p.record): c for p, c in zip(items, labels, strict=True)}
+        for start, end in segments([p.record for p in items]):
+            yield from super().apply_all(items[start:end])
+        self._check_moved()
+
+    def _marker(self, item: Pending, scope: dict[str, str]) -> tuple[dict[str, t.Any], bool]:
+        """What is committed before a Pick or Short is sent: the line's scope without its wave
+        (`SCOPE_KEYS`: the wave's allocations are among them), its rows as read ahead of the
+        batch (`before`), and what the batch's earlier lines of that scope were answered to
+        have moved since (`offset`: they are of this line's chain, so all answered before this
+        line is sent). `_moved` then needs no read taken just before the send. The flag: the
+        rows were read ahead (False: read now, the scope not being among the batch's)."""
+        field = "packed_qty" if item.record["action_code"] == "Pick" else "alloc_qty"
+        wide = {k: scope[k] for k in SCOPE_KEYS if k in scope}
+        batch = self.__dict__.get("_batch", {}).get(int(scope["facility_id"]))
+        if batch is not None and batch.known(wide):
+            rows = batch.cut(wide)
+            with MOVED_LOCK:
+                offset = self.__dict__["_moved_by_us"].get((scope_key(scope), field), Decimal(0))
+        else:  # not read ahead: read now, after whatever the batch already moved
+            rows, offset = self.scope_rows(wide), Decimal(0)
+        before = {str(r["id"]): str(row_qty(r, field)) for r in rows}
+        marker = {"scope": wide, "field": field, "before": before, "offset": str(offset)}
+        return marker, batch is not None and batch.known(wide)
+
+    def _check_moved(self) -> None:
+        """One read of the batch's allocations after its lines were answered: a scope that
+        moved less than its lines answered applied is warned about, not resent (204 with
+        `async_flg` false is the WMS saying it processed the line, L12; docs/api-behaviour.md).
+        """
+        expected = self.__dict__.get("_moved_by_us", {})
+        for batch in self.__dict__.get("_batch", {}).values():
+            for scope, qty in batch.shortfalls(self.services.wms, expected):
+                self.logger.warning(
+                    "%s: lines of order id %s, item id %s, location id %s answered 204 by the "
+                    "WMS, but their allocations did not move by %s: counted as applied, not resent",
+                    self.stream_name,
+                    scope["order_dtl_id__order_id"],
+                    scope["item_id"],
+                    scope["from_location_id"],
+                    qty,
+                )
+
     def apply(self, item: Pending) -> tuple[str, t.Any]:
-        """A Pick or Short commits its allocation's quantity as a pending marker first; the
-        answer (204) is then checked against the allocation, a Close against its LPN."""
+        """A Pick or Short commits its scope's quantities as a pending marker first (built
+        from the batch's read ahead, `_marker`); what the answer moved is added to the
+        chain's offset. No read after the answer: `_check_moved` reads the batch once."""
         action = item.record["action_code"]
         scope = self.__dict__.get("_scope", {}).get(id(item.record))
-        marker = None
-        if scope is not None:
-            field = "packed_qty" if action == "Pick" else "alloc_qty"
-            rows = self.scope_rows(scope)
-            before = {str(r["id"]): str(_qty(r, field)) for r in rows}
-            marker = {"scope": scope, "field": field, "before": before}
+        marker, ahead = self._marker(item, scope) if scope is not None else (None, False)
         answer = self.send_documented(item, marker)
         after_lost = isinstance(answer, dict) and bool(answer.get("already_applied"))
-        if action != "Complete" and not after_lost and not self._done(item):
-            # 204 with async_flg false is the WMS saying it processed the line (L12): applied,
-            # but the quantity the target reads did not show it (docs/api-behaviour.md).
-            what = "its LPN is not Packed" if action == "Close" else "its allocations did not move"
-            self.logger.warning(
-                "%s: line %s answered %s by the WMS, but %s: counted as applied, not resent",
-                self.stream_name,
-                item.identity,
-                "204",
-                what,
-            )
+        if marker is not None and scope is not None and ahead:
+            key = (scope_key(scope), str(marker["field"]))
+            qty = Decimal(str(as_decimal(item.record["qty"])))
+            with MOVED_LOCK:
+                done = self.__dict__["_moved_by_us"]
+                done[key] = done.get(key, Decimal(0)) + qty
         return "applied", {
             "action_code": action,
             "allocations": sorted(marker["before"]) if marker else None,

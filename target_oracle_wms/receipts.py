@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import typing as t
 from decimal import Decimal
+from functools import partial
 
 from target_oracle_wms.base import Call, Pending, RecordRejectedError, WmsSink
-from target_oracle_wms.lookups import Facility
+from target_oracle_wms.lookups import Facility, fk_id, run_reads
+from target_oracle_wms.pick_chains import chunks
 from target_oracle_wms.validation import (
     Reasons,
     RecordSchema,
@@ -28,7 +30,7 @@ from target_oracle_wms.validation import (
     quantity_property,
     text_property,
 )
-from target_oracle_wms.values import list_value
+from target_oracle_wms.values import REFUSALS, list_value
 
 RECEIPT_FIELDS = frozenset(
     {
@@ -57,6 +59,12 @@ TEXT_CHECKS = RecordSchema(
 """Text sent as is: at most 50 characters (the simulator's `iblpn.container_nbr` and
 `ib_shipment.shipment_nbr` lengths; Oracle's Receive page gives no lengths)."""
 
+DOCUMENT_KEYS = (
+    ("ib_shipment", "shipment_nbr"),
+    ("purchase_order_hdr", "po_nbr"),
+    ("iblpn", "container_nbr"),
+)
+"""What `prefetch` reads by each record's keys."""
 LINES = {
     "ib_shipment": ("ib_shipment_dtl", "shipment_id"),
     "purchase_order_hdr": ("purchase_order_dtl", "po_id"),
@@ -90,11 +98,18 @@ class ReceiveSink(WmsSink):
 
     def process_batch(self, context: dict[str, t.Any]) -> None:
         self.__dict__["_refused"] = {}  # keyed by id(record): one batch's records only
+        self.__dict__["_ahead"] = {}  # (facility code, container_nbr) -> contents, `prefetch`
         super().process_batch(context)
 
     def prefetch(self, records: list[dict[str, t.Any]]) -> None:
+        """After the facility list, one round of parallel reads (`max_parallel_writes` at
+        once): the items of every company, the ASNs and purchase orders, and the IBLPNs the
+        batch names with what they hold (`already_in_wms` then reads nothing: only a receipt
+        makes an IBLPN, and none of this batch's is sent before it judges them); then the
+        documents' lines, in parallel too. Each read filters by the records' own keys."""
         lookups = self.services.lookups
         items: dict[str, set[str]] = {}
+        keys: dict[tuple[str, str, str], set[str]] = {}
         for record in records:
             facility = lookups.facility(str(record.get("facility_code") or ""))
             if facility is None:
@@ -103,8 +118,36 @@ class ReceiveSink(WmsSink):
             for line in list_value(record.get("items")) or []:
                 if isinstance(line, dict) and line.get("item_code") is not None:
                     items.setdefault(company, set()).add(str(line["item_code"]))
-        for company, codes in items.items():
-            lookups.find("item", "code", codes, {"company_id__code": company}, "id,barcode")
+            for entity, field in DOCUMENT_KEYS:
+                if record.get(field) not in (None, ""):
+                    keys.setdefault((facility.code, entity, field), set()).add(str(record[field]))
+        reads: list[t.Callable[[], t.Any]] = [
+            partial(lookups.find, "item", "code", codes, {"company_id__code": c}, "id,barcode")
+            for c, codes in items.items()
+        ]
+        for (facility_code, entity, field), values in keys.items():
+            scope = {"facility_id__code": facility_code}
+            if entity == "iblpn":
+                reads.append(partial(self.lpns, facility_code, sorted(values), keep=True))
+            else:
+                fields = "id,status_id" if entity == "ib_shipment" else "id"
+                reads.append(partial(lookups.find, entity, field, sorted(values), scope, fields))
+        run_reads(reads, self.services.max_parallel_writes)
+        documents = []
+        for (facility_code, entity, field), values in keys.items():
+            if entity == "iblpn":
+                continue
+            scope = {"facility_id__code": facility_code}
+            fields = "id,status_id" if entity == "ib_shipment" else "id"
+            try:
+                found = lookups.find(entity, field, sorted(values), scope, fields)
+            except REFUSALS:
+                continue
+            documents += [(entity, row) for row in found.values() if row is not None]
+        run_reads(
+            [partial(self._document_items, d) for d in documents],
+            self.services.max_parallel_writes,
+        )
 
     def validate(self, record: dict[str, t.Any]) -> tuple[Reasons, Call | None]:
         reasons: Reasons = {}
@@ -250,9 +293,15 @@ class ReceiveSink(WmsSink):
             contents[code] = contents.get(code, Decimal(0)) + Decimal(str(as_decimal(line["qty"])))
         return contents
 
-    def lpns(self, facility_code: str, numbers: list[str]) -> dict[str, Contents | None]:
+    def lpns(
+        self, facility_code: str, numbers: list[str], *, keep: bool = False
+    ) -> dict[str, Contents | None]:
         """container_nbr -> the IBLPN's contents (item code -> quantity, from the inventory rows
-        it holds), None where the facility has no IBLPN of that number."""
+        it holds, one `container_id__in` read for all), None where the facility has no IBLPN
+        of that number. `keep`: remember them for this batch's `already_in_wms`."""
+        ahead: dict[tuple[str, str], Contents | None] = self.__dict__.setdefault("_ahead", {})
+        if not keep and all((facility_code, n) in ahead for n in numbers):
+            return {n: ahead.pop((facility_code, n)) for n in numbers}
         found = self.services.lookups.find(
             "iblpn",
             "container_nbr",
@@ -261,23 +310,43 @@ class ReceiveSink(WmsSink):
             "id",
             refresh=True,
         )
-        result: dict[str, Contents | None] = {}
-        for number in numbers:
-            row = found[number]
-            if row is None:
-                result[number] = None
-                continue
-            contents: Contents = {}
-            params = {"container_id": str(row["id"]), "fields": "id,item_id,curr_qty"}
+        ids = {str(row["id"]): n for n, row in found.items() if row is not None}
+        held: dict[str, Contents] = {number: {} for number in ids.values()}
+        for chunk in chunks(sorted(ids)):
+            params = {"container_id__in": chunk, "fields": "id,container_id,item_id,curr_qty"}
             for inv in self.services.wms.iter_records("inventory", params):
+                number = ids.get(str(fk_id(inv.get("container_id"))))
+                if number is None:
+                    continue
                 code = str((inv.get("item_id") or {}).get("key"))
+                contents = held[number]
                 contents[code] = contents.get(code, Decimal(0)) + Decimal(str(inv["curr_qty"]))
-            result[number] = {code: qty for code, qty in contents.items() if qty}
+        result: dict[str, Contents | None] = {
+            n: {c: q for c, q in held[n].items() if q} if n in held else None for n in numbers
+        }
+        if keep:
+            ahead.update(((facility_code, n), c) for n, c in result.items())
         return result
 
     def _contents(self, item: Pending) -> Contents | None:
         number = str(item.record["container_nbr"])
         return self.lpns(str(item.record["facility_code"]), [number])[number]
+
+    def _received(self, item: Pending) -> Contents | None:
+        """What the IBLPN holds after the answer, in one read (its inventory by
+        `container_id__container_nbr`); without any row, `_contents` tells an empty IBLPN from
+        none (two reads)."""
+        params = {
+            "facility_id__code": str(item.record["facility_code"]),
+            "container_id__container_nbr": str(item.record["container_nbr"]),
+            "fields": "id,item_id,curr_qty",
+        }
+        contents: Contents = {}
+        for inv in self.services.wms.iter_records("inventory", params):
+            code = str((inv.get("item_id") or {}).get("key"))
+            contents[code] = contents.get(code, Decimal(0)) + Decimal(str(inv["curr_qty"]))
+        contents = {code: qty for code, qty in contents.items() if qty}
+        return contents if contents else self._contents(item)
 
     def already_in_wms(self, pending: list[Pending]) -> set[str]:
         """IBLPNs that exist with exactly the record's contents were received before (by an
@@ -325,7 +394,7 @@ class ReceiveSink(WmsSink):
         applied; absent, or with other contents, a reject saying so."""
         method, path, body = item.call
         self.send_with_retries(method, path, body, item)
-        contents = self._contents(item)
+        contents = self._received(item)
         expected = self.expected(item)
         number = item.record["container_nbr"]
         if contents is None:

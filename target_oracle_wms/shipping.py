@@ -14,11 +14,14 @@ request (Shipped: already applied) and after it (Shipped: applied; else rejected
 
 from __future__ import annotations
 
+import contextlib
 import json
 import typing as t
+from functools import partial
 
 from oracle_wms.errors import WmsConfigError, WmsNotFoundError
 from target_oracle_wms.base import Call, Pending, RecordRejectedError, WmsSink
+from target_oracle_wms.lookups import run_reads
 from target_oracle_wms.validation import Reasons
 
 SHIPPABLE = ("PACKED", "LOADED")
@@ -30,20 +33,35 @@ class OblpnShipSink(WmsSink):
     """Ships LPNs found by facility code and `container_nbr`, many per `bulk_ship` request."""
 
     def prefetch(self, records: list[dict[str, t.Any]]) -> None:
+        """One round of parallel reads (`max_parallel_writes` at once): the batch's LPNs with
+        their status, fresh (validation and `already_in_wms` judge by it), the container
+        statuses and the user's page size (`bulk_limit`), each once per run."""
         by_facility: dict[str, set[str]] = {}
         for record in records:
             by_facility.setdefault(str(record.get("facility_code")), set()).add(
                 str(record.get("container_nbr"))
             )
-        for facility, values in by_facility.items():
-            self.services.lookups.find(
+        lookups = self.services.lookups
+        reads: list[t.Callable[[], t.Any]] = [
+            partial(
+                lookups.find,
                 "oblpn",
                 "container_nbr",
-                values,
+                sorted(values),
                 {"facility_id__code": facility},
                 "id,status_id",
                 refresh=True,
             )
+            for facility, values in by_facility.items()
+        ]
+        self.__dict__["_read_ahead"] = set()
+
+        def statuses() -> None:
+            with contextlib.suppress(WmsNotFoundError):  # validation says it, in one line
+                lookups.status_words("container_status")
+
+        run_reads([*reads, statuses, self.bulk_limit], self.services.max_parallel_writes)
+        self.__dict__["_read_ahead"] = set(by_facility)  # facilities whose LPNs were read
 
     def statuses(self) -> dict[int, str]:
         """container_status id -> word (`PACKED`, `SHIPPED`, ...), read once per run.
@@ -113,9 +131,28 @@ class OblpnShipSink(WmsSink):
         return int(item.call[1].split("/")[2])
 
     def already_in_wms(self, pending: list[Pending]) -> set[str]:
-        """LPNs already Shipped (by an earlier run, or by hand) are not sent again."""
-        shipped = self._shipped([self._lpn_id(item) for item in pending])
-        return {item.identity for item in pending if shipped.get(self._lpn_id(item))}
+        """LPNs already Shipped (by an earlier run, or by hand) are not sent again: judged by
+        the status `prefetch` read for this batch (only a ship makes an LPN Shipped, and none
+        of this batch's is sent before this), else read here."""
+        ahead = self.__dict__.get("_read_ahead", set())
+        lookups = self.services.lookups
+        shipped: set[str] = set()
+        unread: list[Pending] = []
+        for item in pending:
+            facility, lpn = str(item.record["facility_code"]), str(item.record["container_nbr"])
+            if facility not in ahead:
+                unread.append(item)
+                continue
+            row = lookups.find(
+                "oblpn", "container_nbr", [lpn], {"facility_id__code": facility}, "id,status_id"
+            )[lpn]
+            word = lookups.status_of("container_status", (row or {}).get("status_id"))
+            if row is not None and int(row["id"]) == self._lpn_id(item) and word == SHIPPED:
+                shipped.add(item.identity)
+        if unread:
+            found = self._shipped([self._lpn_id(item) for item in unread])
+            shipped.update(item.identity for item in unread if found.get(self._lpn_id(item)))
+        return shipped
 
     def was_applied(self, item: Pending) -> bool:
         return bool(self._shipped([self._lpn_id(item)]).get(self._lpn_id(item)))

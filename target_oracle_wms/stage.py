@@ -16,12 +16,13 @@ documents applied by earlier runs.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
 import typing as t
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import cached_property, partial
 
 from oracle_wms.errors import (
     WmsError,
@@ -37,7 +38,7 @@ from target_oracle_wms.base import (
     WmsSink,
 )
 from target_oracle_wms.intake import without_metadata
-from target_oracle_wms.lookups import Facility
+from target_oracle_wms.lookups import Facility, run_reads
 from target_oracle_wms.stage_specs import DOCUMENTED, STAGE, UNDOCUMENTED, StageSpec
 from target_oracle_wms.stage_state import (
     Document,
@@ -104,10 +105,22 @@ class StageSink(WmsSink):
             if record.get(spec.code_field) is not None:
                 scope = facility.company_code if spec.code_per_company else ""
                 codes.setdefault(scope, set()).add(str(record[spec.code_field]))
-        for company, values in items.items():
-            lookups.find("item", "code", values, {"company_id__code": company})
-        for company, values in codes.items():
-            lookups.find(spec.code_entity, spec.code_key, values, self._code_scope(company))
+        reads: list[t.Callable[[], t.Any]] = [
+            partial(lookups.find, "item", "code", values, {"company_id__code": company})
+            for company, values in items.items()
+        ]
+        reads += [
+            partial(lookups.find, spec.code_entity, spec.code_key, values, self._code_scope(c))
+            for c, values in codes.items()
+        ]
+        reads += [partial(self._described, e) for e in (spec.header_entity, spec.line_entity)]
+        run_reads(reads, self.services.max_parallel_writes)  # one round, all independent
+
+    def _described(self, entity: str) -> None:
+        """`entity_schema`, read ahead with the lookups; a failure is left to validation,
+        which asks again and reports it."""
+        with contextlib.suppress(WmsError):
+            self.entity_schema(entity)
 
     @staticmethod
     def _code_scope(company: str) -> dict[str, str]:

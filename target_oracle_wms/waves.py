@@ -24,12 +24,14 @@ progress in the log; the run number is reported per record.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import typing as t
+from functools import partial
 
-from oracle_wms.errors import WmsConfigError
+from oracle_wms.errors import WmsConfigError, WmsNotFoundError
 from target_oracle_wms.base import Call, Pending, RecordRejectedError, WmsSink
-from target_oracle_wms.lookups import Facility
+from target_oracle_wms.lookups import Facility, run_reads
 from target_oracle_wms.validation import Reasons
 from target_oracle_wms.values import list_value
 
@@ -87,6 +89,36 @@ class RunWaveSink(WmsSink):
             body["options"]["order_seq_nbr_list"] = orders
             return {}, ("POST", "entity/wave_template/run_manual/", body)
         return {}, ("POST", "entity/wave_template/run_template/", body)
+
+    def prefetch(self, records: list[dict[str, t.Any]]) -> None:
+        """After the facility list, one round of parallel reads: the batch's templates and
+        orders (one `__in` lookup each per facility) and the wave statuses. The highest wave
+        id is not among them: it is each run's marker, read just before its request."""
+        lookups = self.services.lookups
+        keys: dict[tuple[str, str, str], set[str]] = {}
+        for record in records:
+            facility = lookups.facility(str(record.get("facility_code") or ""))
+            if facility is None:
+                continue
+            if record.get("template_name") not in (None, ""):
+                keys.setdefault((facility.code, "wave_template", "template_name"), set()).add(
+                    str(record["template_name"])
+                )
+            for line in list_value(record.get("orders")) or []:
+                if isinstance(line, dict) and line.get("order_nbr") not in (None, ""):
+                    keys.setdefault((facility.code, "order_hdr", "order_nbr"), set()).add(
+                        str(line["order_nbr"])
+                    )
+        reads: list[t.Callable[[], t.Any]] = [
+            partial(lookups.find, entity, field, sorted(values), {"facility_id__code": code})
+            for (code, entity, field), values in keys.items()
+        ]
+
+        def statuses() -> None:
+            with contextlib.suppress(WmsNotFoundError):  # `statuses` says it, in one line
+                lookups.status_words("wave_status")
+
+        run_reads([*reads, statuses], self.services.max_parallel_writes)
 
     def _template(self, record: dict[str, t.Any], facility: Facility) -> dict[str, t.Any] | None:
         name = str(record["template_name"])
