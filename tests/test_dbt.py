@@ -20,9 +20,8 @@ def test_staging_keeps_the_latest_version_and_dbt_tests_catch_broken_rows(
     """Rows a loader appended instead of merging are deduplicated on id, newest mod_ts first;
     an order line whose order does not exist fails the build (a relationships test). On a copy
     of the shared warehouse's DuckDB file as its first load left it."""
-    warehouse.at("loaded")
     db_path = tmp_path / "wms.duckdb"
-    shutil.copyfile(warehouse.first_load_copy, db_path)
+    shutil.copyfile(warehouse.first_load(), db_path)
     env = {**wms_env(warehouse.sim, tmp_path), "DBT_DUCKDB_PATH": str(db_path)}
     with duckdb.connect(str(db_path)) as db:
         newer, older = (

@@ -1,8 +1,8 @@
 """The user's path end to end, on the suite's one shared warehouse (tests/warehouse.py): `meltano
 run tap-oracle-wms target-<db> dbt-<db>:build` on DuckDB and PostgreSQL, after the first load,
-after a scheduled run with churn, a wave, picks, a shipment and a receipt (issue 17), and after
-rows left the WMS every way they can (issue 25; issue 26 item 3, "deleted upstream, gone in the
-marts"). Loaded tables are checked against the simulator's API; every mart, every row and
+and after a scheduled run that follows churn, a wave, picks, a shipment and a receipt (issue 17)
+and rows leaving the WMS every way they can (issue 25; issue 26 item 3, "deleted upstream, gone
+in the marts"). Loaded tables are checked against the simulator's API; every mart, every row and
 column, against tests/wms_truth.py, which computes them from the simulator's own records read
 over HTTP, never through the models under test.
 
@@ -85,7 +85,7 @@ def test_after_the_first_load_every_mart_matches_the_wms(
     warehouse.assert_marts_match_the_wms(database)
 
 
-# churned --------------------------------------------------------------------------------------
+# changed: churn and deletes, then a scheduled run ----------------------------------------
 
 
 def _expected_rows(sim: Simulator, entity: str) -> dict[int, dict[str, Any]]:
@@ -136,32 +136,29 @@ def test_a_scheduled_run_after_churn_loads_exactly_the_wms(
     warehouse: Warehouse, database: str
 ) -> None:
     """The second run is incremental (from the saved state), merges on the primary key, and
-    leaves the churned tables equal to the WMS, field by field."""
-    warehouse.at("churned")
-    assert "Completed successfully" in warehouse.outputs[database]
+    leaves the churned tables' live rows equal to the WMS, field by field; the rows no longer in
+    the WMS (the deleted ones, and the lines of deleted orders) are the ones marked deleted
+    (`_sdc_deleted_at`)."""
+    warehouse.at("changed")
+    assert "Completed successfully" in warehouse.outputs[database]  # dbt's tests pass too
     for entity in CHURNED:
         expected = _expected_rows(warehouse.sim, entity)
         loaded = warehouse.query(database, f"select * from raw.{entity}")
-        _assert_same_contents(expected, loaded, entity, database)
+        live = [row for row in loaded if row["_sdc_deleted_at"] is None]
+        _assert_same_contents(expected, live, entity, database)
+        marked = {int(row["id"]) for row in loaded if row["_sdc_deleted_at"] is not None}
+        assert marked == {int(row["id"]) for row in loaded} - expected.keys(), entity
+        assert warehouse.deleted.get(entity, set()) <= marked, entity
     (orders,) = warehouse.query(
-        database, "select count(*) as n, count(distinct id) as ids from raw.order_hdr"
+        database,
+        "select count(*) as n, count(distinct id) as ids from raw.order_hdr "
+        "where _sdc_deleted_at is null",
     )
     assert (orders["n"], orders["ids"]) == (result_count(warehouse.sim, "order_hdr"),) * 2
 
 
-def test_after_churn_every_mart_matches_the_wms(warehouse: Warehouse, database: str) -> None:
-    warehouse.at("churned")
-    warehouse.assert_marts_match_the_wms(database)
-    seen = warehouse.on_hand_seen
-    assert seen[("loaded", database)] != seen[("churned", database)], "churn changed no on hand"
-
-
-# deleted --------------------------------------------------------------------------------------
-
-
 def test_rows_deleted_in_the_wms_leave_staging(warehouse: Warehouse, database: str) -> None:
-    warehouse.at("deleted")
-    assert "Completed successfully" in warehouse.outputs[database]  # dbt's tests pass too
+    warehouse.at("changed")
     keys = {
         "order_hdr": "order_id",
         "inventory": "inventory_id",
@@ -179,8 +176,39 @@ def test_rows_deleted_in_the_wms_leave_staging(warehouse: Warehouse, database: s
         assert staged == {r["id"] for r in all_records(warehouse.sim, name)}, name
 
 
-def test_after_deletes_every_mart_matches_the_wms(warehouse: Warehouse, database: str) -> None:
-    """Every mart measure with deleted orders, deleted and emptied inventory, a deleted code and
-    purged history (issue 26 item 3)."""
-    warehouse.at("deleted")
+def test_with_hard_delete_off_the_loaders_keep_deleted_rows_marked(
+    warehouse: Warehouse, database: str
+) -> None:
+    """README's loader table, for target-postgres and target-duckdb as configured (hard_delete
+    off): an order deleted in the WMS (incremental: `_sdc_deleted_at`) and a code-table row
+    (location_type, full table: ACTIVATE_VERSION, and the id missing from the full read) stay,
+    marked deleted; target-postgres keeps the marked row's key and nulls its other columns.
+    (tests/test_meltano_deletes.py: hard_delete on, and target-jsonl.)"""
+    warehouse.at("changed")
+    for entity in ("order_hdr", "location_type"):
+        loaded = {
+            int(row["id"]): row["gone"]
+            for row in warehouse.query(
+                database, f"select id, _sdc_deleted_at is not null as gone from raw.{entity}"
+            )
+        }
+        live = {row["id"] for row in all_records(warehouse.sim, entity)}
+        deleted = warehouse.deleted[entity]
+        assert loaded == dict.fromkeys(live, False) | dict.fromkeys(deleted, True), entity
+    if database == "postgres":
+        kept = warehouse.query(
+            database,
+            "select count(order_nbr) as n from raw.order_hdr where _sdc_deleted_at is not null",
+        )
+        assert kept == [{"n": 0}]
+
+
+def test_after_churn_and_deletes_every_mart_matches_the_wms(
+    warehouse: Warehouse, database: str
+) -> None:
+    """Every mart measure after the warehouse worked and with deleted orders, deleted and
+    emptied inventory, a deleted code and purged history (issue 26 item 3)."""
+    warehouse.at("changed")
     warehouse.assert_marts_match_the_wms(database)
+    seen = warehouse.on_hand_seen
+    assert seen[("loaded", database)] != seen[("changed", database)], "no on hand changed"

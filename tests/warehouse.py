@@ -1,13 +1,13 @@
 """One loaded warehouse for the suite (the `warehouse` fixture of tests/conftest.py): a simulator
 loaded by real Meltano into DuckDB and PostgreSQL with the dbt build of each (`meltano run
-tap-oracle-wms target-<db> dbt-<db>:build`), taken through three phases that each end with one
+tap-oracle-wms target-<db> dbt-<db>:build`), taken through two phases that each end with one
 such run per database:
 
 - `loaded`: the first load of a fresh warehouse;
-- `churned`: WMS activity between scheduled runs (updates and inserts, many sharing one mod_ts, a
-  wave, picks, a shipment, a receipt, appended history);
-- `deleted`: rows leaving the WMS every way they can (a stage DELETE of orders, inventory emptied
-  and deleted, a code-table row, purged history).
+- `changed`: what happens between two scheduled runs: WMS activity (updates and inserts, many
+  sharing one mod_ts, a wave, picks, a shipment, a receipt, appended history), then rows leaving
+  the WMS every way they can (a stage DELETE of orders, inventory emptied and deleted, a
+  code-table row, purged history).
 
 Tests that only need "a loaded warehouse" read it instead of loading their own; tests of a phase
 call `warehouse.at(phase)`, which runs the phases up to it once (phases only go forward: the tests
@@ -33,7 +33,7 @@ from tests.conftest import PG, ROOT, all_records, meltano
 from tests.test_simulator_writes import adjust, location_id
 
 AS_OF = "2026-01-05"  # the simulator's history ends here; pinned so lateness does not move
-PHASES = ("loaded", "churned", "deleted")
+PHASES = ("loaded", "changed")
 DATABASES = ("duckdb", "postgres")
 SELECTED = [  # the entities meltano.yml selects
     pattern.split(".")[0]
@@ -73,11 +73,12 @@ class Warehouse:
         self.outputs: dict[str, str] = {}  # database -> the last run's output
         self.on_hand_seen: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
         self.deleted: dict[str, set[int]] = {}
+        self.location_types: dict[int, str] = {}  # the code table before a type was deleted
         self._truth: dict[str, tuple[str, wms_truth.Mart]] | None = None
         self.env = wms_env(sim, root) | {
             "TAP_ORACLE_WMS_DELETE_SWEEP_INTERVAL": "0",  # every run looks for deletes
             "TAP_ORACLE_WMS_PURGED_HISTORY": "delete",
-            # One discovery for the six runs (no phase changes what `describe` answers).
+            # One discovery for the four runs (no phase changes what `describe` answers).
             "TAP_ORACLE_WMS_DISCOVERY_CACHE_TTL": "3600",
             "TAP_ORACLE_WMS_DISCOVERY_CACHE_PATH": str(root / "discovery"),
             "TARGET_DUCKDB_FILEPATH": str(self.duckdb_path),
@@ -97,9 +98,9 @@ class Warehouse:
         while self.phase < wanted:
             step = PHASES[self.phase + 1]
             try:
-                if step == "churned":
+                if step == "changed":
                     churn(self.sim)
-                elif step == "deleted":
+                    self.location_types = wms_truth.codes(self.sim, "location_type")
                     self.deleted = delete_in_the_wms(self.sim)
                 for database in DATABASES:
                     self.outputs[database] = meltano(
@@ -121,10 +122,17 @@ class Warehouse:
             self.phase += 1
             self._truth = None
 
+    def first_load(self) -> Path:
+        """A DuckDB file as the first load left it (a copy: change it at will)."""
+        if self.phase < PHASES.index("loaded"):
+            self.at("loaded")
+        return self.first_load_copy
+
     def truth(self) -> dict[str, tuple[str, wms_truth.Mart]]:
         """Every mart as the WMS's records give it now (computed once per phase)."""
         if self._truth is None:
-            self._truth = wms_truth.marts(self.sim, date.fromisoformat(AS_OF))
+            as_of = date.fromisoformat(AS_OF)
+            self._truth = wms_truth.marts(self.sim, as_of, self.location_types)
         return self._truth
 
     def query(self, database: str, sql: str) -> list[dict[str, Any]]:
@@ -152,26 +160,45 @@ class Warehouse:
         """Every mart (every row, every column) equal to the truth module's, which computes
         each from the simulator's records; the columns themselves the same set, so a measure added
         to a mart fails here until the truth computes it too."""
-        for mart, (key, truth) in self.truth().items():
-            rows = self.query(database, f"select * from marts.{mart}")
-            loaded = {row[key]: row for row in rows}
-            where = f"{database} {mart}"
-            assert len(loaded) == len(rows), f"{where}: {key} is not unique"
-            assert truth, f"{where}: the WMS gives no row (nothing tested)"
-            missing, extra = truth.keys() - loaded.keys(), loaded.keys() - truth.keys()
-            assert not missing and not extra, (
-                f"{where}: rows missing {sorted(missing, key=str)[:5]}, "
-                f"not in the WMS {sorted(extra, key=str)[:5]}"
+        problems = [
+            problem
+            for mart, (key, truth) in self.truth().items()
+            for problem in _differences(
+                f"{database} {mart}",
+                key,
+                truth,
+                self.query(database, f"select * from marts.{mart}"),
+                database,
             )
-            columns = set(next(iter(truth.values())))
-            assert set(rows[0]) == columns, f"{where}: columns {set(rows[0]) ^ columns}"
-            wrong = [
-                (k, column, loaded[k][column], want[column])
-                for k, want in truth.items()
-                for column in columns
-                if not _same(database, column, loaded[k][column], want[column])
-            ]
-            assert not wrong, f"{where}: {len(wrong)} values differ, e.g. {wrong[:5]}"
+        ]
+        assert not problems, "\n".join(problems)
+
+
+def _differences(
+    where: str, key: str, truth: wms_truth.Mart, rows: list[dict[str, Any]], database: str
+) -> list[str]:
+    """What differs between a mart's rows and the truth's (nothing: an empty list)."""
+    loaded = {row[key]: row for row in rows}
+    if len(loaded) != len(rows):
+        return [f"{where}: {key} is not unique"]
+    if not truth:
+        return [f"{where}: the WMS gives no row (nothing tested)"]
+    missing, extra = truth.keys() - loaded.keys(), loaded.keys() - truth.keys()
+    if missing or extra:
+        return [
+            f"{where}: rows missing {sorted(missing, key=str)[:5]}, "
+            f"not in the WMS {sorted(extra, key=str)[:5]}"
+        ]
+    columns = set(next(iter(truth.values())))
+    if set(rows[0]) != columns:
+        return [f"{where}: columns {set(rows[0]) ^ columns}"]
+    wrong = [
+        (k, column, loaded[k][column], want[column])
+        for k, want in truth.items()
+        for column in sorted(columns)
+        if not _same(database, column, loaded[k][column], want[column])
+    ]
+    return [f"{where}: {len(wrong)} values differ, e.g. {wrong[:5]}"] if wrong else []
 
 
 def _same(database: str, column: str, got: Any, want: Any) -> bool:

@@ -84,15 +84,23 @@ def inventory_history(sim: Simulator) -> list[Row]:
     return rows
 
 
-def on_hand(sim: Simulator) -> Mart:
+def on_hand(sim: Simulator, former_location_types: dict[int, str] | None = None) -> Mart:
     """mart_inventory_on_hand by on_hand_key (facility/item/location type): active units
     (outside LPNs) + units of IBLPNs in Received/Located/(Partly) Allocated + packed units of live
     allocations in Packed/Loaded OBLPNs; allocated = what open allocations still reserve at their
     from-location + units of Allocated IBLPNs; available = active + IBLPN units less allocated
-    and locked units; rows, locations, LPNs, earliest expiry and last change over those rows."""
+    and locked units; rows, locations, LPNs, earliest expiry and last change over those rows.
+
+    A location whose location type was deleted (the simulator lets a test do it; the API then
+    names the type by id only) keeps the code it had, from `former_location_types`: the location
+    row did not change, so no incremental run reads it again."""
     container = codes(sim, "container_status")
     allocation = codes(sim, "allocation_status")
-    kinds = {row["id"]: row["location_type_id"]["key"] for row in all_records(sim, "location")}
+    former = former_location_types or {}
+    kinds = {
+        row["id"]: row["location_type_id"]["key"] or former[row["location_type_id"]["id"]]
+        for row in all_records(sim, "location")
+    }
     iblpns = {row["id"]: container[row["status_id"]] for row in all_records(sim, "iblpn")}
     oblpns = {
         row["id"]: (_ref(row["location_id"]), row["container_nbr"])
@@ -352,11 +360,13 @@ def daily_inventory_movements(history: list[Row]) -> Mart:
     return mart
 
 
-def marts(sim: Simulator, as_of: date) -> dict[str, tuple[str, Mart]]:
+def marts(
+    sim: Simulator, as_of: date, former_location_types: dict[int, str] | None = None
+) -> dict[str, tuple[str, Mart]]:
     """Every mart: name -> (its key column, its rows), for the WMS as it is now."""
     history = inventory_history(sim)
     return {
-        "mart_inventory_on_hand": ("on_hand_key", on_hand(sim)),
+        "mart_inventory_on_hand": ("on_hand_key", on_hand(sim, former_location_types)),
         "mart_open_orders": ("order_id", open_orders(sim, as_of)),
         "mart_inbound_receipts": ("shipment_id", inbound_receipts(sim, history)),
         "mart_order_cycle_times": ("order_id", order_cycle_times(sim)),
