@@ -97,6 +97,7 @@ def test_a_field_the_wms_adds_later_reaches_the_loaded_table(
         **_sim_env(fresh_sim),
         "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": pg_schema,
         "TAP_ORACLE_WMS__SELECT": json.dumps(["item.*"]),
+        "TAP_ORACLE_WMS_ENTITIES": json.dumps(["item"]),  # one describe a run, not 179
     }
     meltano(tmp_path, "run", "tap-oracle-wms", "target-postgres", env=env)
 
