@@ -59,6 +59,19 @@ def _hours(start: datetime | None, end: datetime | None) -> Decimal | None:
     return (seconds / 3600).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
+def _line_sums(
+    sim: Simulator, entity: str, parent: str, *quantities: str
+) -> defaultdict[int, list[Any]]:
+    """Per parent id (an order, an ASN): its lines' count, then the sum of each quantity."""
+    sums: defaultdict[int, list[Any]] = defaultdict(lambda: [0, *(Decimal(0) for _ in quantities)])
+    for line in all_records(sim, entity):
+        found = sums[line[parent]["id"]]
+        found[0] += 1
+        for n, name in enumerate(quantities, 1):
+            found[n] += _qty(line[name])
+    return sums
+
+
 def inventory_history(sim: Simulator) -> list[Row]:
     """Every inventory_history record over HTTP. Oracle lists it only under company, facility
     and history_activity_id + status_id filters (the simulator's store count proves none is
@@ -181,12 +194,7 @@ def open_orders(sim: Simulator, as_of: date) -> Mart:
     """mart_open_orders by order_id: orders below Shipped (neither Shipped nor Cancelled), their
     age and lateness on `as_of`, their lines' count, ord_qty and alloc_qty."""
     status = codes(sim, "order_status")
-    lines: dict[int, list[Any]] = defaultdict(lambda: [0, Decimal(0), Decimal(0)])
-    for line in all_records(sim, "order_dtl"):
-        sums = lines[line["order_id"]["id"]]
-        sums[0] += 1
-        sums[1] += _qty(line["ord_qty"])
-        sums[2] += _qty(line["alloc_qty"])
+    lines = _line_sums(sim, "order_dtl", "order_id", "ord_qty", "alloc_qty")
     mart: Mart = {}
     for order in all_records(sim, "order_hdr"):
         code = status.get(order["status_id"])
@@ -225,12 +233,7 @@ def inbound_receipts(sim: Simulator, history: list[Row]) -> Mart:
     the variance and ratio, its inbound LPNs, and the RECEIPT history rows of those LPNs (history
     container_nbr and facility = the IBLPN's)."""
     status = codes(sim, "ib_shipment_status")
-    lines: dict[int, list[Any]] = defaultdict(lambda: [0, Decimal(0), Decimal(0)])
-    for line in all_records(sim, "ib_shipment_dtl"):
-        sums = lines[line["shipment_id"]["id"]]
-        sums[0] += 1
-        sums[1] += _qty(line["shipped_qty"])
-        sums[2] += _qty(line["received_qty"])
+    lines = _line_sums(sim, "ib_shipment_dtl", "shipment_id", "shipped_qty", "received_qty")
     lpns: dict[int, int] = defaultdict(int)
     by_container: dict[tuple[str, int | None], list[int]] = defaultdict(list)
     for lpn in all_records(sim, "iblpn"):
