@@ -47,12 +47,6 @@ def _clone(tmp_path: Path) -> Path:
     return clone
 
 
-def _machine_cache(variable: str, name: str) -> str:
-    """The package cache this machine's installs use (uv's and pip's default place)."""
-    default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / name
-    return os.environ.get(variable) or str(default)
-
-
 def _records(output: str, entity: str) -> int:
     """Records the tap says it emitted for `entity` in one run."""
     found = re.findall(rf"Entity '{entity}' done: (\d+) records", output)
@@ -81,11 +75,6 @@ def test_readme_new_project_commands(tmp_path: Path, pg_database: str) -> None:
             "PATH": f"{BIN}:{os.environ['PATH']}",
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
             "XDG_CACHE_HOME": str(tmp_path / "cache"),
-            # ...but the machine's package caches, as a user's: `meltano add` installs each
-            # plugin with uv, `pip wheel` fetches the build backend; from an empty cache each
-            # downloads and builds again what `make install` just did (half of the test's time).
-            "UV_CACHE_DIR": _machine_cache("UV_CACHE_DIR", "uv"),
-            "PIP_CACHE_DIR": _machine_cache("PIP_CACHE_DIR", "pip"),
         }
         started = time.monotonic()
         proc = subprocess.run(
