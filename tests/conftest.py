@@ -10,6 +10,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -215,12 +216,11 @@ def _write(path: Path, content: dict[str, Any]) -> Path:
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
 
 
-@pytest.fixture
-def pg_schema() -> Iterator[str]:
-    """A fresh schema in the local PostgreSQL, dropped afterwards.
-
-    Skips only when no server answers, and never in CI, where PostgreSQL is part of the machine.
-    """
+@contextmanager
+def new_pg_schema() -> Iterator[str]:
+    """A fresh schema name in the local PostgreSQL; it and dbt's `<name>_staging` dropped
+    afterwards. Skips only when no server answers, and never in CI, where PostgreSQL is part of
+    the machine."""
     psycopg = pytest.importorskip("psycopg")
     try:
         conn = psycopg.connect(**PG, autocommit=True, connect_timeout=5)
@@ -232,8 +232,16 @@ def pg_schema() -> Iterator[str]:
     try:
         yield schema
     finally:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        for name in (schema, f"{schema}_staging"):
+            conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
         conn.close()
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[str]:
+    """A fresh schema in the local PostgreSQL, dropped afterwards."""
+    with new_pg_schema() as schema:
+        yield schema
 
 
 @pytest.fixture
@@ -308,3 +316,13 @@ def copy_working_tree(into: Path, *pathspec: str) -> None:
         if (ROOT / name).is_file():
             (into / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, into / name)
+
+
+@pytest.fixture(scope="session")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The suite's one loaded warehouse (tests/warehouse.py): a simulator of its own, loaded by
+    Meltano into DuckDB and a fresh PostgreSQL schema, dbt built in both; phases on demand."""
+    from tests.warehouse import Warehouse  # noqa: PLC0415 (it imports this module)
+
+    with new_pg_schema() as schema, Simulator(seed=7, scale=1) as server:
+        yield Warehouse(server, tmp_path_factory.mktemp("warehouse"), schema)

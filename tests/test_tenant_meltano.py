@@ -20,6 +20,7 @@ def test_a_hostile_tenant_through_meltano_into_postgres(
         "TAP_ORACLE_WMS_PASSWORD": fresh_sim.password,
         "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": pg_schema,
         "TAP_ORACLE_WMS__SELECT": json.dumps(["order_hdr.*", "order_dtl.*"]),
+        "TAP_ORACLE_WMS_ENTITIES": json.dumps(["order_hdr", "order_dtl"]),  # 2 describes, not 179
     }
     fresh_sim.read_options.refused_orderings["order_hdr"] = frozenset({"mod_ts"})
     first = meltano(tmp_path, "run", "tap-oracle-wms", "target-postgres", env=env)
