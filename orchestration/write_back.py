@@ -178,7 +178,8 @@ def write_back_job(
     """The job `<environment>_write_back`: one step in `pool` (see the module's docstring)."""
 
     @op(
-        name=f"{environment}_write_back",
+        # not the job's name: Dagster refuses a repository where an op and a job share one
+        name=f"{environment}_postgres_to_wms",
         pool=pool,
         description=f"meltano run {EXTRACTOR} {LOADER}, one at a time, beside its ledger",
         config_schema={

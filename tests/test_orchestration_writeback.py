@@ -214,6 +214,11 @@ def test_write_back_runs_only_beside_its_ledger_one_at_a_time(
     pool = f"oracle_wms_{env}_write_back"
     job = write_back_job()
     assert job.tags["oracle_wms/write_back"] == env
+    # The code location loads as a whole, as `dagster dev` loads it (an op named as its job
+    # made Dagster refuse the repository, and the UI showed empty groups).
+    repository = build_definitions(os.environ).get_repository_def()
+    jobs = {definition.name for definition in repository.get_all_jobs()}
+    assert {f"{env}_write_back", f"{env}_wms_to_marts"} <= jobs
     assert {node.definition.pool for node in job.graph.nodes} == {pool}
     # On Kubernetes, the run's pod mounts the ledger's claim at WMS_LEDGER_DIR (dagster-k8s's
     # `dagster-k8s/config` tag, its documented keys).
