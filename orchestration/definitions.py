@@ -23,6 +23,7 @@ Meltano's state backend (MELTANO_DATABASE_URI) come from the code location's env
 Not `from __future__ import annotations`: Dagster reads the `context` annotations at definition.
 """
 
+import hashlib
 import os
 import re
 import shutil
@@ -236,18 +237,43 @@ class WmsDbtTranslator(DagsterDbtTranslator):
         return f"{self.environment}_marts"
 
 
-def dbt_manifest(dbt: DbtCliResource, target_path: Path) -> Path:
-    """The dbt project's manifest, parsed once into `target_path` (dbt parse needs no database)."""
+DBT_SOURCES = ("dbt_project.yml", "packages.yml", "models", "macros", "tests", "seeds")
+"""What dbt parses in transform/: a change to any of it changes the manifest."""
+
+
+def dbt_project_digest(project_dir: Path) -> str:
+    """A digest of the dbt project's sources (`DBT_SOURCES`): names and contents."""
+    digest = hashlib.sha256()
+    for source in DBT_SOURCES:
+        root = project_dir / source
+        files = sorted(root.rglob("*")) if root.is_dir() else [root] if root.exists() else []
+        for path in files:
+            if path.is_file():
+                digest.update(str(path.relative_to(project_dir)).encode() + b"\0")
+                digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def dbt_manifest(dbt: DbtCliResource, target_root: Path, project_dir: Path) -> Path:
+    """The dbt project's manifest, parsed (dbt parse needs no database) once per version of the
+    project: into `target_root/<digest of its sources>/`, so a checkout that changed a model
+    (an upgrade) parses again instead of naming models that are gone or missing new ones
+    (dagster-dbt fails the marts step with a KeyError on the model). Older versions' manifests
+    are removed."""
+    target_path = target_root / dbt_project_digest(project_dir)
     manifest = target_path / "manifest.json"
     if not manifest.exists():
         dbt.cli(["parse", "--quiet"], target_path=target_path).wait()
+        for other in target_root.iterdir():
+            if other.is_dir() and other != target_path:
+                shutil.rmtree(other, ignore_errors=True)
     return manifest
 
 
 def marts_asset(environment: WmsEnvironment, dbt: DbtCliResource) -> AssetsDefinition:
     """`dbt build` of transform/ over this environment's loaded tables (its raw schema) into
     its marts schema."""
-    manifest = dbt_manifest(dbt, DBT_PROJECT_DIR / "target" / "dagster")
+    manifest = dbt_manifest(dbt, DBT_PROJECT_DIR / "target" / "dagster", DBT_PROJECT_DIR)
 
     @dbt_assets(
         manifest=manifest,

@@ -13,7 +13,6 @@ import os
 import re
 import subprocess
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -22,6 +21,7 @@ import yaml
 from oracle_wms_sim import Simulator
 from tests import wms_truth
 from tests.conftest import ROOT, copy_working_tree, meltano
+from tests.warehouse import mart_differences
 
 DBT = ROOT / ".meltano" / "utilities" / "dbt-duckdb" / "venv" / "bin" / "dbt"
 AS_OF = "2026-01-05"
@@ -146,24 +146,15 @@ def test_another_project_installs_the_package_from_git_and_builds_it(
     }
     assert sorted(f"{table}.*" for table in read) == sorted(selection)
 
+    # Every mart, every row and column, as the simulator's records give it (tests/wms_truth.py).
+    problems: list[str] = []
     with duckdb.connect(str(db_path), read_only=True) as db:
-        on_hand = {
-            (f, i, t): (Decimal(q), Decimal(a))
-            for f, i, t, q, a in db.execute(
-                "select facility_code, item_code, location_type_code, on_hand_qty, "
-                "available_qty from reporting.mart_inventory_on_hand"
-            ).fetchall()
-        }
-        open_orders = {
-            f: (int(n), int(late), Decimal(o), Decimal(a))
-            for f, n, late, o, a in db.execute(
-                "select facility_code, count(*), sum(case when is_late then 1 else 0 end), "
-                "sum(ord_qty), sum(alloc_qty) from reporting.mart_open_orders "
-                "group by facility_code"
-            ).fetchall()
-        }
-    assert on_hand == wms_truth.on_hand(sim)
-    assert open_orders == wms_truth.open_orders(sim, date.fromisoformat(AS_OF))
+        for mart, (key, truth) in wms_truth.marts(sim, date.fromisoformat(AS_OF)).items():
+            cursor = db.execute(f"select * from reporting.{mart}")
+            columns = [column[0] for column in cursor.description or []]
+            rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+            problems += mart_differences(f"package {mart}", key, truth, rows, "duckdb")
+    assert not problems, "\n".join(problems)
 
 
 def test_each_profile_has_a_target_per_meltano_environment() -> None:

@@ -163,7 +163,7 @@ class Warehouse:
         problems = [
             problem
             for mart, (key, truth) in self.truth().items()
-            for problem in _differences(
+            for problem in mart_differences(
                 f"{database} {mart}",
                 key,
                 truth,
@@ -174,7 +174,7 @@ class Warehouse:
         assert not problems, "\n".join(problems)
 
 
-def _differences(
+def mart_differences(
     where: str, key: str, truth: wms_truth.Mart, rows: list[dict[str, Any]], database: str
 ) -> list[str]:
     """What differs between a mart's rows and the truth's (nothing: an empty list)."""
