@@ -157,7 +157,11 @@ class Store:
     memo: dict[Any, Any] = field(default_factory=dict, repr=False)
     """What a writer remembers for the current write transaction only (cleared as each one
     begins; writers are serialised), e.g. one `mod_ts` per table for a wave's many rows."""
-    _all_conns: list[sqlite3.Connection] = field(default_factory=list, repr=False)
+    _all_conns: list[tuple[int, sqlite3.Connection]] = field(default_factory=list, repr=False)
+    """Every open read connection with the thread that owns it."""
+    _serving: set[int] = field(default_factory=set, repr=False)
+    """Threads answering a request now: `close` leaves their connections to them."""
+    _closed: bool = False
 
     # ---- connections -------------------------------------------------------------------
     def reader(self) -> sqlite3.Connection:
@@ -167,7 +171,7 @@ class Store:
             conn = connect(self.path)
             self._local.conn = conn
             with self._counts_lock:
-                self._all_conns.append(conn)
+                self._all_conns.append((threading.get_ident(), conn))
         return conn
 
     def release_reader(self) -> None:
@@ -176,14 +180,35 @@ class Store:
         if conn is not None:
             self._local.conn = None
             with self._counts_lock:
-                if conn in self._all_conns:
-                    self._all_conns.remove(conn)
+                self._all_conns = [(t, c) for t, c in self._all_conns if c is not conn]
             conn.close()
 
-    def close(self) -> None:
+    @contextlib.contextmanager
+    def serving(self) -> Iterator[None]:
+        """One request answered on this thread. Closing a SQLite connection while another thread
+        executes on it crashes the whole process (a segmentation fault in `sqlite3`, seen when a
+        test stopped the simulator under a client's last request), so `close` leaves the
+        connection of a thread inside `serving` open, and the thread closes it itself on leaving
+        once the store is closed."""
+        ident = threading.get_ident()
         with self._counts_lock:
-            conns, self._all_conns = self._all_conns, []
-        for conn in conns:
+            self._serving.add(ident)
+        try:
+            yield
+        finally:
+            with self._counts_lock:
+                self._serving.discard(ident)
+                closed = self._closed
+            if closed:
+                self.release_reader()
+
+    def close(self) -> None:
+        """Close every read connection no request is using now (see `serving` for the rest)."""
+        with self._counts_lock:
+            self._closed = True
+            idle = [c for t, c in self._all_conns if t not in self._serving]
+            self._all_conns = [(t, c) for t, c in self._all_conns if t in self._serving]
+        for conn in idle:
             with contextlib.suppress(sqlite3.ProgrammingError):
                 conn.close()
 

@@ -53,7 +53,7 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             self.app.api.store.release_reader()
 
-    def _serve(self) -> None:
+    def _serve_one(self) -> None:
         started = time.perf_counter()
         length = int(self.headers.get("Content-Length") or 0)
         if length > _MAX_BODY:
@@ -74,6 +74,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._respond(target, path, headers, body, is_api, is_write, started)
         finally:
             self._answered()
+
+    def _serve(self) -> None:
+        with self.app.api.store.serving():
+            self._serve_one()
 
     def _answered(self) -> None:
         """The request leaves the in-flight count, just before its answer is written: counted
