@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,47 @@ from oracle_wms_sim import Simulator
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+PLUGIN_DIRS = ("extractors", "loaders", "utilities", "transformers", "mappers", "orchestrators")
+"""The kinds of Meltano plugin whose virtual environments live in `.meltano/<kind>/`."""
+SYS_DIR = "MELTANO_SYS_DIR_ROOT"
+
+
+# Parallel workers (`make test`: pytest-xdist, `-n 2 --dist loadgroup`) -----------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In an xdist worker, this project's Meltano runs get a system directory of the worker's
+    own: `meltano run` writes each plugin's config and catalog to `.meltano/run/<plugin>/`, so
+    two runs of one plugin at once read each other's files (meltano/meltano#8763). The plugins'
+    virtual environments are shared (symlinks); the directory goes when the worker ends."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or SYS_DIR in os.environ:
+        return
+    sys_dir = Path(tempfile.mkdtemp(prefix=f"meltano-{worker}-"))
+    for kind in PLUGIN_DIRS:
+        if (ROOT / ".meltano" / kind).is_dir():
+            (sys_dir / kind).symlink_to(ROOT / ".meltano" / kind)
+    os.environ[SYS_DIR] = str(sys_dir)
+    config.add_cleanup(lambda: shutil.rmtree(sys_dir, ignore_errors=True))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that share something run on one worker (`--dist loadgroup`): those of the session's
+    warehouse (built once per worker that uses it), and the Dagster tests (their code location
+    parses the dbt manifest into `transform/target/dagster/`)."""
+    for item in items:
+        if "warehouse" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("warehouse"))
+        elif item.path.name.startswith(("test_orchestration", "test_dagster")):
+            item.add_marker(pytest.mark.xdist_group("dagster"))
+
+
+def outside_this_project(env: dict[str, str]) -> dict[str, str]:
+    """`env` for Meltano in another project (a copy, a new one): without the worker's system
+    directory of this project, so that project's `.meltano/` is its own."""
+    return {k: v for k, v in env.items() if k != SYS_DIR}
+
+
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 

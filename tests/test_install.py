@@ -21,7 +21,14 @@ from pathlib import Path
 import pytest
 
 from oracle_wms_sim import Simulator
-from tests.conftest import BIN, PG, ROOT, copy_working_tree, result_count
+from tests.conftest import (
+    BIN,
+    PG,
+    ROOT,
+    copy_working_tree,
+    outside_this_project,
+    result_count,
+)
 from tests.test_readme import SIM_ADDRESS, readme_commands
 
 README = ROOT / "README.md"
@@ -59,7 +66,11 @@ def test_readme_new_project_commands(tmp_path: Path, pg_database: str) -> None:
             for line in lines
         )
         env = {
-            **{k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "MAKEFLAGS"}},
+            **{
+                k: v
+                for k, v in outside_this_project(dict(os.environ)).items()
+                if k not in {"VIRTUAL_ENV", "MAKEFLAGS"}
+            },
             # meltano and psql from this machine; the connectors only from the built wheel.
             "PATH": f"{BIN}:{os.environ['PATH']}",
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",

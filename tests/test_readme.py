@@ -38,14 +38,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BIN, ROOT
+from tests.conftest import BIN, PLUGIN_DIRS, ROOT, outside_this_project
 
 README = ROOT / "README.md"
 BACKGROUND = "another terminal"
 DRY_RUN = {"prompts", "real WMS", "network", "the test suite", "run by its own test"}
 NEW_PROJECT = "new project"  # run in order, in a new directory, by tests/test_install.py
 SIM_ADDRESS = "127.0.0.1:8765"
-PLUGIN_DIRS = ("extractors", "loaders", "utilities", "transformers", "mappers", "orchestrators")
 
 
 @dataclass(frozen=True)
@@ -182,7 +181,11 @@ def test_every_readme_command_works_in_order(tmp_path: Path, pg_database: str) -
         p for p in os.environ["PATH"].split(os.pathsep) if Path(p).resolve() != BIN.resolve()
     )
     env = {
-        **{k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "MAKEFLAGS"}},
+        **{
+            k: v
+            for k, v in outside_this_project(dict(os.environ)).items()
+            if k not in {"VIRTUAL_ENV", "MAKEFLAGS"}
+        },
         "PATH": path,
         "SIM_PORT": str(port),
         "TAP_POSTGRES_SQLALCHEMY_URL": pg_url,

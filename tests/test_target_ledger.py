@@ -20,7 +20,7 @@ from typing import IO, Any
 import pytest
 
 from oracle_wms_sim import Simulator
-from tests.conftest import BIN, PG, ROOT, meltano_env
+from tests.conftest import BIN, PG, ROOT, meltano_env, outside_this_project
 from tests.test_target import (
     ADJUSTMENT_SCHEMA,
     active_stock,
@@ -561,7 +561,7 @@ def meltano_run(project: Path, tmp_path: Path) -> tuple[int, str]:
     proc = subprocess.run(
         [str(BIN / "meltano"), "run", "tap-postgres", "target-oracle-wms"],
         cwd=project,
-        env=meltano_env(tmp_path, {}),
+        env=outside_this_project(meltano_env(tmp_path, {})),
         capture_output=True,
         text=True,
         timeout=600,
