@@ -99,9 +99,10 @@ class Lookups:
         with self._lock:
             if entity in self._statuses:
                 return self._statuses[entity]
-        rows = self.client.iter_records(entity, {"ordering": "id"})  # outside the lock: a
-        words = {int(r["id"]): status_word(r) for r in rows if r.get("id") is not None}  # read
-        with self._lock:  # ahead in parallel with the lookups (`pick_reads.py`)
+        # Read outside the lock: a read ahead runs in parallel with the lookups (`pick_reads.py`).
+        rows = self.client.iter_records(entity, {"ordering": "id"})
+        words = {int(r["id"]): status_word(r) for r in rows if r.get("id") is not None}
+        with self._lock:
             return self._statuses.setdefault(entity, words)
 
     def status_of(self, entity: str, value: Any) -> str:

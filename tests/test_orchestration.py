@@ -97,8 +97,12 @@ def run(
     *,
     keys: list[AssetKey] | None = None,
     ops: dict[str, Any] | None = None,
+    in_process: bool = False,
 ) -> Any:
-    config = {"execution": {"config": {"multiprocess": {"max_concurrent": 6}}}, "ops": ops or {}}
+    """The job (or the assets `keys`); `in_process` for a one-step run (a step process of its
+    own costs a Dagster start, several seconds under load)."""
+    executor = {"in_process": {}} if in_process else {"multiprocess": {"max_concurrent": 6}}
+    config = {"execution": {"config": executor}, "ops": ops or {}}
     with execute_job(
         reconstructable(wms_job), instance, run_config=config, asset_selection=keys
     ) as result:
@@ -183,7 +187,8 @@ def test_groups_load_in_parallel_within_budget_then_marts(setup: Any, pg_databas
     # list request) and the new rows arrive.
     sim.insert_records("order_hdr", 7)
     sim.clear_request_log()
-    ok, _, events = run(instance, keys=[AssetKey([env, "wms", e]) for e in GROUPS["orders"]])
+    orders = [AssetKey([env, "wms", e]) for e in GROUPS["orders"]]
+    ok, _, events = run(instance, keys=orders, in_process=True)
     assert ok
     order_lists = [
         entry
@@ -212,11 +217,12 @@ def test_groups_load_in_parallel_within_budget_then_marts(setup: Any, pg_databas
         k: v for k, v in before.items() if k != history_id
     }
     # Meltano still records the killed run as running: the rerun says so in one line...
-    ok, _, events = run(instance, keys=history_keys)
+    ok, _, events = run(instance, keys=history_keys, in_process=True)
     failure = next(e for e in events if e.event_type == DagsterEventType.STEP_FAILURE)
     assert "pipeline is already running" in failure.step_failure_data.error.message
     # ...and, told that no run of the group is alive, completes.
-    ok, _, _ = run(instance, keys=history_keys, ops={f"{env}_history": {"config": {"force": True}}})
+    force = {f"{env}_history": {"config": {"force": True}}}
+    ok, _, _ = run(instance, keys=history_keys, ops=force, in_process=True)
     assert ok
     loaded = count(pg_database, f"{raw}.inventory_history")
     assert loaded == wms_count(sim, "inventory_history")
@@ -248,7 +254,7 @@ def test_a_failed_load_shows_the_connectors_line(
 ) -> None:
     _, env, instance = setup
     monkeypatch.setenv("TAP_ORACLE_WMS_PASSWORD", "not-the-password")
-    ok, _, events = run(instance, keys=[AssetKey([env, "wms", "inventory"])])
+    ok, _, events = run(instance, keys=[AssetKey([env, "wms", "inventory"])], in_process=True)
     assert not ok
     failures = [e for e in events if e.event_type == DagsterEventType.STEP_FAILURE]
     assert len(failures) == 1

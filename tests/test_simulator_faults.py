@@ -6,6 +6,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 
@@ -218,3 +219,30 @@ def test_cli_faults_and_oauth_flags() -> None:
         timeout=30,
     )
     assert bad.returncode == 2 and "unknown fault kind" in bad.stderr
+
+
+def test_concurrency_counts_writes_in_flight_apart(sim: Simulator, http: requests.Session) -> None:
+    """`/_sim/concurrency`: reads raise `peak` only; writes raise both (bench_writes holds a
+    write's floor against `writes_peak`)."""
+    sim.add_fault("latency", rate=1.0, latency_ms=300)
+    sim.clear_request_log()
+
+    def at_once(method: str, path: str, n: int) -> None:
+        def send() -> None:
+            with requests.Session() as own:
+                own.auth = AUTH
+                own.request(method, api(sim, path), json={}, timeout=30)
+
+        threads = [threading.Thread(target=send) for _ in range(n)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    at_once("GET", "entity/facility/", 3)
+    reads = http.get(sim.admin_url + "concurrency").json()
+    at_once("POST", "entity/facility/", 2)
+    both = http.get(sim.admin_url + "concurrency").json()
+    sim.clear_faults()
+    assert reads == {"in_flight": 0, "peak": 3, "writes_in_flight": 0, "writes_peak": 0}
+    assert both == {"in_flight": 0, "peak": 3, "writes_in_flight": 0, "writes_peak": 2}

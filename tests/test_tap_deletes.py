@@ -106,9 +106,10 @@ def test_purged_history_is_kept_by_default_and_deleted_on_request(
     # a deleted row of a partitioned stream is valid against its schema (no partition filter
     # values, which are text, copied into its integer fields)
     schema = second_dropped.schemas["inventory_history"]
+    validator = jsonschema.validators.validator_for(schema)(schema)  # built once: 3,000 rows
     for record in second_dropped.records["inventory_history"]:
         if record.get("_sdc_deleted_at"):
-            jsonschema.validate(record, schema)
+            validator.validate(record)
 
 
 def _years_on(years: int, days_more: int) -> datetime:

@@ -506,6 +506,16 @@ def picked_order(sim: Simulator, order_nbr: str, qty: int) -> list[dict[str, Any
 
 def pick_lines(sim: Simulator, order_nbr: str, lpn: str, split: bool = False) -> list[Any]:
     """The robot log of picking every allocation of the order into `lpn`, then closing it."""
+    return messages(
+        "pick_confirm", PICK_SCHEMA, ["log_id"], pick_records(sim, order_nbr, lpn, split)
+    )
+
+
+def pick_records(
+    sim: Simulator, order_nbr: str, lpn: str, split: bool = False, first_id: int = 1
+) -> list[dict[str, Any]]:
+    """`pick_lines`' records, their `log_id`s from `first_id`; `split`: an allocation of more
+    than one unit in two lines (all but one unit, then the last unit)."""
     records: list[dict[str, Any]] = []
     for allocation in allocations(sim, order_nbr):
         qty = Decimal(str(allocation["alloc_qty"]))
@@ -513,7 +523,7 @@ def pick_lines(sim: Simulator, order_nbr: str, lpn: str, split: bool = False) ->
         for part in parts:
             records.append(
                 {
-                    "log_id": len(records) + 1,
+                    "log_id": first_id + len(records),
                     "facility_code": "F1",
                     "action_code": "Pick",
                     "order_nbr": order_nbr,
@@ -524,8 +534,8 @@ def pick_lines(sim: Simulator, order_nbr: str, lpn: str, split: bool = False) ->
                 }
             )
     close = {"facility_code": "F1", "action_code": "Close", "to_container_nbr": lpn}
-    records.append({"log_id": len(records) + 1, **close})
-    return messages("pick_confirm", PICK_SCHEMA, ["log_id"], records)
+    records.append({"log_id": first_id + len(records), **close})
+    return records
 
 
 def oblpn_status(sim: Simulator, lpn: str) -> int:

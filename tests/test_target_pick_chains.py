@@ -17,7 +17,7 @@ from oracle_wms_sim import Simulator
 from target_oracle_wms.pick_chains import chains, segments
 from tests.hostile import Hostile, Reply, Seen, pass_through
 from tests.test_target import messages, run_target, target_config
-from tests.test_target_fulfilment import PICK_SCHEMA, allocations, picked_order
+from tests.test_target_fulfilment import PICK_SCHEMA, allocations, pick_records, picked_order
 
 HELD_S = 0.2
 """How long the proxy holds each pick's answer: long enough that lines of two chains overlap
@@ -27,25 +27,9 @@ in the proxy when, and only when, they are sent in parallel."""
 def lines_of(sim: Simulator, order_nbr: str, lpn: str, first_id: int) -> list[dict[str, Any]]:
     """Every allocation of the order picked into `lpn` in two lines (all but one unit, then the
     last unit: the second line's scope has moved by the first's), then the LPN closed."""
-    records: list[dict[str, Any]] = []
-    for allocation in allocations(sim, order_nbr):
-        qty = Decimal(str(allocation["alloc_qty"]))
-        assert qty > 1, "each allocation split in two lines"
-        for part in (qty - 1, Decimal(1)):
-            records.append(
-                {
-                    "log_id": first_id + len(records),
-                    "facility_code": "F1",
-                    "action_code": "Pick",
-                    "order_nbr": order_nbr,
-                    "item_code": allocation["item_id"]["key"],
-                    "qty": float(part),
-                    "pick_location": allocation["from_location_id"]["key"],
-                    "to_container_nbr": lpn,
-                }
-            )
-    close = {"facility_code": "F1", "action_code": "Close", "to_container_nbr": lpn}
-    records.append({"log_id": first_id + len(records), **close})
+    records = pick_records(sim, order_nbr, lpn, split=True, first_id=first_id)
+    picks = sum(r["action_code"] == "Pick" for r in records)
+    assert picks == 2 * len(allocations(sim, order_nbr)), "each allocation split in two lines"
     return records
 
 
