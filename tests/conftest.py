@@ -47,7 +47,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.add_cleanup(lambda: shutil.rmtree(sys_dir, ignore_errors=True))
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+@pytest.hookimpl(wrapper=True)  # marks before xdist's own hook reads them (tryfirst was late)
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> Iterator[None]:
     """Tests that share something run on one worker (`--dist loadgroup`): those of the session's
     warehouse (built once per worker that uses it), and the Dagster tests (their code location
     parses the dbt manifest into `transform/target/dagster/`)."""
@@ -56,6 +59,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.xdist_group("warehouse"))
         elif item.path.name.startswith(("test_orchestration", "test_dagster")):
             item.add_marker(pytest.mark.xdist_group("dagster"))
+    yield
+    if getattr(config.option, "loadgroup", False):  # set by xdist in a worker
+        lost = [
+            i.nodeid for i in items if i.get_closest_marker("xdist_group") and "@" not in i.nodeid
+        ]
+        if lost:  # pytest-xdist did not group them: each worker would build its own warehouse
+            raise pytest.UsageError(f"--dist loadgroup ignored the groups of {lost[0]} (pytest 9?)")
 
 
 def outside_this_project(env: dict[str, str]) -> dict[str, str]:
