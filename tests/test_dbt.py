@@ -54,8 +54,10 @@ def test_staging_keeps_the_latest_version_and_dbt_tests_catch_broken_rows(
         )
     proc = subprocess.run(
         # The two staging models and their tests (a whole build was 40 s more under load).
-        [str(BIN / "meltano"), "invoke", "dbt-duckdb:build"]
-        + ["--select", "stg_wms__order_hdr", "stg_wms__order_dtl"],
+        [
+            str(BIN / "meltano"),
+            *("invoke", "dbt-duckdb:build", "--select", "stg_wms__order_hdr", "stg_wms__order_dtl"),
+        ],
         cwd=ROOT,
         env=meltano_env(tmp_path, env),
         capture_output=True,
