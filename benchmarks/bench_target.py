@@ -280,7 +280,9 @@ def _messages(tmp: Path, stock: list[dict[str, Any]], count: int) -> Path:
     """The Singer input: one SCHEMA, then a RECORD per adjustment."""
     path = tmp / "adjustments.singer.jsonl"
     records = adjustments(stock, count, f"bench-target-{RUN}")
-    singer_file(path, STREAM, SCHEMA, [], records)
+    # The log's own key: the target refuses a keyless stream's records (it could not tell a
+    # redelivery from a second write; issue 22), so every one was rejected without it.
+    singer_file(path, STREAM, SCHEMA, ["transaction_ref_nbr"], records)
     return path
 
 
