@@ -47,7 +47,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.add_cleanup(lambda: shutil.rmtree(sys_dir, ignore_errors=True))
 
 
-@pytest.hookimpl(wrapper=True)  # marks before xdist's own hook reads them (tryfirst was late)
+@pytest.hookimpl(wrapper=True)  # marks before any plugin (xdist) reads them
 def pytest_collection_modifyitems(
     config: pytest.Config, items: list[pytest.Item]
 ) -> Iterator[None]:
