@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,10 +68,11 @@ def pytest_collection_modifyitems(
             raise pytest.UsageError(f"--dist loadgroup ignored the groups of {lost[0]} (pytest 9?)")
 
 
-def outside_this_project(env: dict[str, str]) -> dict[str, str]:
+def outside_this_project(env: Mapping[str, str], *also: str) -> dict[str, str]:
     """`env` for Meltano in another project (a copy, a new one): without the worker's system
-    directory of this project, so that project's `.meltano/` is its own."""
-    return {k: v for k, v in env.items() if k != SYS_DIR}
+    directory of this project, so that project's `.meltano/` is its own, nor the names `also`."""
+    dropped = {SYS_DIR, *also}
+    return {k: v for k, v in env.items() if k not in dropped}
 
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

@@ -66,11 +66,7 @@ def test_readme_new_project_commands(tmp_path: Path, pg_database: str) -> None:
             for line in lines
         )
         env = {
-            **{
-                k: v
-                for k, v in outside_this_project(dict(os.environ)).items()
-                if k not in {"VIRTUAL_ENV", "MAKEFLAGS"}
-            },
+            **outside_this_project(os.environ, "VIRTUAL_ENV", "MAKEFLAGS"),
             # meltano and psql from this machine; the connectors only from the built wheel.
             "PATH": f"{BIN}:{os.environ['PATH']}",
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",

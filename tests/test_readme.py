@@ -181,11 +181,7 @@ def test_every_readme_command_works_in_order(tmp_path: Path, pg_database: str) -
         p for p in os.environ["PATH"].split(os.pathsep) if Path(p).resolve() != BIN.resolve()
     )
     env = {
-        **{
-            k: v
-            for k, v in outside_this_project(dict(os.environ)).items()
-            if k not in {"VIRTUAL_ENV", "MAKEFLAGS"}
-        },
+        **outside_this_project(os.environ, "VIRTUAL_ENV", "MAKEFLAGS"),
         "PATH": path,
         "SIM_PORT": str(port),
         "TAP_POSTGRES_SQLALCHEMY_URL": pg_url,

@@ -41,8 +41,6 @@ class _Handler(BaseHTTPRequestHandler):
     log_requests: ClassVar[bool] = False
     _in_flight = False
     """Whether the request being served is counted in flight (`RequestLog`)."""
-    _write = False
-    """Whether it is counted as a write in flight too."""
 
     def setup(self) -> None:
         super().setup()
@@ -71,8 +69,7 @@ class _Handler(BaseHTTPRequestHandler):
         if is_admin:
             self._respond(target, path, headers, body, is_api, is_write, started)
             return
-        self._write = self.command in _WRITE_METHODS
-        self.log.begin(self._write)
+        self.log.begin(write=self.command in _WRITE_METHODS)
         self._in_flight = True
         try:
             self._respond(target, path, headers, body, is_api, is_write, started)
@@ -89,7 +86,7 @@ class _Handler(BaseHTTPRequestHandler):
         could be seen with one request more in flight than it ever had."""
         if self._in_flight:
             self._in_flight = False
-            self.log.end(self._write)
+            self.log.end(write=self.command in _WRITE_METHODS)
 
     def _respond(  # noqa: PLR0917 - the request's parts, read once in `_serve`
         self,
