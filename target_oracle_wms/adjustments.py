@@ -15,8 +15,10 @@ import json
 import threading
 import typing as t
 from decimal import Decimal
+from functools import partial
 
 from target_oracle_wms.base import Call, Pending, RecordRejectedError, WmsSink
+from target_oracle_wms.lookups import run_reads
 from target_oracle_wms.validation import (
     Reasons,
     RecordSchema,
@@ -146,7 +148,16 @@ class InventoryAdjustmentSink(WmsSink):
         row = found[barcode]
         return int(row["id"]) if row else None
 
+    def ahead(self) -> list[t.Callable[[], t.Any]]:
+        """The facility list and the history ids applied references are looked up under."""
+        return [*super().ahead(), self._history_ids]
+
+    def _history_ids(self) -> None:
+        _ = self.services.history_activity_ids, self.services.history_status_ids
+
     def prefetch(self, records: list[dict[str, t.Any]]) -> None:
+        """The batch's locations and items: one `__in` lookup per facility and per company,
+        all in one round (`max_parallel_writes` at once)."""
         lookups = self.services.lookups
         barcodes: dict[str, set[str]] = {}
         items: dict[str, set[str]] = {}
@@ -157,12 +168,22 @@ class InventoryAdjustmentSink(WmsSink):
             barcodes.setdefault(facility.code, set()).add(str(record.get("location_barcode")))
             if facility.company_code:
                 items.setdefault(facility.company_code, set()).add(str(record.get("item_code")))
-        for code, values in barcodes.items():
-            lookups.find(
-                "location", "barcode", values, {"facility_id__code": code}, "id,location_type_id"
+        reads: list[t.Callable[[], t.Any]] = [
+            partial(
+                lookups.find,
+                "location",
+                "barcode",
+                values,
+                {"facility_id__code": code},
+                "id,location_type_id",
             )
-        for company, values in items.items():
-            lookups.find("item", "code", values, {"company_id__code": company})
+            for code, values in barcodes.items()
+        ]
+        reads += [
+            partial(lookups.find, "item", "code", values, {"company_id__code": company})
+            for company, values in items.items()
+        ]
+        run_reads(reads, self.services.max_parallel_writes)
 
     def write_key(self, item: Pending) -> str:
         """One inventory row: location (the filters, or the created row's), item and batch."""

@@ -21,8 +21,8 @@ import time
 import typing as t
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from functools import partial
 
-import requests
 from singer_sdk import Target
 from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks import BatchSink
@@ -41,7 +41,7 @@ from target_oracle_wms.intake import (
 )
 from target_oracle_wms.services import WriteServices
 from target_oracle_wms.validation import Reasons, RecordSchema, entity_schema
-from target_oracle_wms.values import REFUSALS, refusal_reasons, wms_reasons
+from target_oracle_wms.values import REFUSALS, answer_body, refusal_reasons, wms_reasons
 
 LOG_IDENTITY = ("log_id", "log_ts")
 """A log line's own id (or sequence number) and the time the log wrote it: what tells two
@@ -49,17 +49,6 @@ identical presses apart in a stream without key properties (docs/write-api.md, "
 
 Call = tuple[str, str, dict[str, t.Any]]
 """(method, path, body) of a planned request; path relative to the lgfapi base URL."""
-
-
-def answer_body(response: requests.Response) -> t.Any:
-    """A write's answer as JSON; None when it has no body, or one that is not JSON (a 202 or
-    204 of an operation whose body Oracle does not document: the sinks read the WMS instead)."""
-    if not response.content:
-        return None
-    try:
-        return response.json()
-    except ValueError:
-        return None
 
 
 class RecordRejectedError(Exception):
@@ -111,7 +100,17 @@ class WmsSink(BatchSink):
     def max_size(self) -> int:
         return self.MAX_SIZE_DEFAULT
 
+    def setup(self) -> None:
+        """SDK: called as the stream's SCHEMA arrives: `ahead` starts, while records come."""
+        self.services.send_ahead(self.ahead())
+
     # What each action defines --------------------------------------------------------------
+
+    def ahead(self) -> list[t.Callable[[], t.Any]]:
+        """Reads no record decides, once a run (`Lookups.once`): the facility list here, the
+        sinks add their statuses and `describe`s; at hundreds of ms a request, they would
+        otherwise open the first batch."""
+        return [partial(self.services.lookups.facility, "")]
 
     def prefetch(self, records: list[dict[str, t.Any]]) -> None:
         """Resolve the batch's business keys in bulk before validation."""

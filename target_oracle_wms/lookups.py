@@ -9,8 +9,10 @@ sinks turn into the record's reject. lgfapi documents no escape
 for a comma inside an `__in` value, so a key with a comma is asked with a plain equality filter,
 one request each; either way only a row whose key equals the value exactly counts.
 
-The Singer SDK drains several streams' sinks at once, in threads: one lock guards the caches
-(a half-loaded facility list once made a second sink see none).
+The Singer SDK drains several streams' sinks at once, in threads, and the target sends each
+stream's record-independent reads ahead when the stream begins (`WmsSink.ahead`): one lock guards
+the caches (a half-loaded facility list once made a second sink see none), and a run-wide read
+(`once`: the facility list, a status list, a `describe`) is in flight at most once.
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ import typing as t
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from oracle_wms.client import WmsClient
 from oracle_wms.errors import WmsValidationError
 
 CHUNK = 100
+T = TypeVar("T")
 
 
 class ValueRefusedError(Exception):
@@ -67,27 +71,45 @@ def _fk_key(value: Any) -> str | None:
 class Lookups:
     def __init__(self, client: WmsClient) -> None:
         self.client = client
-        self._facilities: dict[str, Facility] | None = None
         self._cache: dict[tuple[Any, ...], dict[str, dict[str, Any] | None]] = {}
-        self._statuses: dict[str, dict[int, str]] = {}
         self._refused: dict[tuple[Any, ...], str] = {}
         """(entity, key_field, value) -> the WMS's 400 for that value as a filter."""
         self._lock = threading.RLock()
+        self._once: dict[tuple[Any, ...], Any] = {}
+        self._gates: dict[tuple[Any, ...], threading.Lock] = {}
+
+    def once(self, key: tuple[Any, ...], read: t.Callable[[], T]) -> T:
+        """`read()`, asked of the WMS once per run for `key`: a caller asking while the read is
+        in flight (a sink, and the reads its target sent ahead when the stream began) waits for
+        it instead of sending it again. A failure is not kept: the next caller reads again, and
+        reports it."""
+        with self._lock:
+            if key in self._once:
+                return t.cast(T, self._once[key])
+            gate = self._gates.setdefault(key, threading.Lock())
+        with gate:
+            with self._lock:
+                if key in self._once:
+                    return t.cast(T, self._once[key])
+            value = read()
+            with self._lock:
+                self._once[key] = value
+            return value
 
     def facility(self, code: str) -> Facility | None:
-        with self._lock:
-            if self._facilities is None:
-                params = {"fields": "id,code,company_id", "ordering": "id"}
-                self._facilities = {
-                    str(row["code"]): Facility(
-                        id=int(row["id"]),
-                        code=str(row["code"]),
-                        company_id=fk_id(row.get("company_id")),
-                        company_code=_fk_key(row.get("company_id")),
-                    )
-                    for row in self.client.iter_records("facility", params)
-                }
-            return self._facilities.get(code)
+        return self.once(("facility",), self._read_facilities).get(code)
+
+    def _read_facilities(self) -> dict[str, Facility]:
+        params = {"fields": "id,code,company_id", "ordering": "id"}
+        return {
+            str(row["code"]): Facility(
+                id=int(row["id"]),
+                code=str(row["code"]),
+                company_id=fk_id(row.get("company_id")),
+                company_code=_fk_key(row.get("company_id")),
+            )
+            for row in self.client.iter_records("facility", params)
+        }
 
     def status_words(self, entity: str) -> dict[int, str]:
         """id -> `status_word` of every row of a status entity (`container_status`,
@@ -96,14 +118,11 @@ class Lookups:
         Raises:
             WmsNotFoundError: the WMS lists no such entity (the caller decides what that means).
         """
-        with self._lock:
-            if entity in self._statuses:
-                return self._statuses[entity]
-        # Read outside the lock: a read ahead runs in parallel with the lookups (`pick_reads.py`).
+        return self.once(("status", entity), partial(self._read_statuses, entity))
+
+    def _read_statuses(self, entity: str) -> dict[int, str]:
         rows = self.client.iter_records(entity, {"ordering": "id"})
-        words = {int(r["id"]): status_word(r) for r in rows if r.get("id") is not None}
-        with self._lock:
-            return self._statuses.setdefault(entity, words)
+        return {int(r["id"]): status_word(r) for r in rows if r.get("id") is not None}
 
     def status_of(self, entity: str, value: Any) -> str:
         """The `status_word` a row's `status_id` (any `fk_id` form) names in a status entity,

@@ -42,6 +42,7 @@ import dataclasses
 import threading
 import typing as t
 from decimal import Decimal
+from functools import partial
 
 from oracle_wms.errors import WmsNotFoundError
 from target_oracle_wms.base import Call, Pending, RecordRejectedError, WmsSink
@@ -135,6 +136,11 @@ class PickConfirmSink(WmsSink):
         order; chains go in parallel (`pick_chains`)."""
         chain = self.__dict__.get("_chain", {}).get(id(item.record))
         return str(item.record.get("facility_code")) if chain is None else f"chain {chain}"
+
+    def ahead(self) -> list[t.Callable[[], t.Any]]:
+        """The facility list and the allocation statuses."""
+        statuses = partial(self.services.lookups.status_words, "allocation_status")
+        return [*super().ahead(), statuses]
 
     def prefetch(self, records: list[dict[str, t.Any]]) -> None:
         """Everything the batch's validation and markers read, in one round of parallel reads

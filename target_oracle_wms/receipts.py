@@ -20,7 +20,7 @@ import typing as t
 from decimal import Decimal
 from functools import partial
 
-from target_oracle_wms.base import Call, Pending, RecordRejectedError, WmsSink
+from target_oracle_wms.base import Call, Pending, WmsSink
 from target_oracle_wms.lookups import Facility, fk_id, run_reads
 from target_oracle_wms.pick_chains import chunks
 from target_oracle_wms.validation import (
@@ -294,13 +294,14 @@ class ReceiveSink(WmsSink):
         return contents
 
     def lpns(
-        self, facility_code: str, numbers: list[str], *, keep: bool = False
+        self, facility_code: str, numbers: list[str], *, keep: bool = False, fresh: bool = False
     ) -> dict[str, Contents | None]:
         """container_nbr -> the IBLPN's contents (item code -> quantity, from the inventory rows
         it holds, one `container_id__in` read for all), None where the facility has no IBLPN
-        of that number. `keep`: remember them for this batch's `already_in_wms`."""
+        of that number. `keep`: remember them for this batch's `already_in_wms`; `fresh`: read
+        now, whatever `prefetch` kept (after a receipt was sent)."""
         ahead: dict[tuple[str, str], Contents | None] = self.__dict__.setdefault("_ahead", {})
-        if not keep and all((facility_code, n) in ahead for n in numbers):
+        if not keep and not fresh and all((facility_code, n) in ahead for n in numbers):
             return {n: ahead.pop((facility_code, n)) for n in numbers}
         found = self.services.lookups.find(
             "iblpn",
@@ -330,23 +331,7 @@ class ReceiveSink(WmsSink):
 
     def _contents(self, item: Pending) -> Contents | None:
         number = str(item.record["container_nbr"])
-        return self.lpns(str(item.record["facility_code"]), [number])[number]
-
-    def _received(self, item: Pending) -> Contents | None:
-        """What the IBLPN holds after the answer, in one read (its inventory by
-        `container_id__container_nbr`); without any row, `_contents` tells an empty IBLPN from
-        none (two reads)."""
-        params = {
-            "facility_id__code": str(item.record["facility_code"]),
-            "container_id__container_nbr": str(item.record["container_nbr"]),
-            "fields": "id,item_id,curr_qty",
-        }
-        contents: Contents = {}
-        for inv in self.services.wms.iter_records("inventory", params):
-            code = str((inv.get("item_id") or {}).get("key"))
-            contents[code] = contents.get(code, Decimal(0)) + Decimal(str(inv["curr_qty"]))
-        contents = {code: qty for code, qty in contents.items() if qty}
-        return contents if contents else self._contents(item)
+        return self.lpns(str(item.record["facility_code"]), [number], fresh=True)[number]
 
     def already_in_wms(self, pending: list[Pending]) -> set[str]:
         """IBLPNs that exist with exactly the record's contents were received before (by an
@@ -390,22 +375,37 @@ class ReceiveSink(WmsSink):
         return self._contents(item) is not None
 
     def apply(self, item: Pending) -> tuple[str, t.Any]:
-        """Send the receipt, then read the IBLPN back: there with the record's contents is
-        applied; absent, or with other contents, a reject saying so."""
+        """Send the receipt (what it did is read back with the batch's others: `apply_all`)."""
         method, path, body = item.call
         self.send_with_retries(method, path, body, item)
-        contents = self._received(item)
+        return "applied", None
+
+    def apply_all(self, items: list[Pending]) -> t.Iterator[tuple[Pending, str, t.Any]]:
+        """Every receipt sent (`max_parallel_writes` at once), then the IBLPNs read back
+        together, two reads per facility and 100 LPNs (`lpns`), not one or two per receipt:
+        there with the record's contents is applied; absent, or with other contents, a reject
+        saying so. A receipt is in the ledger only once read back: a run ended between the
+        two finds it before sending (`already_in_wms`)."""
+        sent: dict[str, list[Pending]] = {}
+        for item, outcome, answer in super().apply_all(items):
+            if outcome == "rejected":
+                yield item, outcome, answer
+            else:
+                sent.setdefault(str(item.record["facility_code"]), []).append(item)
+        for facility, group in sent.items():
+            held = self.lpns(
+                facility, sorted({str(i.record["container_nbr"]) for i in group}), fresh=True
+            )
+            for item in group:
+                yield self._settled(item, held[str(item.record["container_nbr"])])
+
+    def _settled(self, item: Pending, contents: Contents | None) -> tuple[Pending, str, t.Any]:
         expected = self.expected(item)
         number = item.record["container_nbr"]
         if contents is None:
-            raise RecordRejectedError(
-                {"container_nbr": f"the WMS answered, but it holds no iblpn {number}"}
-            )
+            reasons = {"container_nbr": f"the WMS answered, but it holds no iblpn {number}"}
+            return item, "rejected", reasons
         if contents != expected:
-            raise RecordRejectedError(
-                {
-                    "items": f"iblpn {number} holds {describe_contents(contents)}, "
-                    f"not {describe_contents(expected)}"
-                }
-            )
-        return "applied", {"container_nbr": number, "contents": describe_contents(contents)}
+            held, wanted = describe_contents(contents), describe_contents(expected)
+            return item, "rejected", {"items": f"iblpn {number} holds {held}, not {wanted}"}
+        return item, "applied", {"container_nbr": number, "contents": describe_contents(contents)}

@@ -7,6 +7,7 @@ imports `target.py`.
 from __future__ import annotations
 
 import abc
+import typing as t
 
 from oracle_wms.client import WmsClient
 from oracle_wms.schema import EntityDescription
@@ -84,6 +85,10 @@ class WriteServices(abc.ABC):
     @abc.abstractmethod
     def description(self, entity: str) -> EntityDescription:
         """`describe` of an entity (`GET entity/{name}/describe/`), once per run."""
+
+    @abc.abstractmethod
+    def send_ahead(self, reads: list[t.Callable[[], t.Any]]) -> None:
+        """Start `reads` (record-independent, run-wide: `WmsSink.ahead`) in the background."""
 
     @abc.abstractmethod
     def action_for(self, stream_name: str) -> StreamAction:

@@ -32,6 +32,11 @@ LOOKUP_CHUNK = 100
 class OblpnShipSink(WmsSink):
     """Ships LPNs found by facility code and `container_nbr`, many per `bulk_ship` request."""
 
+    def ahead(self) -> list[t.Callable[[], t.Any]]:
+        """The container statuses and the user's page size (LPNs are found by facility code:
+        no facility list)."""
+        return [partial(self.services.lookups.status_words, "container_status"), self.bulk_limit]
+
     def prefetch(self, records: list[dict[str, t.Any]]) -> None:
         """One round of parallel reads (`max_parallel_writes` at once): the batch's LPNs with
         their status, fresh (validation and `already_in_wms` judge by it), the container
@@ -160,21 +165,19 @@ class OblpnShipSink(WmsSink):
     def bulk_limit(self) -> int:
         """LPNs per request: `bulk_max_objects`, lowered to the user's Rows per Page, which
         Oracle documents as the default page size of a list (read once from one list page)."""
-        if "_limit" not in self.__dict__:
-            limit = self.services.bulk_max_objects
-            try:
-                response = self.services.wms.get(
-                    "entity/oblpn/", {"fields": "id", "page_mode": "paged"}, entity="oblpn"
-                )
-                page = response.json() if response.content else {}
-            except WmsNotFoundError:  # no LPN visible: nothing to ship, keep the setting
-                page = {}
-            served = len(page.get("results") or []) if isinstance(page, dict) else 0
-            if served:
-                limit = min(limit, served)
-            self.__dict__["_limit"] = limit
-        limit_now: int = self.__dict__["_limit"]
-        return limit_now
+        return self.services.lookups.once(("bulk_limit",), self._read_bulk_limit)
+
+    def _read_bulk_limit(self) -> int:
+        limit = self.services.bulk_max_objects
+        try:
+            response = self.services.wms.get(
+                "entity/oblpn/", {"fields": "id", "page_mode": "paged"}, entity="oblpn"
+            )
+            page = response.json() if response.content else {}
+        except WmsNotFoundError:  # no LPN visible: nothing to ship, keep the setting
+            page = {}
+        served = len(page.get("results") or []) if isinstance(page, dict) else 0
+        return min(limit, served) if served else limit
 
     def apply_all(self, items: list[Pending]) -> t.Iterator[tuple[Pending, str, t.Any]]:
         """One `bulk_ship` request per `bulk_limit()` LPNs sharing the same options; then each

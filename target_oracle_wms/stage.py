@@ -16,7 +16,6 @@ documents applied by earlier runs.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import time
@@ -49,6 +48,7 @@ from target_oracle_wms.stage_state import (
     outcome,
     reached,
     read_states,
+    record_documents,
 )
 from target_oracle_wms.validation import (
     Reasons,
@@ -73,6 +73,8 @@ class StageSink(WmsSink):
 
     _before: dict[Where, Row]
     """The documents' headers read before the batch was sent (`already_in_wms`)."""
+    _read_ahead: tuple[frozenset[str], dict[Where, Row]] | None = None
+    """(fields read, the headers) read in `prefetch`'s round, for `already_in_wms`."""
 
     @property
     def spec(self) -> StageSpec:
@@ -90,6 +92,14 @@ class StageSink(WmsSink):
         return count_setting(self.config, "stage_batch_size", MAX_MESSAGE, 1, MAX_MESSAGE)
 
     # Validation --------------------------------------------------------------------------
+
+    def ahead(self) -> list[t.Callable[[], t.Any]]:
+        """The facility list and `describe` of the header and line entities."""
+        spec = self.spec
+        described = [
+            partial(self.services.description, e) for e in (spec.header_entity, spec.line_entity)
+        ]
+        return [*super().ahead(), *described]
 
     def prefetch(self, records: list[dict[str, t.Any]]) -> None:
         spec, lookups = self.spec, self.services.lookups
@@ -113,14 +123,20 @@ class StageSink(WmsSink):
             partial(lookups.find, spec.code_entity, spec.code_key, values, self._code_scope(c))
             for c, values in codes.items()
         ]
-        reads += [partial(self._described, e) for e in (spec.header_entity, spec.line_entity)]
+        reads.append(partial(self._states_ahead, records))  # the `describe`s: `ahead`
         run_reads(reads, self.services.max_parallel_writes)  # one round, all independent
 
-    def _described(self, entity: str) -> None:
-        """`entity_schema`, read ahead with the lookups; a failure is left to validation,
-        which asks again and reports it."""
-        with contextlib.suppress(WmsError):
-            self.entity_schema(entity)
+    def _states_ahead(self, records: list[dict[str, t.Any]]) -> None:
+        """The headers `already_in_wms` judges by, read in the lookups' round instead of one
+        round of their own before the message (the records' own keys and actions; a record
+        validation then changes or rejects is read again or not at all)."""
+        spec = self.spec
+        docs, fields = record_documents(records, spec.key_field, spec.header_fields)
+        if docs:
+            states = read_states(
+                self.services.wms, spec.header_entity, spec.key_field, docs, fields
+            )
+            self._read_ahead = (frozenset(fields), states)
 
     @staticmethod
     def _code_scope(company: str) -> dict[str, str]:
@@ -261,10 +277,16 @@ class StageSink(WmsSink):
             str(item.record["facility_code"]), str(body[self.spec.key_field]), body["action_code"]
         )
 
-    def _states(self, items: list[Pending]) -> dict[Where, Row]:
+    def _states(self, items: list[Pending], *, ahead: bool = False) -> dict[Where, Row]:
+        """The documents' headers, read now; `ahead`: as `prefetch` read them, when that read
+        holds every document and field."""
         spec = self.spec
         docs = [self._document(item) for item in items]
         sent = {name for item in items for name in self._sent(item)}
+        if ahead and self._read_ahead is not None:
+            fields, states = self._read_ahead
+            if sent <= fields and all(doc.where in states for doc in docs):
+                return {doc.where: states[doc.where] for doc in docs}
         return read_states(self.services.wms, spec.header_entity, spec.key_field, docs, sent)
 
     def _sent(self, item: Pending) -> dict[str, t.Any]:
@@ -279,7 +301,7 @@ class StageSink(WmsSink):
         or a lost answer): a CREATE whose key exists in the facility and a DELETE whose key is
         gone are already applied, and are not sent again. The headers read are kept: an UPDATE
         counts as applied once its header's `mod_ts` moves."""
-        before = self._states(pending) if pending else {}
+        before = self._states(pending, ahead=True) if pending else {}
         self._before.update(before)  # the batch's, also when asked one document at a time
         proven: set[str] = set()
         for item in pending:
@@ -296,7 +318,7 @@ class StageSink(WmsSink):
         return proven
 
     def process_batch(self, context: dict[str, t.Any]) -> None:
-        self._before = {}
+        self._before, self._read_ahead = {}, None
         super().process_batch(context)
 
     # Sending and settling ------------------------------------------------------------------

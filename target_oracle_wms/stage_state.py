@@ -46,6 +46,22 @@ class Document:
         return (self.facility, self.key)
 
 
+def record_documents(
+    records: t.Iterable[t.Mapping[str, t.Any]], key_field: str, header_fields: t.Collection[str]
+) -> tuple[list[Document], set[str]]:
+    """The documents records name (their facility, key and `action_code`, CREATE when absent),
+    and the header fields their UPDATEs send; records without a facility or key are left out."""
+    docs, fields = [], set()
+    for record in records:
+        action = str(record.get("action_code") or "CREATE").upper()
+        if record.get("facility_code") in (None, "") or record.get(key_field) is None:
+            continue
+        docs.append(Document(str(record["facility_code"]), str(record[key_field]), action))
+        if action == "UPDATE":
+            fields |= {n for n in header_fields if record.get(n) is not None}
+    return docs, fields
+
+
 def read_states(
     client: WmsClient,
     header_entity: str,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import typing as t
-from functools import cached_property
+from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property, partial
 from pathlib import Path
 
 import click
@@ -300,15 +301,33 @@ class TargetOracleWMS(Target, WriteServices):
 
     def description(self, entity: str) -> EntityDescription:
         """`describe` of an entity, once per run."""
-        cache: dict[str, EntityDescription] = self.__dict__.setdefault("_descriptions", {})
-        if entity not in cache:
-            cache[entity] = self.wms.describe(entity)
-        return cache[entity]
+        return self.lookups.once(("describe", entity), partial(self.wms.describe, entity))
+
+    def send_ahead(self, reads: list[t.Callable[[], t.Any]]) -> None:
+        """Start `reads` in the background, `max_parallel_writes` at once, and return: a
+        stream's sink names them when the stream's SCHEMA arrives (`WmsSink.ahead`), so they
+        run while the records are still on their way. A failed read is only logged here: the
+        batch asks again (`Lookups.once`) and reports it."""
+        pool: ThreadPoolExecutor | None = self.__dict__.get("_ahead")
+        if pool is None:
+            pool = ThreadPoolExecutor(self.max_parallel_writes, thread_name_prefix="ahead")
+            self.__dict__["_ahead"] = pool
+        for read in reads:
+            pool.submit(self._read_ahead, read)
+
+    def _read_ahead(self, read: t.Callable[[], t.Any]) -> None:
+        try:
+            read()
+        except Exception as exc:  # the batch reads again and reports it
+            self.logger.debug("a read sent ahead failed (%s); the batch asks again", exc)
 
     def process_endofpipe(self) -> None:
         try:
             super().process_endofpipe()
         finally:
+            pool = self.__dict__.pop("_ahead", None)
+            if pool is not None:  # nothing of the run is left in flight
+                pool.shutdown(wait=True, cancel_futures=True)
             if "ledger" in self.__dict__:  # the next run, even in this process, may take it
                 self.__dict__.pop("ledger").close()
         self.report.log_summary(self.logger)

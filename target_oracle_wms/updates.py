@@ -10,6 +10,7 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import partial
 
 from target_oracle_wms.base import (
     Call,
@@ -143,6 +144,10 @@ class UpdateSink(WmsSink):
             )
             found.update({(facility, v): row for v, row in rows.items()})
         return found
+
+    def ahead(self) -> list[t.Callable[[], t.Any]]:
+        """The facility list and `describe` of the entity updated."""
+        return [*super().ahead(), partial(self.services.description, self.action.entity)]
 
     def prefetch(self, records: list[dict[str, t.Any]]) -> None:
         parents = self._parents(records)

@@ -1,5 +1,5 @@
-"""Values on their way to the WMS: which of a record's values a write may send, in their wire
-form, and the WMS's 400 answers as per-field reasons."""
+"""Values on their way to the WMS and back: which of a record's values a write may send, in
+their wire form, a write's answer body, and the WMS's 400 answers as per-field reasons."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import datetime
 import json
 import typing as t
 from decimal import Decimal
+
+import requests
 
 from oracle_wms.errors import WmsValidationError
 from target_oracle_wms.lookups import ValueRefusedError
@@ -98,3 +100,14 @@ def _leaves(value: t.Any, path: str = "") -> t.Iterator[tuple[str, t.Any]]:
             yield from _leaves(inner, f"{path}[{index}]")
     elif value is not None:
         yield path, value
+
+
+def answer_body(response: requests.Response) -> t.Any:
+    """A write's answer as JSON; None when it has no body, or one that is not JSON (a 202 or
+    204 of an operation whose body Oracle does not document: the sinks read the WMS instead)."""
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None

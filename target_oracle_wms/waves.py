@@ -90,10 +90,15 @@ class RunWaveSink(WmsSink):
             return {}, ("POST", "entity/wave_template/run_manual/", body)
         return {}, ("POST", "entity/wave_template/run_template/", body)
 
+    def ahead(self) -> list[t.Callable[[], t.Any]]:
+        """The facility list and the wave statuses."""
+        return [*super().ahead(), partial(self.services.lookups.status_words, "wave_status")]
+
     def prefetch(self, records: list[dict[str, t.Any]]) -> None:
         """After the facility list, one round of parallel reads: the batch's templates and
-        orders (one `__in` lookup each per facility) and the wave statuses. The highest wave
-        id is not among them: it is each run's marker, read just before its request."""
+        orders (one `__in` lookup each per facility), the wave statuses and each facility's
+        highest wave id, the marker of its first run (`_marker`; the runs after it read theirs
+        just before their request, after the run before them made its wave)."""
         lookups = self.services.lookups
         keys: dict[tuple[str, str, str], set[str]] = {}
         for record in records:
@@ -118,7 +123,18 @@ class RunWaveSink(WmsSink):
             with contextlib.suppress(WmsNotFoundError):  # `statuses` says it, in one line
                 lookups.status_words("wave_status")
 
+        markers: dict[int, int] = {}
+        self.__dict__["_markers"] = markers
+        facilities = {lookups.facility(code) for code, _, _ in keys}
+        reads += [
+            partial(self._marker_ahead, facility, markers)
+            for facility in facilities
+            if facility is not None
+        ]
         run_reads([*reads, statuses], self.services.max_parallel_writes)
+
+    def _marker_ahead(self, facility: Facility, markers: dict[int, int]) -> None:
+        markers[facility.id] = self.highest_wave_id(facility)
 
     def _template(self, record: dict[str, t.Any], facility: Facility) -> dict[str, t.Any] | None:
         name = str(record["template_name"])
@@ -291,11 +307,15 @@ class RunWaveSink(WmsSink):
         return next(iter(self.services.wms.iter_records("wave", params)), None)
 
     def _marker(self, item: Pending) -> dict[str, t.Any]:
+        """Where to look for the record's wave: after the facility's highest wave id, read in
+        `prefetch` for the facility's first run of the batch, else now."""
         facility = self._facility_of(item)
+        ahead: dict[int, int] = self.__dict__.get("_markers", {})
+        highest = ahead.pop(facility.id, None)
         return {
             "facility_id": facility.id,
             "template_id": self._template_id(item),
-            "highest_wave_id": self.highest_wave_id(facility),
+            "highest_wave_id": self.highest_wave_id(facility) if highest is None else highest,
         }
 
     def was_applied(self, item: Pending) -> bool:
