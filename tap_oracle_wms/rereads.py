@@ -34,6 +34,10 @@ RECENT = "recent"
 """State key next to the bookmark: {id: key value} of the rows emitted in the window."""
 MAX_RECENT = 20_000
 """Rows kept in `recent` (about 1 MB of state); a longer window is partly emitted again."""
+TRIM_EVERY = 4096
+"""Rows emitted between two trims of the window to `lookback` before the newest: trimming is
+a date parse and format, which per row cost a sixth of a full sync's time (`make bench`,
+parse); `_record` cuts the window exactly at the end, so trimming late changes nothing."""
 
 
 def moved(value: str, seconds: float) -> str:
@@ -52,6 +56,7 @@ class _Window:
         self.bookmark = bookmark
         self.recorded = recorded
         self.emitted: deque[tuple[str, str]] = deque()
+        self.trim_at = TRIM_EVERY
         self.unordered: dict[str, str] = {}
         self.newest = ""
         self.cutoff = ""
@@ -121,10 +126,11 @@ class Rereads:
             self._note_unordered(window, ident, value)
             return row
         window.emitted.append((value, ident))
-        newest = window.emitted[-1][0]
-        cutoff = moved(newest, self.lookback)
-        while window.emitted and window.emitted[0][0] < cutoff:
-            window.emitted.popleft()
+        if len(window.emitted) >= window.trim_at:  # the rows read in order: the newest last
+            cutoff = moved(value, self.lookback)
+            while window.emitted and window.emitted[0][0] < cutoff:
+                window.emitted.popleft()
+            window.trim_at = len(window.emitted) + TRIM_EVERY
         return row
 
     def _note_unordered(self, window: _Window, ident: str, value: str) -> None:

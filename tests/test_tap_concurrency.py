@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 import typing as t
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from oracle_wms_sim import Simulator
-from tests.conftest import discover_catalog, run_tap, tap_config
+from tests.conftest import all_records, discover_catalog, run_tap, tap_config
 
 ACTIVITY_IDS = list(range(1, 11))
 STATUS_IDS = [0, 10, 20, 30, 40, 50, 60, 70, 80, 95, 99]
@@ -202,3 +203,36 @@ def _without_clock(state: dict[str, t.Any]) -> dict[str, t.Any]:
         else:
             bookmarks[stream] = value
     return {**state, "bookmarks": bookmarks}
+
+
+def test_a_long_first_run_records_exactly_the_rows_within_lookback_of_its_bookmark(
+    tmp_path: Path,
+) -> None:
+    """More rows than `rereads.TRIM_EVERY` (4,096) in one ordered read, and more than that in
+    the window itself (5,000 rows written just now): the window the run records (`recent`) is
+    every emitted row within `lookback` of the newest, whatever was trimmed on the way."""
+    with Simulator(seed=7, scale=1) as sim:
+        sim.insert_records("inventory", 5000)
+        rows = sorted(
+            (str(r["mod_ts"]), int(r["id"]))
+            for r in all_records(sim, "inventory", fields="id,mod_ts")
+        )
+        newest = datetime.fromisoformat(rows[-1][0])
+        lookback = 86400
+        config = tap_config(sim, lookback=lookback, max_parallel_requests=1)
+        catalog = discover_catalog(tmp_path, config)
+        for entry in catalog["streams"]:
+            for item in entry["metadata"]:
+                if item["breadcrumb"] == []:
+                    item["metadata"]["selected"] = entry["tap_stream_id"] == "inventory"
+        run = run_tap(tmp_path, config, catalog=catalog)
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    emitted = run.records["inventory"]
+    assert len(emitted) == len(rows) > 4096
+    edge = newest - timedelta(seconds=lookback)
+    expected = {
+        str(r["id"]): r["mod_ts"] for r in emitted if datetime.fromisoformat(r["mod_ts"]) >= edge
+    }
+    assert 5000 <= len(expected) < len(rows)
+    assert run.last_state["bookmarks"]["inventory"]["recent"] == expected
