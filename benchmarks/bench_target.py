@@ -223,8 +223,13 @@ def _run_target(
     return row
 
 
-def _stage_orders(sim: Sim, tmp: Path, count: int, case: str) -> Row:
-    """New orders of facility F1, 3 lines each, as stage documents (stream `new_orders`)."""
+STAGE_ACTIONS = {"new_orders": {"entity": "order", "action": "stage"}}
+"""Stream `new_orders` to the stage interface's orders."""
+
+
+def orders_file(sim: Sim, tmp: Path, count: int, tag: str) -> Path:
+    """`count` new orders of facility F1, 3 lines each, as stage documents (stream
+    `new_orders`, `STAGE_ACTIONS`), numbered `BENCH-{tag}-000000` on."""
     company = sim.all_records("facility", code=FACILITY)[0]["company_id"]["key"]
     items = [r["code"] for r in sim.all_records("item", company_id__code=company, fields="code")]
     path = tmp / "orders.singer.jsonl"
@@ -240,7 +245,7 @@ def _stage_orders(sim: Sim, tmp: Path, count: int, case: str) -> Row:
     records = (
         {
             "facility_code": FACILITY,
-            "order_nbr": f"BENCH-{RUN}-{number:06d}",
+            "order_nbr": f"BENCH-{tag}-{number:06d}",
             "order_type": "STD",
             "lines": [
                 {"seq_nbr": seq, "item_code": items[(number + seq) % len(items)], "ord_qty": seq}
@@ -250,8 +255,12 @@ def _stage_orders(sim: Sim, tmp: Path, count: int, case: str) -> Row:
         for number in range(count)
     )
     singer_file(path, "new_orders", schema, ["facility_code", "order_nbr"], records)
-    actions = {"new_orders": {"entity": "order", "action": "stage"}}
-    return _run_target(sim, tmp, path, count, case, {"stream_actions": actions})
+    return path
+
+
+def _stage_orders(sim: Sim, tmp: Path, count: int, case: str) -> Row:
+    path = orders_file(sim, tmp, count, RUN)
+    return _run_target(sim, tmp, path, count, case, {"stream_actions": STAGE_ACTIONS})
 
 
 def _lpn_shipments(sim: Sim, tmp: Path, case: str) -> Row:

@@ -16,10 +16,9 @@ documents applied by earlier runs.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 import typing as t
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import cached_property, partial
 
@@ -38,6 +37,7 @@ from target_oracle_wms.base import (
 )
 from target_oracle_wms.intake import without_metadata
 from target_oracle_wms.lookups import Facility, run_reads
+from target_oracle_wms.stage_messages import MAX_MESSAGE, chunks, file_group, message, message_id
 from target_oracle_wms.stage_specs import DOCUMENTED, STAGE, UNDOCUMENTED, StageSpec
 from target_oracle_wms.stage_state import (
     Document,
@@ -60,11 +60,9 @@ from target_oracle_wms.validation import (
 from target_oracle_wms.values import checked_values, list_value, wire_value, wms_reasons
 
 ACTIONS = ("CREATE", "UPDATE", "DELETE")
-MAX_MESSAGE = 1000
-"""Records per stage message the WMS accepts."""
-MAX_MESSAGE_BYTES = 512 * 1024
-"""A message also closes at this much JSON: documents with many lines make large bodies, and
-servers cap request bodies (the simulator at 1 MiB)."""
+
+
+MESSAGES_PER_BATCH = 4
 
 
 class StageSink(WmsSink):
@@ -86,6 +84,12 @@ class StageSink(WmsSink):
         seq = whole_number_property(0, "a whole number above zero, got {value!r}")
         qty = quantity_property({"exclusiveMinimum": 0}, "a quantity above zero")
         return RecordSchema({"seq_nbr": seq, self.spec.qty_field: qty})
+
+    @property
+    def max_size(self) -> int:
+        """Four messages a batch: one message's read-back goes beside the next one's POST
+        (`apply_all`), so a batch of one message would wait for every read-back."""
+        return MESSAGES_PER_BATCH * self.batch_size
 
     @property
     def batch_size(self) -> int:
@@ -133,9 +137,9 @@ class StageSink(WmsSink):
         spec = self.spec
         docs, fields = record_documents(records, spec.key_field, spec.header_fields)
         if docs:
-            states = read_states(
-                self.services.wms, spec.header_entity, spec.key_field, docs, fields
-            )
+            budget = self.services.max_parallel_writes
+            wms = self.services.wms
+            states = read_states(wms, spec.header_entity, spec.key_field, docs, fields, budget)
             self._read_ahead = (frozenset(fields), states)
 
     @staticmethod
@@ -287,7 +291,10 @@ class StageSink(WmsSink):
             fields, states = self._read_ahead
             if sent <= fields and all(doc.where in states for doc in docs):
                 return {doc.where: states[doc.where] for doc in docs}
-        return read_states(self.services.wms, spec.header_entity, spec.key_field, docs, sent)
+        budget = self.services.max_parallel_writes
+        return read_states(
+            self.services.wms, spec.header_entity, spec.key_field, docs, sent, budget
+        )
 
     def _sent(self, item: Pending) -> dict[str, t.Any]:
         """The header values an UPDATE sends (what proves it applied, with `mod_ts`)."""
@@ -325,15 +332,39 @@ class StageSink(WmsSink):
 
     def apply_all(self, items: list[Pending]) -> t.Iterator[tuple[Pending, str, t.Any]]:
         """One message per chunk, processed by the WMS before it answers (`async_flg` false);
-        each document's outcome is then read from the entity module, not from the answer."""
+        each document's outcome is then read from the entity module, not from the answer.
+        That read of a message goes in the background while the next message is sent (the
+        chunks are other documents): at cloud latency, one round trip a message, not three."""
         if items and self.spec.entity not in DOCUMENTED:
             self.logger.warning("%s", UNDOCUMENTED.format(entity=self.spec.entity))
-        for chunk in self._chunks(items):
-            yield from self._stage(chunk)
+        settling: Future[list[tuple[Pending, str, t.Any]]] | None = None
+        with ThreadPoolExecutor(1, thread_name_prefix=f"{self.stream_name}-settle") as pool:
+            try:
+                for chunk in chunks(items, self.batch_size):
+                    now, later = self._send(chunk)
+                    yield from now
+                    if settling is not None:
+                        yield from settling.result()
+                    settling = pool.submit(self._settled, *later) if later else None
+            except GeneratorExit:
+                raise
+            except BaseException:  # a run that stops here still reports its last message
+                if settling is not None:
+                    yield from settling.result()
+                raise
+            if settling is not None:
+                yield from settling.result()
 
-    def _stage(self, chunk: list[Pending]) -> t.Iterator[tuple[Pending, str, t.Any]]:
-        """Send one message and settle its documents. An error answer (5xx) is followed by a
-        read of the documents and a new message with those not yet in their target state; a
+    def _stage_now(self, chunk: list[Pending]) -> list[tuple[Pending, str, t.Any]]:
+        now, later = self._send(chunk)
+        return now + (self._settled(*later) if later else [])
+
+    def _send(
+        self, chunk: list[Pending]
+    ) -> tuple[list[tuple[Pending, str, t.Any]], tuple[str, str, list[Pending]] | None]:
+        """Send one message: (what is settled already, and (message id, file group, the
+        documents) to read once it was answered, or None). An error answer (5xx) is followed by
+        a read of the documents and a new message with those not yet in their target state; a
         lost answer (no answer at all: the WMS may still be processing) by a wait of at most
         `stage_timeout` for them, and a named reject for the rest (the next run checks them
         again before sending anything), so no document is ever sent twice while it may still
@@ -341,24 +372,22 @@ class StageSink(WmsSink):
         client, spec = self.services.wms, self.spec
         policy = client.settings.retry
         path = f"stage/{spec.entity}/"
-        attempt, todo = 0, chunk
+        facility = self.services.lookups.facility(str(chunk[0].record["facility_code"]))
+        assert facility is not None  # validated
+        attempt, todo, now = 0, chunk, []
         while todo:
             attempt += 1
-            messageid, sent = self._messageid(todo, attempt), datetime.now(UTC)
-            group = (
-                f"{messageid}YYYYMMDDHHMMSS (the message id followed by the time the WMS "
-                f"received it, about {sent:%Y-%m-%d %H:%M:%S} UTC)"
-            )
+            messageid, sent = message_id(self.stream_name, todo, attempt), datetime.now(UTC)
+            group = file_group(messageid, sent)
+            body = message(spec, facility, messageid, sent, todo)
             try:
-                client.send(
-                    "POST", path, body=self._message(messageid, sent, todo), entity=spec.entity
-                )
+                client.send("POST", path, body=body, entity=spec.entity)
             except WmsValidationError as exc:
                 # Oracle does not say whether a 400 may follow a partly processed message:
                 # what is in the WMS counts as applied. One document's value refuses the whole
                 # message: the rest are sent again one per message, so only that one is rejected.
                 done, todo = self._settle(messageid, todo, 0)
-                yield from done
+                now += done
                 if len(todo) > 1:
                     self.logger.warning(
                         "%s: message %s refused (%s); sending its %d other document(s) one per "
@@ -369,16 +398,15 @@ class StageSink(WmsSink):
                         len(todo),
                     )
                     for item in todo:
-                        yield from self._stage([item])
-                    return
-                yield from ((item, "rejected", wms_reasons(exc)) for item in todo)
-                return
+                        now += self._stage_now([item])
+                    return now, None
+                now += [(item, "rejected", wms_reasons(exc)) for item in todo]
+                return now, None
             except WmsNotFoundError as exc:
                 reason = f"the WMS has no stage interface {path}: {exc}"
                 if spec.entity not in DOCUMENTED:
                     reason += "; " + UNDOCUMENTED.format(entity=spec.entity)
-                yield from ((item, "rejected", {"_wms": reason}) for item in todo)
-                return
+                return now + [(item, "rejected", {"_wms": reason}) for item in todo], None
             except (WmsError, OSError) as exc:
                 if not is_retriable(exc) or attempt > policy.max_retries:
                     raise
@@ -394,27 +422,33 @@ class StageSink(WmsSink):
                 )
                 time.sleep(wait)
                 done, todo = self._settle(messageid, todo, 0 if answered else self._timeout)
-                yield from done
+                now += done
                 if not answered:
                     for item in todo:
                         reason = not_done(self._document(item), spec.noun, group, self._timeout)
-                        yield item, "rejected", {"_wms": reason}
-                    return
+                        now.append((item, "rejected", {"_wms": reason}))
+                    return now, None
                 continue
-            done, todo = self._settle(messageid, todo, 0)
-            self.logger.info(
-                "%s: message %s (file group %s): %d of %d %s document(s) in the WMS",
-                self.stream_name,
-                messageid,
-                group,
-                len(done),
-                len(done) + len(todo),
-                spec.entity,
-            )
-            yield from done
-            for item in todo:
-                yield item, "rejected", {"_wms": not_done(self._document(item), spec.noun, group)}
-            return
+            return now, (messageid, group, todo)
+        return now, None
+
+    def _settled(
+        self, messageid: str, group: str, todo: list[Pending]
+    ) -> list[tuple[Pending, str, t.Any]]:
+        """What an answered message did: its documents in their target state are applied,
+        the others rejects naming the file group."""
+        done, todo = self._settle(messageid, todo, 0)
+        self.logger.info(
+            "%s: message %s (file group %s): %d of %d %s document(s) in the WMS",
+            self.stream_name,
+            messageid,
+            group,
+            len(done),
+            len(done) + len(todo),
+            self.spec.entity,
+        )
+        reasons = [{"_wms": not_done(self._document(item), self.spec.noun, group)} for item in todo]
+        return done + [(item, "rejected", r) for item, r in zip(todo, reasons, strict=True)]
 
     @property
     def _timeout(self) -> float:
@@ -450,45 +484,3 @@ class StageSink(WmsSink):
             )
             time.sleep(pause)
             pause = min(pause * 2, 2.0)
-
-    def _chunks(self, items: list[Pending]) -> t.Iterator[list[Pending]]:
-        """Up to `batch_size` documents and `MAX_MESSAGE_BYTES` of JSON, all of one facility."""
-        size = self.batch_size
-        by_facility: dict[str, list[Pending]] = {}
-        for item in items:
-            by_facility.setdefault(str(item.record["facility_code"]), []).append(item)
-        for group in by_facility.values():
-            chunk: list[Pending] = []
-            used = 0
-            for item in group:
-                length = len(json.dumps(item.call[2]))
-                if chunk and (len(chunk) >= size or used + length > MAX_MESSAGE_BYTES):
-                    yield chunk
-                    chunk, used = [], 0
-                chunk.append(item)
-                used += length
-            if chunk:
-                yield chunk
-
-    def _messageid(self, chunk: list[Pending], attempt: int) -> str:
-        """Named after the stream, the documents and the attempt: operators can find it, and a
-        resend is its own file group (the WMS does not de-duplicate message ids)."""
-        text = "\n".join([self.stream_name, str(attempt), *(i.identity for i in chunk)])
-        return f"singer-{hashlib.sha256(text.encode()).hexdigest()[:40]}"
-
-    def _message(self, messageid: str, sent: datetime, chunk: list[Pending]) -> dict[str, t.Any]:
-        facility = self.services.lookups.facility(str(chunk[0].record["facility_code"]))
-        assert facility is not None  # validated
-        return {
-            "async_flg": False,
-            "header": {
-                "origin_system": "target-oracle-wms",
-                "parent_company_code": facility.company_code,
-                "entity": self.spec.entity,
-                "timestamp": sent.strftime("%Y-%m-%d %H:%M:%S"),
-                "messageid": messageid,
-                "facility_code": facility.code,
-                "company_code": facility.company_code,
-            },
-            self.spec.list_name: [item.call[2] for item in chunk],
-        }

@@ -158,11 +158,12 @@ def test_faults_and_request_log_over_http(sim: Simulator, http: requests.Session
     log = http.get(sim.admin_url + "requests").json()
     assert [e["status"] for e in log] == [429, 200]
     first = log[0]
-    assert set(first) == {"method", "path", "query", "status", "fault", "auth"}
+    assert set(first) == {"method", "path", "query", "status", "fault", "auth", "elapsed_ms"}
     assert first["method"] == "GET" and first["path"].endswith("/entity/item/")
     assert first["query"] == {"page_size": "3", "code__startswith": "ITM"}
     assert first["auth"] == "basic" and first["fault"] in ("429", "latency+429", "429+latency")
     assert "ZGVtbzpkZW1v" not in str(log) and "'demo'" not in str(log)  # never credentials
+    assert all(isinstance(e["elapsed_ms"], float) and e["elapsed_ms"] >= 0 for e in log)
     sim.clear_request_log()
     assert sim.request_log() == []
 
@@ -246,3 +247,20 @@ def test_concurrency_counts_writes_in_flight_apart(sim: Simulator, http: request
     sim.clear_faults()
     assert reads == {"in_flight": 0, "peak": 3, "writes_in_flight": 0, "writes_peak": 0}
     assert both == {"in_flight": 0, "peak": 3, "writes_in_flight": 0, "writes_peak": 2}
+
+
+def test_the_request_log_holds_each_requests_own_time(
+    sim: Simulator, http: requests.Session
+) -> None:
+    """`elapsed_ms`: what the server spent on the request, an injected latency included
+    (benchmarks hold a write's floor against it)."""
+    sim.clear_request_log()
+    http.post(sim.admin_url + "faults", json=[{"kind": "latency", "rate": 1, "latency_ms": 120}])
+    try:
+        slow = http.get(api(sim, "entity/item/?page_size=1"))
+    finally:
+        http.delete(sim.admin_url + "faults")
+    fast = http.get(api(sim, "entity/item/?page_size=1"))
+    assert slow.status_code == fast.status_code == 200
+    first, second = (e["elapsed_ms"] for e in http.get(sim.admin_url + "requests").json())
+    assert first >= 120 > second

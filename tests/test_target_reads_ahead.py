@@ -8,6 +8,7 @@ the WMS with plain requests."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import time
 from collections import Counter
@@ -17,6 +18,7 @@ from typing import Any
 
 from oracle_wms_sim import Simulator
 from tests.conftest import BIN, all_records
+from tests.hostile import Hostile, Reply, Seen, pass_through
 from tests.test_target import messages, run_target, target_config
 from tests.test_target_fulfilment import (
     RECEIPT_SCHEMA,
@@ -151,3 +153,56 @@ def test_two_template_runs_of_a_facility_in_one_batch_each_find_their_own_wave(
     found = [f"(id {wave_id}) Completed" in run.stderr for wave_id in new]
     assert found == [True, True], run.stderr[-3000:]
     assert "Stream 'wave_run': 2 applied" in run.stderr
+
+
+def test_a_stage_run_failing_on_a_later_message_keeps_what_the_earlier_one_did(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    """Message 1's read-back goes in the background while message 2 is sent: when message 2
+    ends the run (503, no retries left), message 1's documents still reach the ledger."""
+    items = [r["code"] for r in all_records(fresh_sim, "item", company_id__code="C1")[:1]]
+    orders = [
+        {
+            "facility_code": "F1",
+            "order_nbr": f"PIPE-{n}",
+            "order_type": "STD",
+            "lines": [{"seq_nbr": 1, "item_code": items[0], "ord_qty": n}],
+        }
+        for n in (1, 2, 3, 4)
+    ]
+    lines = messages("new_orders", ORDER_DOC_SCHEMA, ["order_nbr"], orders)
+    send = pass_through(fresh_sim.base_url, (fresh_sim.username, fresh_sim.password))
+    staged: list[str] = []
+
+    def second_message_fails(seen: Seen) -> Reply:
+        if seen.method == "POST" and "stage/order" in seen.path:
+            staged.append(seen.path)
+            if len(staged) > 1:
+                return Reply(503, {"message": "Service unavailable"})
+        return send(seen)
+
+    config = target_config(
+        fresh_sim, tmp_path, stream_actions=STAGE_ACTIONS, stage_batch_size=2, max_retries=0
+    )
+    with Hostile(second_message_fails) as proxy:
+        failed = run_target(tmp_path, {**config, "base_url": proxy.base_url}, lines)
+
+    assert failed.returncode != 0
+    assert "Traceback" not in failed.stderr
+    assert len(staged) == 2
+    made = all_records(
+        fresh_sim, "order_hdr", facility_id__code="F1", order_nbr__startswith="PIPE-"
+    )
+    assert sorted(r["order_nbr"] for r in made) == ["PIPE-1", "PIPE-2"]
+    with sqlite3.connect(tmp_path / "ledger.sqlite") as ledger:
+        applied = sorted(row[0] for row in ledger.execute("SELECT identity FROM applied"))
+    assert applied == [json.dumps(["PIPE-1"]), json.dumps(["PIPE-2"])]
+
+    fresh_sim.clear_request_log()
+    rerun = run_target(tmp_path, config, lines)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert "Stream 'new_orders': 2 applied, 2 already applied" in rerun.stderr
+    made = all_records(
+        fresh_sim, "order_hdr", facility_id__code="F1", order_nbr__startswith="PIPE-"
+    )
+    assert sorted(r["order_nbr"] for r in made) == ["PIPE-1", "PIPE-2", "PIPE-3", "PIPE-4"]

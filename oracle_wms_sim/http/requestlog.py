@@ -66,6 +66,7 @@ class RequestLog:
         status: int,
         fault: str | None,
         auth: str | None,
+        elapsed_ms: float | None = None,
     ) -> None:
         entry = {
             "method": method,
@@ -74,6 +75,7 @@ class RequestLog:
             "status": status,
             "fault": fault,
             "auth": auth,
+            "elapsed_ms": elapsed_ms,
         }
         with self._lock:
             self._entries.append(entry)

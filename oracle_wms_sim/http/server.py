@@ -119,7 +119,8 @@ class _Handler(BaseHTTPRequestHandler):
         if answer == "reset":
             payload = payload[: len(payload) // 2]
         if not is_admin:
-            self._log(target, path, headers, response.status, decision.label)
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            self._log(target, path, headers, response.status, decision.label, elapsed_ms)
         if answer == "lost_response":  # applied and committed above; the answer never leaves
             self.close_connection = True
             payload = b""
@@ -149,8 +150,14 @@ class _Handler(BaseHTTPRequestHandler):
             lines.append("Connection: close")
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
-    def _log(
-        self, target: str, path: str, headers: dict[str, str], status: int, fault: str | None
+    def _log(  # noqa: PLR0917 - the request's parts, as `_respond` has them
+        self,
+        target: str,
+        path: str,
+        headers: dict[str, str],
+        status: int,
+        fault: str | None,
+        elapsed_ms: float,
     ) -> None:
         """One request-log entry: never a body, a credential or a token."""
         query = dict(parse_qsl(urlsplit(target).query, keep_blank_values=True))
@@ -163,6 +170,7 @@ class _Handler(BaseHTTPRequestHandler):
             status=status,
             fault=fault,
             auth=scheme(headers.get("Authorization")),
+            elapsed_ms=round(elapsed_ms, 1),
         )
 
     def _answer(self, target: str, headers: dict[str, str], body: bytes) -> Response:
