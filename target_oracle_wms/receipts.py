@@ -17,6 +17,7 @@ after a lost one, the IBLPN is read back and its contents compared the same way.
 from __future__ import annotations
 
 import typing as t
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from functools import partial
 
@@ -30,7 +31,7 @@ from target_oracle_wms.validation import (
     quantity_property,
     text_property,
 )
-from target_oracle_wms.values import REFUSALS, list_value
+from target_oracle_wms.values import list_value
 
 RECEIPT_FIELDS = frozenset(
     {
@@ -102,14 +103,31 @@ class ReceiveSink(WmsSink):
         super().process_batch(context)
 
     def prefetch(self, records: list[dict[str, t.Any]]) -> None:
-        """After the facility list, one round of parallel reads (`max_parallel_writes` at
-        once): the items of every company, the ASNs and purchase orders, and the IBLPNs the
-        batch names with what they hold (`already_in_wms` then reads nothing: only a receipt
-        makes an IBLPN, and none of this batch's is sent before it judges them); then the
-        documents' lines, in parallel too. Each read filters by the records' own keys."""
+        """One round of parallel reads (`max_parallel_writes` at once), each filtered by the
+        records' own keys: the ASNs and purchase orders, each followed by its lines as soon as
+        it is found; the IBLPNs the batch names with what they hold (`already_in_wms` then
+        reads nothing: only a receipt makes an IBLPN, and none of this batch's is sent before
+        it judges them); and, once the facility list says each facility's company, the items.
+        Only the items wait for the facility list."""
+        keys: dict[tuple[str, str, str], set[str]] = {}
+        for record in records:
+            code = str(record.get("facility_code") or "")
+            for entity, field in DOCUMENT_KEYS:
+                if code and record.get(field) not in (None, ""):
+                    keys.setdefault((code, entity, field), set()).add(str(record[field]))
+        reads: list[t.Callable[[], t.Any]] = [partial(self._items_ahead, records)]
+        for (facility_code, entity, field), values in keys.items():
+            if entity == "iblpn":
+                reads.append(partial(self.lpns, facility_code, sorted(values), keep=True))
+            else:
+                reads.append(partial(self._documents_ahead, facility_code, entity, field, values))
+        run_reads(reads, self.services.max_parallel_writes)
+
+    def _items_ahead(self, records: list[dict[str, t.Any]]) -> None:
+        """The items of every company the batch names (its facility's, unless the record
+        names one), one `__in` lookup per company."""
         lookups = self.services.lookups
         items: dict[str, set[str]] = {}
-        keys: dict[tuple[str, str, str], set[str]] = {}
         for record in records:
             facility = lookups.facility(str(record.get("facility_code") or ""))
             if facility is None:
@@ -118,32 +136,22 @@ class ReceiveSink(WmsSink):
             for line in list_value(record.get("items")) or []:
                 if isinstance(line, dict) and line.get("item_code") is not None:
                     items.setdefault(company, set()).add(str(line["item_code"]))
-            for entity, field in DOCUMENT_KEYS:
-                if record.get(field) not in (None, ""):
-                    keys.setdefault((facility.code, entity, field), set()).add(str(record[field]))
-        reads: list[t.Callable[[], t.Any]] = [
-            partial(lookups.find, "item", "code", codes, {"company_id__code": c}, "id,barcode")
-            for c, codes in items.items()
-        ]
-        for (facility_code, entity, field), values in keys.items():
-            scope = {"facility_id__code": facility_code}
-            if entity == "iblpn":
-                reads.append(partial(self.lpns, facility_code, sorted(values), keep=True))
-            else:
-                fields = "id,status_id" if entity == "ib_shipment" else "id"
-                reads.append(partial(lookups.find, entity, field, sorted(values), scope, fields))
-        run_reads(reads, self.services.max_parallel_writes)
-        documents = []
-        for (facility_code, entity, field), values in keys.items():
-            if entity == "iblpn":
-                continue
-            scope = {"facility_id__code": facility_code}
-            fields = "id,status_id" if entity == "ib_shipment" else "id"
-            try:
-                found = lookups.find(entity, field, sorted(values), scope, fields)
-            except REFUSALS:
-                continue
-            documents += [(entity, row) for row in found.values() if row is not None]
+        run_reads(
+            [
+                partial(lookups.find, "item", "code", codes, {"company_id__code": c}, "id,barcode")
+                for c, codes in items.items()
+            ],
+            self.services.max_parallel_writes,
+        )
+
+    def _documents_ahead(
+        self, facility_code: str, entity: str, field: str, values: set[str]
+    ) -> None:
+        """ASNs (or purchase orders) of a facility by number, then the lines of those found."""
+        scope = {"facility_id__code": facility_code}
+        fields = "id,status_id" if entity == "ib_shipment" else "id"
+        found = self.services.lookups.find(entity, field, sorted(values), scope, fields)
+        documents = [(entity, row) for row in found.values() if row is not None]
         run_reads(
             [partial(self._document_items, d) for d in documents],
             self.services.max_parallel_writes,
@@ -297,37 +305,53 @@ class ReceiveSink(WmsSink):
         self, facility_code: str, numbers: list[str], *, keep: bool = False, fresh: bool = False
     ) -> dict[str, Contents | None]:
         """container_nbr -> the IBLPN's contents (item code -> quantity, from the inventory rows
-        it holds, one `container_id__in` read for all), None where the facility has no IBLPN
-        of that number. `keep`: remember them for this batch's `already_in_wms`; `fresh`: read
+        it holds), None where the facility has no IBLPN of that number: the IBLPNs and their
+        inventory are read side by side (one round trip, 100 LPNs a request) and joined by the
+        container's id. `keep`: remember them for this batch's `already_in_wms`; `fresh`: read
         now, whatever `prefetch` kept (after a receipt was sent)."""
         ahead: dict[tuple[str, str], Contents | None] = self.__dict__.setdefault("_ahead", {})
         if not keep and not fresh and all((facility_code, n) in ahead for n in numbers):
             return {n: ahead.pop((facility_code, n)) for n in numbers}
-        found = self.services.lookups.find(
-            "iblpn",
-            "container_nbr",
-            numbers,
-            {"facility_id__code": facility_code},
-            "id",
-            refresh=True,
-        )
+        with ThreadPoolExecutor(2, thread_name_prefix="iblpn-reads") as pool:
+            lookup = pool.submit(
+                self.services.lookups.find,
+                "iblpn",
+                "container_nbr",
+                numbers,
+                {"facility_id__code": facility_code},
+                "id",
+                refresh=True,
+            )
+            inventory = pool.submit(self._inventory_in, facility_code, numbers)
+            found, rows = lookup.result(), inventory.result()
         ids = {str(row["id"]): n for n, row in found.items() if row is not None}
         held: dict[str, Contents] = {number: {} for number in ids.values()}
-        for chunk in chunks(sorted(ids)):
-            params = {"container_id__in": chunk, "fields": "id,container_id,item_id,curr_qty"}
-            for inv in self.services.wms.iter_records("inventory", params):
-                number = ids.get(str(fk_id(inv.get("container_id"))))
-                if number is None:
-                    continue
-                code = str((inv.get("item_id") or {}).get("key"))
-                contents = held[number]
-                contents[code] = contents.get(code, Decimal(0)) + Decimal(str(inv["curr_qty"]))
+        for inv in rows:
+            number = ids.get(str(fk_id(inv.get("container_id"))))
+            if number is None:
+                continue
+            code = str((inv.get("item_id") or {}).get("key"))
+            contents = held[number]
+            contents[code] = contents.get(code, Decimal(0)) + Decimal(str(inv["curr_qty"]))
         result: dict[str, Contents | None] = {
             n: {c: q for c, q in held[n].items() if q} if n in held else None for n in numbers
         }
         if keep:
             ahead.update(((facility_code, n), c) for n, c in result.items())
         return result
+
+    def _inventory_in(self, facility_code: str, numbers: list[str]) -> list[dict[str, t.Any]]:
+        """The inventory rows of the facility's containers with these numbers (a relation
+        filter with `__in`, contract M2 and D11; a number with a comma, which cannot travel in
+        an `__in` list, alone by equality)."""
+        wms, scope = self.services.wms, {"facility_id__code": facility_code}
+        fields = {"fields": "id,container_id,item_id,curr_qty"}
+        plain = sorted(n for n in set(numbers) if "," not in n)
+        asks = [{"container_id__container_nbr__in": chunk} for chunk in chunks(plain)]
+        asks += [{"container_id__container_nbr": n} for n in sorted(set(numbers) - set(plain))]
+        return [
+            row for ask in asks for row in wms.iter_records("inventory", {**scope, **ask, **fields})
+        ]
 
     def _contents(self, item: Pending) -> Contents | None:
         number = str(item.record["container_nbr"])
