@@ -333,19 +333,26 @@ class StageSink(WmsSink):
     def apply_all(self, items: list[Pending]) -> t.Iterator[tuple[Pending, str, t.Any]]:
         """One message per chunk, processed by the WMS before it answers (`async_flg` false);
         each document's outcome is then read from the entity module, not from the answer.
-        That read of a message goes in the background while the next message is sent (the
-        chunks are other documents): at cloud latency, one round trip a message, not three."""
+        That read of a message goes in the background while the next message is sent, unless
+        the next one holds a document of the same key (an UPDATE read back while another
+        changes it could look undone): at cloud latency, one round trip a message, not three."""
         if items and self.spec.entity not in DOCUMENTED:
             self.logger.warning("%s", UNDOCUMENTED.format(entity=self.spec.entity))
         settling: Future[list[tuple[Pending, str, t.Any]]] | None = None
+        reading: set[Where] = set()  # the documents of the message read back in the background
         with ThreadPoolExecutor(1, thread_name_prefix=f"{self.stream_name}-settle") as pool:
             try:
                 for chunk in chunks(items, self.batch_size):
+                    wheres = {self._document(item).where for item in chunk}
+                    if settling is not None and wheres & reading:
+                        yield from settling.result()
+                        settling = None
                     now, later = self._send(chunk)
                     yield from now
                     if settling is not None:
                         yield from settling.result()
                     settling = pool.submit(self._settled, *later) if later else None
+                    reading = wheres
             except GeneratorExit:
                 raise
             except BaseException:  # a run that stops here still reports its last message

@@ -25,6 +25,7 @@ from tests.test_target_fulfilment import (
     TEMPLATE_WAVE_SCHEMA,
     lpn_contents,
     open_asn,
+    stage_order,
     waves,
 )
 from tests.test_target_stage import ASN_DOC_SCHEMA, ORDER_DOC_SCHEMA, STAGE_ACTIONS
@@ -207,3 +208,32 @@ def test_a_stage_run_failing_on_a_later_message_keeps_what_the_earlier_one_did(
         fresh_sim, "order_hdr", facility_id__code="F1", order_nbr__startswith="PIPE-"
     )
     assert sorted(r["order_nbr"] for r in made) == ["PIPE-1", "PIPE-2", "PIPE-3", "PIPE-4"]
+
+
+def test_two_updates_of_one_order_in_consecutive_messages_are_each_read_back_alone(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    """A message's read-back goes beside the next message, except when the next one changes
+    the same document: read while the second UPDATE lands, the first would look undone. The
+    simulator delays every order read, so an overlap would show."""
+    stage_order(fresh_sim, "TWICE-1", [(_item(fresh_sim), 2)])
+    updates = [
+        {"facility_code": "F1", "order_nbr": "TWICE-1", "action_code": "UPDATE", "priority": p}
+        for p in (5, 6)
+    ]
+    lines = messages("new_orders", ORDER_DOC_SCHEMA, ["order_nbr", "priority"], updates)
+    config = target_config(fresh_sim, tmp_path, stream_actions=STAGE_ACTIONS, stage_batch_size=1)
+    fresh_sim.add_fault("latency", rate=1, latency_ms=300, path_contains="entity/order_hdr")
+    try:
+        run = run_target(tmp_path, config, lines)
+    finally:
+        fresh_sim.clear_faults()
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "Stream 'new_orders': 2 applied" in run.stderr
+    (order,) = all_records(fresh_sim, "order_hdr", facility_id__code="F1", order_nbr="TWICE-1")
+    assert order["priority"] == 6
+
+
+def _item(sim: Simulator) -> str:
+    return str(all_records(sim, "item", company_id__code="C1")[0]["code"])
