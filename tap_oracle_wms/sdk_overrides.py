@@ -55,6 +55,30 @@ ROUTINE_SDK_LINES = ("Beginning sync of ", "Starting incremental sync of ", "Ski
 stream: three lines a stream that say nothing the stream's own summary does not."""
 
 
+def check_batch_encoding(batch_config: object) -> None:
+    """`batch_config` as the SDK writes it: its JSON Lines batcher (singer-sdk 0.54,
+    `contrib/batch_encoder_jsonl.py`) gzips every file whatever `encoding.compression` says,
+    and the BATCH message repeats that setting, so a loader told `none` (or nothing) reads gzip
+    bytes as text and stops (`UnicodeDecodeError`). Checked before any request.
+
+    Raises:
+        WmsConfigError: a JSON Lines `batch_config` whose compression is not `gzip`.
+    """
+    if not isinstance(batch_config, dict):
+        return  # no BATCH messages; a malformed one is the SDK's schema's to refuse
+    encoding = batch_config.get("encoding")
+    if not isinstance(encoding, dict) or encoding.get("format") != "jsonl":
+        return
+    compression = encoding.get("compression")
+    if compression != "gzip":
+        raise WmsConfigError(
+            "batch_config",
+            f"encoding.compression is {compression!r}, but the Singer SDK writes JSON Lines "
+            "BATCH files gzipped whatever it says, so the loader could not read them: set "
+            "encoding.compression to 'gzip'",
+        )
+
+
 class RoutineLinesAsDebug(logging.Filter):
     """On the tap's and each stream's logger: `ROUTINE_SDK_LINES` become DEBUG (shown when
     DEBUG is on), so a default run logs a summary per stream (`EntityStream._log_progress`),

@@ -30,7 +30,7 @@ from tap_oracle_wms.deletes import DEFAULT_SWEEP_INTERVAL, MAX_SWEEP_INTERVAL, D
 from tap_oracle_wms.history import ScopedHistoryStream
 from tap_oracle_wms.isolation import FAILED, raise_for_failures
 from tap_oracle_wms.prefetch import FirstPages, Plan
-from tap_oracle_wms.sdk_overrides import TapOverrides
+from tap_oracle_wms.sdk_overrides import TapOverrides, check_batch_encoding
 from tap_oracle_wms.streams import EntityStream
 from tap_oracle_wms.writer import BufferedMsgSpecWriter
 
@@ -159,6 +159,7 @@ class TapOracleWMS(TapOverrides):
     def settings(self) -> WmsSettings:
         """The validated settings; a bad one raises naming it, before any request is made."""
         settings = WmsSettings.from_config(self.config)
+        check_batch_encoding(self.config.get("batch_config"))
         _ = self.lookback, self.discovery_cache, self.max_parallel_requests
         _ = self.max_concurrent_requests, self.history_empty_recheck, self.delete_policy
         return settings

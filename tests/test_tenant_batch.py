@@ -58,3 +58,43 @@ def test_batch_files_hold_mapped_records(
         assert "gift_msg" not in row
     by_id = {r["id"]: r for r in plain.records["order_hdr"]}
     assert all(json.loads(json.dumps(by_id[r["id"]], default=str)) == r for r in rows[:50])
+
+
+def test_batch_config_without_gzip_is_refused_before_any_request(
+    sim: Simulator, sim_catalog: dict[str, object], tmp_path: Path
+) -> None:
+    """The SDK gzips JSON Lines BATCH files whatever `encoding.compression` says and repeats the
+    setting to the loader, which then cannot read them: the tap refuses it at start, one line."""
+    catalog = select_streams(sim_catalog, {"order_hdr"})
+    for compression in ("none", None):
+        encoding = {"format": "jsonl"} | ({"compression": compression} if compression else {})
+        batch = {"encoding": encoding, "storage": {"root": f"file://{tmp_path}"}}
+        sim.clear_request_log()
+        run = run_tap(tmp_path, tap_config(sim, batch_config=batch), catalog=catalog)
+        assert run.returncode != 0
+        failure = [line for line in run.stderr.splitlines() if "batch_config" in line]
+        assert len(failure) == 1, run.stderr[-2000:]
+        assert "encoding.compression" in failure[0] and "'gzip'" in failure[0]
+        assert "Traceback" not in run.stderr
+        assert sim.request_log() == []
+        assert run.stdout.strip() == ""
+
+
+def test_sdk_gzips_jsonl_batches_whatever_the_setting_says(tmp_path: Path) -> None:
+    """The assumption `check_batch_encoding` rests on: when the SDK honours `none`, this fails
+    and the check can let it through."""
+    from singer_sdk.batch import Batcher  # noqa: PLC0415
+    from singer_sdk.helpers._batch import BatchConfig  # noqa: PLC0415
+
+    config = BatchConfig.from_dict(
+        {
+            "encoding": {"format": "jsonl", "compression": "none"},
+            "storage": {"root": f"file://{tmp_path}"},
+        }
+    )
+    batcher = Batcher(tap_name="tap-oracle-wms", stream_name="s", batch_config=config)
+    (manifest,) = list(batcher.get_batches(records=iter([{"id": 1}])))
+    (uri,) = manifest
+    raw = Path(uri.removeprefix("file://")).read_bytes()
+    assert raw[:2] == b"\x1f\x8b"  # gzip's magic number
+    assert json.loads(gzip.decompress(raw)) == {"id": 1}
