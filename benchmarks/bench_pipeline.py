@@ -402,19 +402,20 @@ class Bench:
         if shown:
             notes += "; peak RSS MB " + ", ".join(f"{n} {mb:.0f}" for n, mb in shown.items())
         rss = peaks.get(case.program) if case.program else None
+        expected = case.records or self.total
         row = Row(
             NAME,
             case.label,
-            case.records or self.total,
+            expected,
             wall,
             rss or statistics.median(m.peak_rss_mb for m in case.measured),
             notes=notes,
         )
-        wrong = [n for n in case.loaded if n not in {-1, case.records or self.total}]
+        wrong = [n for n in case.loaded if n not in {-1, expected}]
         if case.failed:
             row.met = f"ERROR in {rounds - len(case.measured)} of {rounds} rounds: {case.failed}"
         elif wrong:
-            row.met = f"ERROR: loaded {wrong[0]:,} rows of {case.records or self.total:,}"
+            row.met = f"ERROR: loaded {wrong[0]:,} rows of {expected:,}"
         return row
 
 

@@ -59,7 +59,8 @@ def check_batch_encoding(batch_config: object) -> None:
     """`batch_config` as the SDK writes it: its JSON Lines batcher (singer-sdk 0.54,
     `contrib/batch_encoder_jsonl.py`) gzips every file whatever `encoding.compression` says,
     and the BATCH message repeats that setting, so a loader told `none` (or nothing) reads gzip
-    bytes as text and stops (`UnicodeDecodeError`). Checked before any request.
+    bytes as text and stops (`UnicodeDecodeError`; pinned in tests/test_sdk_overrides.py).
+    Checked before any request.
 
     Raises:
         WmsConfigError: a JSON Lines `batch_config` whose compression is not `gzip`.

@@ -15,9 +15,11 @@ class's source), for both our classes and the SDK's.
 from __future__ import annotations
 
 import ast
+import gzip
 import importlib
 import importlib.metadata
 import inspect
+import json
 import pkgutil
 import textwrap
 import typing as t
@@ -29,6 +31,7 @@ from types import ModuleType
 
 import pytest
 from singer_sdk import RESTStream, Stream, Tap, Target
+from singer_sdk.batch import Batcher
 from singer_sdk.configuration import _dict_config
 from singer_sdk.helpers import _batch, _catalog, _classproperty
 from singer_sdk.sinks import BatchSink
@@ -408,3 +411,21 @@ def _check_signature(pinned: Pinned, where: str, what: str) -> None:
         f"  pinned, singer-sdk {PINNED_VERSION}: {pinned.signature}\n"
         f"  installed, singer-sdk {installed}: {now or 'gone'}"
     )
+
+
+def test_sdk_gzips_jsonl_batches_whatever_the_setting_says(tmp_path: Path) -> None:
+    """The SDK behaviour `sdk_overrides.check_batch_encoding` rests on: its JSON Lines batcher
+    gzips a file whatever `encoding.compression` says. When the SDK honours `none`, this fails
+    and the check can let it through."""
+    config = _batch.BatchConfig.from_dict(
+        {
+            "encoding": {"format": "jsonl", "compression": "none"},
+            "storage": {"root": f"file://{tmp_path}"},
+        }
+    )
+    batcher = Batcher(tap_name="tap-oracle-wms", stream_name="s", batch_config=config)
+    (manifest,) = list(batcher.get_batches(records=iter([{"id": 1}])))
+    (uri,) = manifest
+    raw = Path(uri.removeprefix("file://")).read_bytes()
+    assert raw[:2] == b"\x1f\x8b"  # gzip's magic number
+    assert json.loads(gzip.decompress(raw)) == {"id": 1}

@@ -78,23 +78,3 @@ def test_batch_config_without_gzip_is_refused_before_any_request(
         assert "Traceback" not in run.stderr
         assert sim.request_log() == []
         assert run.stdout.strip() == ""
-
-
-def test_sdk_gzips_jsonl_batches_whatever_the_setting_says(tmp_path: Path) -> None:
-    """The assumption `check_batch_encoding` rests on: when the SDK honours `none`, this fails
-    and the check can let it through."""
-    from singer_sdk.batch import Batcher  # noqa: PLC0415
-    from singer_sdk.helpers._batch import BatchConfig  # noqa: PLC0415
-
-    config = BatchConfig.from_dict(
-        {
-            "encoding": {"format": "jsonl", "compression": "none"},
-            "storage": {"root": f"file://{tmp_path}"},
-        }
-    )
-    batcher = Batcher(tap_name="tap-oracle-wms", stream_name="s", batch_config=config)
-    (manifest,) = list(batcher.get_batches(records=iter([{"id": 1}])))
-    (uri,) = manifest
-    raw = Path(uri.removeprefix("file://")).read_bytes()
-    assert raw[:2] == b"\x1f\x8b"  # gzip's magic number
-    assert json.loads(gzip.decompress(raw)) == {"id": 1}
