@@ -52,13 +52,17 @@ def pytest_collection_modifyitems(
     config: pytest.Config, items: list[pytest.Item]
 ) -> Iterator[None]:
     """Tests that share something run on one worker (`--dist loadgroup`): those of the session's
-    warehouse (built once per worker that uses it), and the Dagster tests (their code location
-    parses the dbt manifest into `transform/target/dagster/`)."""
+    warehouse (built once per worker that uses it), the Dagster tests (their code location
+    parses the dbt manifest into `transform/target/dagster/`), and the SDK's standard target
+    tests (a module-level simulator and rejects file per worker, which the module's last test
+    checks: split over two workers, it saw only its own worker's rejects)."""
     for item in items:
         if "warehouse" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.xdist_group("warehouse"))
         elif item.path.name.startswith(("test_orchestration", "test_dagster")):
             item.add_marker(pytest.mark.xdist_group("dagster"))
+        elif item.path.name == "test_target_standard.py":
+            item.add_marker(pytest.mark.xdist_group("target_standard"))
     yield
     if getattr(config.option, "loadgroup", False):  # set by xdist in a worker
         lost = [
